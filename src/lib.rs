@@ -1,0 +1,2 @@
+//! wsgiscope (reading map written later)
+pub mod request;
