@@ -1,2 +1,36 @@
-//! wsgiscope (reading map written later)
+//! # wsgiscope: a WSGI server for learning
+//!
+//! wsgiscope runs any Python WSGI application (PEP 3333) and shows what a WSGI server does with
+//! each request: the raw bytes, the environ built from them, the `start_response` call, and the
+//! bytes sent back. It is a teaching server, single-threaded on purpose, and follows the classic
+//! "Let's Build A Web Server" tutorial's `WSGIServer` class method by method.
+//!
+//! ## Reading map
+//!
+//! Read the modules in this order; each one's doc explains its idea before its code.
+//!
+//! 1. [`server`]: start here. `WSGIServer` with the tutorial's methods, in the tutorial's order:
+//!    `new`, `serve_forever`, `handle_one_request`, `parse_request`, `get_environ`,
+//!    `finish_response`. It shows the whole life of one request in one screen of code.
+//! 2. [`request`]: how bytes become a request: the request line, headers, and the body framing
+//!    rules of RFC 9112 (Content-Length, chunked), and why the server is strict about them.
+//! 3. [`environ`]: how a request becomes the environ dict, key by key, and PEP 3333's
+//!    "bytes as latin-1 str" rule; `wsgi.input`, the body as a file.
+//! 4. [`start_response`]: the callback the app calls with its status and headers, and the
+//!    rules it checks (as the standard library's wsgiref does).
+//! 5. [`response`]: how status, headers and body chunks become bytes on the wire, and why the
+//!    headers wait for the first body chunk.
+//! 6. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`.
+//! 7. [`exchange`]: the record every phase writes into, and the events a live view receives.
+//! 8. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
+//!
+//! `src/main.rs` only reads the command line and wires these together.
+
+pub mod environ;
+pub mod exchange;
+pub mod log;
+pub mod python;
 pub mod request;
+pub mod response;
+pub mod server;
+pub mod start_response;

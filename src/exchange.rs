@@ -1,0 +1,397 @@
+//! The exchange record: everything one request/response did, in plain Rust data.
+//!
+//! Every phase of [`crate::server::WSGIServer::handle_one_request`] writes into one
+//! [`Exchange`]. The access log, the `--trace` dump, the JSON lines, the inspector and the tests
+//! all read this same record, so what one of them shows the others can show too. It holds no
+//! Python objects: the environ is kept as `(key, repr(value))` pairs, made while the interpreter
+//! was at hand, so a consumer on another thread never needs Python.
+//!
+//! Besides the finished record, the server sends small [`Event`]s while an exchange is under way
+//! (accepted, bytes arrived, request line known, phase started) for a live consumer such as the
+//! inspector; the headless consumers only look at [`Event::Finished`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Local};
+use serde_json::{Value, json};
+
+/// How many bytes of the request and of the response the record keeps. The counts stay exact;
+/// only the stored copy is cut, so a large upload cannot make the record large.
+pub const MAX_STORED_BYTES: usize = 64 * 1024;
+
+/// The four phases of the tutorial's `handle_one_request`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    ParseRequest,
+    GetEnviron,
+    Application,
+    FinishResponse,
+}
+
+impl Phase {
+    /// Every phase, in the order the server runs them.
+    pub const ALL: [Phase; 4] = [
+        Phase::ParseRequest,
+        Phase::GetEnviron,
+        Phase::Application,
+        Phase::FinishResponse,
+    ];
+
+    /// The method name in `src/server.rs` (and in the tutorial).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::ParseRequest => "parse_request",
+            Phase::GetEnviron => "get_environ",
+            Phase::Application => "application",
+            Phase::FinishResponse => "finish_response",
+        }
+    }
+}
+
+/// A byte buffer that keeps at most [`MAX_STORED_BYTES`] but counts everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CappedBytes {
+    /// The first bytes, at most [`MAX_STORED_BYTES`] of them.
+    pub stored: Vec<u8>,
+    /// How many bytes there were in all.
+    pub total: u64,
+}
+
+impl CappedBytes {
+    /// Append `data`, storing what still fits.
+    pub fn push(&mut self, data: &[u8]) {
+        let room = MAX_STORED_BYTES.saturating_sub(self.stored.len());
+        self.stored.extend_from_slice(&data[..room.min(data.len())]);
+        self.total += data.len() as u64;
+    }
+
+    /// How many bytes were counted but not stored.
+    pub fn cut(&self) -> u64 {
+        self.total - self.stored.len() as u64
+    }
+}
+
+/// One call of `start_response(status, headers, exc_info)`, as the app made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartResponseCall {
+    /// `repr()` of the status argument, or the status text when it was a valid str.
+    pub status: String,
+    /// The header pairs; when the argument was not a list of pairs, one pair holding its repr.
+    pub headers: Vec<(String, String)>,
+    /// `repr()` of exc_info when it was given and not None.
+    pub exc_info: Option<String>,
+    /// The exception it raised, when a rule was broken (the app saw it).
+    pub error: Option<String>,
+}
+
+/// A line the app or the server wrote somewhere while serving the exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLine {
+    /// "stdout", "stderr", "wsgi.errors" or "server".
+    pub stream: &'static str,
+    pub text: String,
+}
+
+/// A finding about the request or the app's behaviour: the rule, what happened, where the rule
+/// is written. Issue #4 adds many rules; the request notes and the response checks of the core
+/// server already produce some.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// A stable id such as `missing-host` or `content-length-mismatch`.
+    pub rule: &'static str,
+    /// One sentence saying what happened.
+    pub message: String,
+    /// Where the rule is written: "PEP 3333 §…" or "RFC 9112 §…".
+    pub reference: &'static str,
+}
+
+/// The time each phase took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub parse_request: Duration,
+    pub get_environ: Duration,
+    pub application: Duration,
+    pub finish_response: Duration,
+}
+
+impl Timings {
+    /// The duration of one phase.
+    pub fn of(&self, phase: Phase) -> Duration {
+        match phase {
+            Phase::ParseRequest => self.parse_request,
+            Phase::GetEnviron => self.get_environ,
+            Phase::Application => self.application,
+            Phase::FinishResponse => self.finish_response,
+        }
+    }
+
+    /// Set the duration of one phase.
+    pub fn set(&mut self, phase: Phase, took: Duration) {
+        match phase {
+            Phase::ParseRequest => self.parse_request = took,
+            Phase::GetEnviron => self.get_environ = took,
+            Phase::Application => self.application = took,
+            Phase::FinishResponse => self.finish_response = took,
+        }
+    }
+
+    /// All phases together.
+    pub fn total(&self) -> Duration {
+        self.parse_request + self.get_environ + self.application + self.finish_response
+    }
+}
+
+/// The record of one connection: one request and its response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// Counts from 1 in the order connections were accepted.
+    pub id: u64,
+    /// The client's address.
+    pub client: SocketAddr,
+    /// When the connection was accepted.
+    pub started: DateTime<Local>,
+    /// The request bytes exactly as received (head and body).
+    pub request_raw: CappedBytes,
+    /// Method, target and version, once the request line was parsed.
+    pub method: Option<String>,
+    pub target: Option<String>,
+    pub version: Option<String>,
+    /// The environ as the app received it: key and `repr()` of the value, in insertion order.
+    pub environ: Vec<(String, String)>,
+    /// Every start_response call, in order.
+    pub start_response: Vec<StartResponseCall>,
+    /// The length of each chunk the app passed to `write()`.
+    pub writes: Vec<usize>,
+    /// The response bytes exactly as sent.
+    pub response_raw: CappedBytes,
+    /// The status code sent, if a status line went out.
+    pub status: Option<u16>,
+    /// Body bytes sent (after the header block).
+    pub body_bytes: u64,
+    /// The time each phase took.
+    pub timings: Timings,
+    /// What went wrong, if anything: a bad request, an app error, a client that left.
+    pub error: Option<String>,
+    /// The Python traceback of an app error, when there was one.
+    pub traceback: Option<String>,
+    /// What the app printed and wrote to wsgi.errors while serving this exchange.
+    pub output: Vec<OutputLine>,
+    /// Findings about the request and the app's behaviour.
+    pub checks: Vec<Check>,
+}
+
+impl Exchange {
+    /// A fresh record for a connection just accepted.
+    pub fn new(id: u64, client: SocketAddr) -> Self {
+        Exchange {
+            id,
+            client,
+            started: Local::now(),
+            request_raw: CappedBytes::default(),
+            method: None,
+            target: None,
+            version: None,
+            environ: Vec::new(),
+            start_response: Vec::new(),
+            writes: Vec::new(),
+            response_raw: CappedBytes::default(),
+            status: None,
+            body_bytes: 0,
+            timings: Timings::default(),
+            error: None,
+            traceback: None,
+            output: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// The request line as the access log prints it: `GET / HTTP/1.1`, or the raw first line
+    /// when it could not be parsed.
+    pub fn request_line(&self) -> String {
+        match (&self.method, &self.target, &self.version) {
+            (Some(m), Some(t), Some(v)) => format!("{m} {t} {v}"),
+            _ => {
+                let raw = &self.request_raw.stored;
+                let end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+                let line = raw[..end].strip_suffix(b"\r").unwrap_or(&raw[..end]);
+                escape_bytes(line)
+            }
+        }
+    }
+
+    /// Add a finding.
+    pub fn check(&mut self, rule: &'static str, reference: &'static str, message: String) {
+        self.checks.push(Check {
+            rule,
+            message,
+            reference,
+        });
+    }
+
+    /// The record as one JSON object, with the field names DESIGN.md fixes.
+    pub fn to_json(&self) -> Value {
+        let us = |d: Duration| d.as_micros() as u64;
+        let environ: serde_json::Map<String, Value> = self
+            .environ
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let calls: Vec<Value> = self
+            .start_response
+            .iter()
+            .map(|c| {
+                json!({
+                    "status": c.status,
+                    "headers": c.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+                    "exc_info": c.exc_info,
+                    "error": c.error,
+                })
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "client": self.client.to_string(),
+            "started": self.started.to_rfc3339(),
+            "request": {
+                "raw": escape_bytes(&self.request_raw.stored),
+                "bytes": self.request_raw.total,
+                "method": self.method,
+                "target": self.target,
+                "version": self.version,
+            },
+            "environ": environ,
+            "start_response": calls,
+            "writes": self.writes,
+            "response": {
+                "raw": escape_bytes(&self.response_raw.stored),
+                "status": self.status,
+                "bytes": self.response_raw.total,
+                "body_bytes": self.body_bytes,
+            },
+            "timings_us": {
+                "parse_request": us(self.timings.parse_request),
+                "get_environ": us(self.timings.get_environ),
+                "application": us(self.timings.application),
+                "finish_response": us(self.timings.finish_response),
+            },
+            "error": self.error,
+            "traceback": self.traceback,
+            "output": self.output.iter().map(|l| json!({"stream": l.stream, "text": l.text})).collect::<Vec<_>>(),
+            "checks": self.checks.iter().map(|c| json!({
+                "rule": c.rule,
+                "message": c.message,
+                "reference": c.reference,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Bytes as readable text: printable ASCII as itself, `\r` `\n` `\t` `\\` escaped, every other
+/// byte (controls, and everything ≥ 0x80) as `\xNN`. Nothing is lost: the text maps back to the
+/// bytes.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for &b in bytes {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}
+
+/// What the server tells a live consumer while an exchange is under way.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A connection was accepted; its exchange has this id.
+    Accepted {
+        id: u64,
+        client: SocketAddr,
+        at: DateTime<Local>,
+    },
+    /// More request bytes arrived (only the new ones), and what the server now waits for.
+    RequestBytes {
+        id: u64,
+        bytes: Vec<u8>,
+        waiting_for: Waiting,
+    },
+    /// The request line was parsed.
+    RequestLine {
+        id: u64,
+        method: String,
+        target: String,
+    },
+    /// A phase is about to start.
+    PhaseStarted { id: u64, phase: Phase },
+    /// The exchange is over: the full record.
+    Finished(Box<Exchange>),
+    /// A line not tied to an exchange: a server note, or app output at import time.
+    Output(OutputLine),
+}
+
+/// What the server is waiting for while it reads a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// The request line or more header lines, up to the blank line that ends the head.
+    Head,
+    /// This many more body bytes (Content-Length).
+    Body(u64),
+    /// The next chunk of a chunked body.
+    Chunk,
+    /// Nothing: the request is complete.
+    Nothing,
+}
+
+impl std::fmt::Display for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Waiting::Head => f.write_str("the blank line that ends the headers"),
+            Waiting::Body(n) => write!(f, "{n} more body bytes"),
+            Waiting::Chunk => f.write_str("the next chunk of the chunked body"),
+            Waiting::Nothing => f.write_str("nothing: the request is complete"),
+        }
+    }
+}
+
+/// Something that receives the server's events: the text log, the JSON log, the inspector.
+///
+/// The server calls it on its own thread and does not wait for it beyond the call, so an
+/// implementation must be quick (a log line, or a channel send).
+pub trait Observer {
+    /// Whether the live events (everything but [`Event::Finished`] and [`Event::Output`]) are
+    /// wanted. The headless logs say no, which spares the server copying bytes for them.
+    fn wants_live(&self) -> bool {
+        false
+    }
+
+    /// One event.
+    fn on_event(&mut self, event: Event);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_bytes_shows_line_ends_and_non_ascii() {
+        assert_eq!(
+            escape_bytes(b"GET / HTTP/1.1\r\n\x00\xe9\\"),
+            "GET / HTTP/1.1\\r\\n\\x00\\xe9\\\\"
+        );
+    }
+
+    #[test]
+    fn capped_bytes_counts_everything_but_stores_the_cap() {
+        let mut c = CappedBytes::default();
+        c.push(&vec![b'a'; MAX_STORED_BYTES - 1]);
+        c.push(b"bcd");
+        assert_eq!(c.stored.len(), MAX_STORED_BYTES);
+        assert_eq!(c.total, MAX_STORED_BYTES as u64 + 2);
+        assert_eq!(c.cut(), 2);
+    }
+}

@@ -1,0 +1,213 @@
+//! The headless consumers of the exchange record: an access log, a full trace, JSON lines.
+//!
+//! All three read the same [`Exchange`] the inspector reads; they differ only in how much of
+//! it they print. They write to standard output, one exchange at a time, after it finished.
+//!
+//! - **access** (default): one line per request, as wsgiref and Apache print it,
+//!   `127.0.0.1 - - [25/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 12`, followed by what the app
+//!   printed and any error, indented.
+//! - **trace** (`--trace`): the whole record as text: request and response bytes with `\r\n`
+//!   visible, the environ sorted, the start_response arguments, timings, findings.
+//! - **json** (`--log json`): one JSON object per exchange, the fields of
+//!   [`Exchange::to_json`]; the interface tests and other programs read.
+
+use std::io::{self, Write};
+
+use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase, escape_bytes};
+
+/// Which text the log prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One access-log line per exchange.
+    Access,
+    /// The full record, readable.
+    Trace,
+    /// One JSON object per line.
+    Json,
+}
+
+/// An [`Observer`] that prints each finished exchange to a writer (standard output in the
+/// program, a buffer in tests).
+pub struct Log<W: Write> {
+    format: LogFormat,
+    out: W,
+}
+
+impl Log<io::Stdout> {
+    /// A log on standard output.
+    pub fn stdout(format: LogFormat) -> Self {
+        Log {
+            format,
+            out: io::stdout(),
+        }
+    }
+}
+
+impl<W: Write> Log<W> {
+    /// A log writing to `out`.
+    pub fn new(format: LogFormat, out: W) -> Self {
+        Log { format, out }
+    }
+
+    /// The writer, for tests.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn write_exchange(&mut self, exchange: &Exchange) -> io::Result<()> {
+        let text = match self.format {
+            LogFormat::Access => access_text(exchange),
+            LogFormat::Trace => trace_text(exchange),
+            LogFormat::Json => format!("{}\n", exchange.to_json()),
+        };
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    fn write_output(&mut self, line: &OutputLine) -> io::Result<()> {
+        match self.format {
+            // JSON lines stay machine-readable: output outside an exchange becomes an object.
+            LogFormat::Json => writeln!(
+                self.out,
+                "{}",
+                serde_json::json!({"output": {"stream": line.stream, "text": line.text}})
+            )?,
+            _ => writeln!(self.out, "[{}] {}", line.stream, line.text)?,
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Observer for Log<W> {
+    fn on_event(&mut self, event: Event) {
+        // Standard output closed (`| head`): nothing to do but keep serving.
+        let _ = match event {
+            Event::Finished(exchange) => self.write_exchange(&exchange),
+            Event::Output(line) => self.write_output(&line),
+            _ => Ok(()),
+        };
+    }
+}
+
+/// `127.0.0.1 - - [25/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 12`, then indented output,
+/// findings, errors and traceback.
+pub fn access_text(exchange: &Exchange) -> String {
+    let mut text = format!(
+        "{} - - [{}] \"{}\" {} {}\n",
+        exchange.client.ip(),
+        exchange.started.format("%d/%b/%Y %H:%M:%S"),
+        exchange.request_line(),
+        exchange
+            .status
+            .map_or_else(|| "-".to_string(), |s| s.to_string()),
+        exchange.body_bytes,
+    );
+    for line in &exchange.output {
+        text.push_str(&format!("    [{}] {}\n", line.stream, line.text));
+    }
+    for check in &exchange.checks {
+        text.push_str(&format!(
+            "    note {}: {} ({})\n",
+            check.rule, check.message, check.reference
+        ));
+    }
+    if let Some(error) = &exchange.error {
+        text.push_str(&format!("    error: {error}\n"));
+    }
+    if let Some(traceback) = &exchange.traceback {
+        for line in traceback.lines() {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text
+}
+
+/// The whole record as readable text.
+pub fn trace_text(ex: &Exchange) -> String {
+    let mut t = format!(
+        "=== exchange {} from {} at {}\n",
+        ex.id,
+        ex.client,
+        ex.started.format("%Y-%m-%d %H:%M:%S%.3f")
+    );
+    t.push_str(&format!(
+        "--- request, {} bytes, as received\n",
+        ex.request_raw.total
+    ));
+    push_wire(&mut t, &ex.request_raw.stored, ex.request_raw.cut());
+    if !ex.environ.is_empty() {
+        t.push_str("--- environ, as the app received it\n");
+        let mut environ: Vec<_> = ex.environ.iter().collect();
+        environ.sort();
+        for (key, value) in environ {
+            t.push_str(&format!("    {key} = {value}\n"));
+        }
+    }
+    for (i, call) in ex.start_response.iter().enumerate() {
+        t.push_str(&format!("--- start_response call {}\n", i + 1));
+        t.push_str(&format!("    status = {:?}\n", call.status));
+        t.push_str("    headers = [\n");
+        for (name, value) in &call.headers {
+            t.push_str(&format!("        ({name:?}, {value:?}),\n"));
+        }
+        t.push_str("    ]\n");
+        t.push_str(&format!(
+            "    exc_info = {}\n",
+            call.exc_info.as_deref().unwrap_or("None")
+        ));
+        if let Some(error) = &call.error {
+            t.push_str(&format!("    raised {error}\n"));
+        }
+    }
+    if !ex.writes.is_empty() {
+        t.push_str(&format!("--- write() calls: {:?} bytes\n", ex.writes));
+    }
+    t.push_str(&format!(
+        "--- response, {} bytes, as sent\n",
+        ex.response_raw.total
+    ));
+    push_wire(&mut t, &ex.response_raw.stored, ex.response_raw.cut());
+    t.push_str("--- timings\n   ");
+    for phase in Phase::ALL {
+        t.push_str(&format!(
+            " {} {}µs",
+            phase.name(),
+            ex.timings.of(phase).as_micros()
+        ));
+    }
+    t.push('\n');
+    for line in &ex.output {
+        t.push_str(&format!("--- {}: {}\n", line.stream, line.text));
+    }
+    if !ex.checks.is_empty() {
+        t.push_str("--- findings\n");
+        for check in &ex.checks {
+            t.push_str(&format!(
+                "    {}: {} ({})\n",
+                check.rule, check.message, check.reference
+            ));
+        }
+    }
+    if let Some(error) = &ex.error {
+        t.push_str(&format!("--- error: {error}\n"));
+    }
+    if let Some(traceback) = &ex.traceback {
+        t.push_str("--- traceback\n");
+        for line in traceback.lines() {
+            t.push_str(&format!("    {line}\n"));
+        }
+    }
+    t
+}
+
+/// Wire bytes, one line per line, with `\r\n` written out and the line break kept.
+fn push_wire(t: &mut String, bytes: &[u8], cut: u64) {
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        t.push_str("    ");
+        t.push_str(&escape_bytes(line));
+        t.push('\n');
+    }
+    if cut > 0 {
+        t.push_str(&format!("    … {cut} more bytes not stored\n"));
+    }
+}

@@ -1,0 +1,583 @@
+//! The Python side of the house: starting the interpreter, finding the app, catching its output.
+//!
+//! wsgiscope embeds CPython (through pyo3) instead of running a `python` process. That makes
+//! two things our job that `python app.py` would do for us:
+//!
+//! - **Where imports come from.** The app's folder (or `--chdir`) goes first on `sys.path`, as
+//!   `python path/to/app.py` would put it, and a virtualenv (`--venv`, or the active one named by
+//!   `VIRTUAL_ENV`) has its site-packages put in front of the interpreter's own, so a class can
+//!   `pip install flask` into a venv and serve it.
+//! - **Where `print()` goes.** While the inspector owns the terminal nothing may write to it, so
+//!   `sys.stdout` and `sys.stderr` are replaced by [`OutputStream`] objects that collect lines.
+//!   The server attaches them to the exchange being served; the same class is `wsgi.errors`.
+//!
+//! Then [`load_app`] turns an app spec (`module:callable`, `path/to/file.py`, `module:factory()`)
+//! into the callable the server will call, or into a [`LoadError`] that says what was tried.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+
+use crate::exchange::OutputLine;
+
+/// What the interpreter says about itself, printed at start-up so nobody has to guess which
+/// Python (and so which site-packages) the server runs.
+#[derive(Debug, Clone)]
+pub struct PythonInfo {
+    /// `sys.version`, first line.
+    pub version: String,
+    /// `sys.prefix`.
+    pub prefix: String,
+    /// The site-packages folder added for a virtualenv, if any.
+    pub venv_site_packages: Option<PathBuf>,
+}
+
+/// Why the app could not be loaded: one paragraph for the user, then exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError(pub String);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Lines written by the app, waiting to be attached to an exchange. Python's `sys.stdout` is
+/// one object for the whole process, so the place its lines collect is one too.
+static OUTPUT: Mutex<OutputSink> = Mutex::new(OutputSink {
+    lines: Vec::new(),
+    partial: Vec::new(),
+});
+
+/// Complete lines, plus the unfinished last line of each stream (`print("a", end="")`).
+struct OutputSink {
+    lines: Vec<OutputLine>,
+    partial: Vec<(&'static str, String)>,
+}
+
+impl OutputSink {
+    fn write(&mut self, stream: &'static str, text: &str) {
+        let pending = match self.partial.iter_mut().find(|(s, _)| *s == stream) {
+            Some((_, p)) => p,
+            None => {
+                self.partial.push((stream, String::new()));
+                // Cannot fail: we just pushed an element.
+                &mut self.partial.last_mut().expect("just pushed").1
+            }
+        };
+        pending.push_str(text);
+        while let Some(end) = pending.find('\n') {
+            let line: String = pending.drain(..=end).collect();
+            self.lines.push(OutputLine {
+                stream,
+                text: line.trim_end_matches(['\n', '\r']).to_string(),
+            });
+        }
+    }
+}
+
+/// Take every line written since the last call, unfinished lines included.
+pub fn take_output() -> Vec<OutputLine> {
+    let mut sink = OUTPUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let partial = std::mem::take(&mut sink.partial);
+    for (stream, text) in partial {
+        if !text.is_empty() {
+            sink.lines.push(OutputLine { stream, text });
+        }
+    }
+    std::mem::take(&mut sink.lines)
+}
+
+/// A text stream that Python code writes to: `sys.stdout`, `sys.stderr` and `wsgi.errors`.
+///
+/// PEP 3333 asks `wsgi.errors` to be a text-mode file with `write()`, `writelines()` and
+/// `flush()`. Each line goes to the record of the exchange being served.
+#[pyclass(module = "wsgiscope", frozen)]
+pub struct OutputStream {
+    stream: &'static str,
+}
+
+impl OutputStream {
+    /// A stream whose lines are labelled `stream` ("stdout", "stderr", "wsgi.errors").
+    pub fn new(stream: &'static str) -> Self {
+        OutputStream { stream }
+    }
+}
+
+#[pymethods]
+impl OutputStream {
+    /// Write a str; returns the number of characters, as `io.TextIOBase.write` does.
+    fn write(&self, text: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let Ok(text) = text.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "{}.write() takes a str, not {} (PEP 3333: wsgi.errors is a text stream)",
+                self.stream,
+                text.get_type().name()?
+            )));
+        };
+        let text = text.to_cow()?;
+        OUTPUT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .write(self.stream, &text);
+        Ok(text.chars().count())
+    }
+
+    /// Write each str of an iterable.
+    fn writelines(&self, lines: &Bound<'_, PyAny>) -> PyResult<()> {
+        for line in lines.try_iter()? {
+            self.write(&line?)?;
+        }
+        Ok(())
+    }
+
+    /// Nothing to flush: lines are collected as they are written.
+    fn flush(&self) {}
+
+    /// Not a terminal (so libraries do not send colour codes).
+    fn isatty(&self) -> bool {
+        false
+    }
+
+    /// Text written is kept as str; this is what `print()` and `logging` ask for.
+    #[getter]
+    fn encoding(&self) -> &'static str {
+        "utf-8"
+    }
+
+    /// The label of the stream, for `repr()` in the environ view.
+    fn __repr__(&self) -> String {
+        format!("<wsgiscope.OutputStream {}>", self.stream)
+    }
+}
+
+/// Start the interpreter and set it up: `sys.argv`, output capture, the app's folder and the
+/// virtualenv on `sys.path`.
+///
+/// `app_dir` goes first on `sys.path`; `venv` is `--venv`, else `VIRTUAL_ENV` is used.
+pub fn start(app_dir: &Path, venv: Option<&Path>) -> Result<PythonInfo, LoadError> {
+    let venv = venv
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("VIRTUAL_ENV").map(PathBuf::from));
+    Python::attach(|py| {
+        setup(py, app_dir, venv.as_deref()).map_err(|e| match e {
+            SetupError::Load(e) => e,
+            SetupError::Python(e) => LoadError(format!(
+                "wsgiscope could not set up the Python interpreter: {}",
+                describe(py, &e)
+            )),
+        })
+    })
+}
+
+enum SetupError {
+    Load(LoadError),
+    Python(PyErr),
+}
+
+impl From<PyErr> for SetupError {
+    fn from(e: PyErr) -> Self {
+        SetupError::Python(e)
+    }
+}
+
+fn setup(py: Python<'_>, app_dir: &Path, venv: Option<&Path>) -> Result<PythonInfo, SetupError> {
+    let sys = py.import("sys")?;
+    // An embedded interpreter has no sys.argv; some libraries read sys.argv[0].
+    sys.setattr("argv", PyList::new(py, ["wsgiscope"])?)?;
+    sys.setattr("stdout", OutputStream::new("stdout"))?;
+    sys.setattr("stderr", OutputStream::new("stderr"))?;
+
+    let path = sys
+        .getattr("path")?
+        .cast_into::<PyList>()
+        .map_err(PyErr::from)?;
+    let mut venv_site_packages = None;
+    if let Some(venv) = venv {
+        let (major, minor): (u8, u8) = (
+            sys.getattr("version_info")?.get_item(0)?.extract()?,
+            sys.getattr("version_info")?.get_item(1)?.extract()?,
+        );
+        let site = venv_site_dir(venv, major, minor).map_err(SetupError::Load)?;
+        // site.addsitedir also reads the .pth files that editable installs rely on. It appends;
+        // we move what it added to the front, so the venv's packages win over the base ones.
+        let before = path.len();
+        py.import("site")?
+            .call_method1("addsitedir", (site.to_string_lossy().as_ref(),))?;
+        let added: Vec<Bound<'_, PyAny>> = (before..path.len())
+            .map(|i| path.get_item(i))
+            .collect::<PyResult<_>>()?;
+        for (offset, item) in added.iter().enumerate() {
+            path.del_item(before + offset)?;
+            path.insert(offset, item)?;
+        }
+        venv_site_packages = Some(site);
+    }
+    path.insert(0, app_dir.to_string_lossy().as_ref())?;
+
+    let version: String = sys.getattr("version")?.extract()?;
+    Ok(PythonInfo {
+        version: version.lines().next().unwrap_or_default().to_string(),
+        prefix: sys.getattr("prefix")?.extract()?,
+        venv_site_packages,
+    })
+}
+
+/// The site-packages folder of a virtualenv made for Python `major.minor`.
+fn venv_site_dir(venv: &Path, major: u8, minor: u8) -> Result<PathBuf, LoadError> {
+    if !venv.is_dir() {
+        return Err(LoadError(format!(
+            "the virtualenv {} does not exist (it was named by --venv or VIRTUAL_ENV); create it \
+             with `python3 -m venv {}` or leave the option out",
+            venv.display(),
+            venv.display()
+        )));
+    }
+    let site = venv
+        .join("lib")
+        .join(format!("python{major}.{minor}"))
+        .join("site-packages");
+    if site.is_dir() {
+        return Ok(site);
+    }
+    let found: Vec<String> = std::fs::read_dir(venv.join("lib"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Err(LoadError(format!(
+        "the virtualenv {} has no {}: wsgiscope runs Python {major}.{minor} (the one it was built \
+         with), and the venv holds {}; make the venv with that Python, e.g. `python{major}.{minor} \
+         -m venv {}`",
+        venv.display(),
+        site.display(),
+        if found.is_empty() {
+            "no lib/pythonX.Y folder".to_string()
+        } else {
+            found.join(", ")
+        },
+        venv.display()
+    )))
+}
+
+/// What the user asked to serve: where the code is and which callable in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSpec {
+    /// What was typed, for messages.
+    pub text: String,
+    /// A module name or a file path.
+    pub source: AppSource,
+    /// The callable's name or a call expression (`create_app()`); None: `application`, then
+    /// `app`.
+    pub callable: Option<String>,
+}
+
+/// Where the app's code comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppSource {
+    /// A module found on `sys.path`, such as `myproject.wsgi`.
+    Module(String),
+    /// A Python file, such as `apps/hello.py`.
+    File(PathBuf),
+}
+
+impl AppSpec {
+    /// Read `module`, `module:callable`, `path/to/file.py[:callable]` or `module:factory()`.
+    ///
+    /// It is a file when the part before `:` ends in `.py` or `.wsgi`, or holds a `/`.
+    pub fn parse(text: &str) -> AppSpec {
+        let (source, callable) = match text.split_once(':') {
+            Some((source, callable)) if !callable.is_empty() => (source, Some(callable)),
+            Some((source, _)) => (source, None),
+            None => (text, None),
+        };
+        let is_file = source.ends_with(".py") || source.ends_with(".wsgi") || source.contains('/');
+        AppSpec {
+            text: text.to_string(),
+            source: if is_file {
+                AppSource::File(PathBuf::from(source))
+            } else {
+                AppSource::Module(source.to_string())
+            },
+            callable: callable.map(str::to_string),
+        }
+    }
+
+    /// The folder that goes first on `sys.path`: the file's folder, else the current one.
+    pub fn folder(&self) -> PathBuf {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        match &self.source {
+            AppSource::File(path) => {
+                let dir = path.parent().unwrap_or(Path::new(""));
+                let dir = cwd.join(dir);
+                dir.canonicalize().unwrap_or(dir)
+            }
+            AppSource::Module(_) => cwd,
+        }
+    }
+}
+
+/// The app shown when no APP is given: like `python -m wsgiref.simple_server`, it answers with
+/// the environ it received, so the server can be explored before writing any code.
+const DEMO_APP: &str = r#"
+def application(environ, start_response):
+    """The built-in demo: a greeting, then every environ key the server built."""
+    lines = ["Hello world! This is wsgiscope's built-in demo app.",
+             "Start the server with an app to serve your own, e.g. apps/hello.py.",
+             "", "The environ this request produced:", ""]
+    for key in sorted(environ):
+        lines.append("%s = %r" % (key, environ[key]))
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return [body]
+"#;
+
+/// Import the app named by `spec` (or the demo when it is None) and return its callable.
+pub fn load_app(py: Python<'_>, spec: Option<&AppSpec>) -> Result<Py<PyAny>, LoadError> {
+    let Some(spec) = spec else {
+        let code = CString::new(DEMO_APP).expect("the demo source has no NUL byte");
+        let module = PyModule::from_code(py, &code, c"<wsgiscope demo>", c"wsgiscope_demo")
+            .map_err(|e| {
+                LoadError(format!(
+                    "the built-in demo app failed: {}",
+                    describe(py, &e)
+                ))
+            })?;
+        return module
+            .getattr("application")
+            .map(Bound::unbind)
+            .map_err(|e| LoadError(describe(py, &e)));
+    };
+    let fail = |what: String| LoadError(format!("cannot load the app '{}': {what}", spec.text));
+    let module = match &spec.source {
+        AppSource::File(path) => import_file(py, path).map_err(&fail)?,
+        AppSource::Module(name) => py.import(name.as_str()).map(Bound::into_any).map_err(|e| {
+            fail(format!(
+                "importing the module '{name}' failed with {}. Python looked in sys.path = {}. \
+                 Check the spelling, run from the folder that holds it, or pass --chdir.",
+                describe(py, &e),
+                sys_path(py)
+            ))
+        })?,
+    };
+    let app = match &spec.callable {
+        Some(expr) if expr.contains('(') => {
+            let globals = module
+                .getattr("__dict__")
+                .and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from))
+                .map_err(|e| fail(describe(py, &e)))?;
+            let code = CString::new(expr.as_str())
+                .map_err(|_| fail("the callable contains a NUL byte".into()))?;
+            py.eval(&code, Some(&globals), None).map_err(|e| {
+                fail(format!(
+                    "calling the factory `{expr}` in the module failed with {}",
+                    describe(py, &e)
+                ))
+            })?
+        }
+        Some(name) => {
+            let mut obj = module.clone();
+            for part in name.split('.') {
+                obj = obj.getattr(part).map_err(|_| {
+                    fail(format!(
+                        "the module has no attribute '{name}'. It has: {}.",
+                        public_names(&module)
+                    ))
+                })?;
+            }
+            obj
+        }
+        None => ["application", "app"]
+            .iter()
+            .find_map(|name| module.getattr(*name).ok())
+            .ok_or_else(|| {
+                fail(format!(
+                    "the module has neither 'application' nor 'app' (the names tried when none \
+                     is given). It has: {}. Name the callable, e.g. '{}:NAME'.",
+                    public_names(&module),
+                    spec.text
+                ))
+            })?,
+    };
+    if !app.is_callable() {
+        let kind = app
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        return Err(fail(format!(
+            "the object found is a {kind}, which is not callable; a WSGI app is a callable \
+             taking (environ, start_response) (PEP 3333)"
+        )));
+    }
+    Ok(app.unbind())
+}
+
+/// Run a Python file as a module named after the file, registered in `sys.modules` so that
+/// frameworks that look themselves up by `__name__` (Flask does) find it.
+fn import_file<'py>(py: Python<'py>, path: &Path) -> Result<Bound<'py, PyAny>, String> {
+    if !path.is_file() {
+        return Err(format!(
+            "the file {} does not exist (looked from {})",
+            path.display(),
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        ));
+    }
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().replace(['.', '-'], "_"))
+        .unwrap_or_else(|| "app".into());
+    let run = || -> PyResult<Bound<'py, PyAny>> {
+        let util = py.import("importlib.util")?;
+        let machinery = py.import("importlib.machinery")?;
+        let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let full = full.to_string_lossy();
+        // A .wsgi file is Python too; give it an explicit source loader.
+        let loader = machinery
+            .getattr("SourceFileLoader")?
+            .call1((name.as_str(), full.as_ref()))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("loader", loader)?;
+        let spec = util
+            .getattr("spec_from_file_location")?
+            .call((name.as_str(), full.as_ref()), Some(&kwargs))?;
+        let module = util.getattr("module_from_spec")?.call1((&spec,))?;
+        py.import("sys")?
+            .getattr("modules")?
+            .set_item(name.as_str(), &module)?;
+        spec.getattr("loader")?
+            .call_method1("exec_module", (&module,))?;
+        Ok(module)
+    };
+    run().map_err(|e| {
+        format!(
+            "running {} failed with {}",
+            path.display(),
+            describe_with_location(py, &e)
+        )
+    })
+}
+
+/// The non-underscore names of a module, for "it has: …".
+fn public_names(module: &Bound<'_, PyAny>) -> String {
+    let names: Vec<String> = module
+        .dir()
+        .map(|list| {
+            list.iter()
+                .filter_map(|n| n.extract::<String>().ok())
+                .filter(|n| !n.starts_with('_'))
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        "no public names".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn sys_path(py: Python<'_>) -> String {
+    py.import("sys")
+        .and_then(|sys| sys.getattr("path"))
+        .and_then(|p| p.repr().map(|r| r.to_string()))
+        .unwrap_or_default()
+}
+
+/// `ExceptionType: message`, as the last line of a traceback says it.
+pub fn describe(py: Python<'_>, err: &PyErr) -> String {
+    let kind = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    let value = err.value(py).to_string();
+    if value.is_empty() {
+        kind
+    } else {
+        format!("{kind}: {value}")
+    }
+}
+
+/// Like [`describe`], plus the file and line where it was raised (for syntax errors in the app
+/// file, the most common first mistake).
+fn describe_with_location(py: Python<'_>, err: &PyErr) -> String {
+    let described = describe(py, err);
+    let last_frame = traceback_text(py, err)
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("File \""))
+        .map(|l| l.trim().to_string());
+    match last_frame {
+        Some(frame) if !err.is_instance_of::<pyo3::exceptions::PySyntaxError>(py) => {
+            format!("{described} ({frame})")
+        }
+        _ => described,
+    }
+}
+
+/// The whole traceback, as Python would print it.
+pub fn traceback_text(py: Python<'_>, err: &PyErr) -> String {
+    let format = || -> PyResult<String> {
+        let lines = py
+            .import("traceback")?
+            .getattr("format_exception")?
+            .call1((err.value(py),))?;
+        let mut text = String::new();
+        for line in lines.try_iter()? {
+            text.push_str(&line?.extract::<String>()?);
+        }
+        Ok(text)
+    };
+    format().unwrap_or_else(|_| describe(py, err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_spec_forms() {
+        let s = AppSpec::parse("apps/hello.py");
+        assert_eq!(s.source, AppSource::File("apps/hello.py".into()));
+        assert_eq!(s.callable, None);
+        let s = AppSpec::parse("apps/hello.py:app");
+        assert_eq!(s.callable.as_deref(), Some("app"));
+        let s = AppSpec::parse("myproject.wsgi:application");
+        assert_eq!(s.source, AppSource::Module("myproject.wsgi".into()));
+        let s = AppSpec::parse("factory:create_app()");
+        assert_eq!(s.callable.as_deref(), Some("create_app()"));
+        assert_eq!(
+            AppSpec::parse("hello").source,
+            AppSource::Module("hello".into())
+        );
+    }
+
+    #[test]
+    fn output_lines_are_split_and_partial_lines_kept() {
+        let mut sink = OutputSink {
+            lines: Vec::new(),
+            partial: Vec::new(),
+        };
+        sink.write("stdout", "a\nb");
+        sink.write("stderr", "x\n");
+        sink.write("stdout", "c\n");
+        let texts: Vec<_> = sink
+            .lines
+            .iter()
+            .map(|l| (l.stream, l.text.as_str()))
+            .collect();
+        assert_eq!(texts, [("stdout", "a"), ("stderr", "x"), ("stdout", "bc")]);
+    }
+}

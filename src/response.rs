@@ -1,0 +1,328 @@
+//! The response on the wire: status line, header block, body, and the rules for when each goes.
+//!
+//! The app does not write the response; it describes it. `start_response` names a status and
+//! headers, and the app's result (or `write()`) gives the body in chunks. This module turns that
+//! into bytes:
+//!
+//! ```text
+//! HTTP/1.1 200 OK\r\n                  status line (always HTTP/1.1: the version we speak)
+//! Content-Type: text/plain\r\n         the app's headers, in its order
+//! Content-Length: 12\r\n               added when the result was a one-item list
+//! Date: Wed, 25 Nov 2026 10:00:00 GMT\r\n   added unless the app set it (RFC 9110 §6.6.1)
+//! Server: wsgiscope/0.1.0\r\n          added unless the app set it
+//! Connection: close\r\n                one request per connection, like the tutorial
+//! \r\n
+//! hello world!                         the body chunks, as the app yields them
+//! ```
+//!
+//! **Headers go out late.** Not when `start_response` is called, but just before the first
+//! non-empty body chunk (or at the end, for an empty body), as PEP 3333 §The start_response()
+//! Callable asks. Until then the app may still change its mind: call `start_response` again with
+//! `exc_info` and send an error page instead.
+
+use std::io::{self, Write};
+use std::net::TcpStream;
+
+use chrono::Utc;
+
+use crate::environ::SERVER_SOFTWARE;
+use crate::exchange::{CappedBytes, Check, StartResponseCall};
+
+/// What `start_response` set and is not sent yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The status as the app gave it: "200 OK".
+    pub status: String,
+    /// Its numeric code.
+    pub code: u16,
+    /// The app's headers, checked.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this status may carry a body (RFC 9110 §6.4.1: 1xx, 204 and 304 never do).
+    pub fn allows_body(&self) -> bool {
+        !(self.code < 200 || self.code == 204 || self.code == 304)
+    }
+}
+
+/// The response being sent on one connection, shared by `start_response`, `write()` and
+/// `finish_response`.
+#[derive(Debug)]
+pub struct Response {
+    /// The connection. `None` once the server took it back.
+    stream: Option<TcpStream>,
+    /// A HEAD request: headers as for GET, no body (RFC 9110 §9.3.2).
+    head_request: bool,
+    /// What start_response set, until it is sent.
+    pub head: Option<Head>,
+    /// Whether the status line and headers went out. After that the app can no longer change
+    /// them.
+    pub headers_sent: bool,
+    /// The Content-Length that was sent (from the app, or added by us), if any.
+    pub content_length: Option<u64>,
+    /// Body bytes the app produced, sent or not.
+    pub body_produced: u64,
+    /// Body bytes that went on the wire.
+    pub body_sent: u64,
+    /// The bytes sent, for the record.
+    pub raw: CappedBytes,
+    /// Every start_response call, for the record.
+    pub calls: Vec<StartResponseCall>,
+    /// The size of every write() call, for the record.
+    pub writes: Vec<usize>,
+    /// Findings made while sending.
+    pub checks: Vec<Check>,
+}
+
+impl Response {
+    /// A response to be sent on `stream`.
+    pub fn new(stream: TcpStream, head_request: bool) -> Self {
+        Response {
+            stream: Some(stream),
+            head_request,
+            head: None,
+            headers_sent: false,
+            content_length: None,
+            body_produced: 0,
+            body_sent: 0,
+            raw: CappedBytes::default(),
+            calls: Vec::new(),
+            writes: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// Give the connection back to the server.
+    pub fn take_stream(&mut self) -> Option<TcpStream> {
+        self.stream.take()
+    }
+
+    /// The status code sent, if any.
+    pub fn status_sent(&self) -> Option<u16> {
+        if self.headers_sent {
+            self.head.as_ref().map(|h| h.code)
+        } else {
+            None
+        }
+    }
+
+    /// Use `length` as Content-Length when the app gave none: the server knows the whole body
+    /// (a one-item list, or an empty body). Has no effect once headers are sent.
+    pub fn set_known_length(&mut self, length: u64) {
+        if let Some(head) = &self.head
+            && !self.headers_sent
+            && head.header("Content-Length").is_none()
+            && head.allows_body()
+        {
+            self.content_length = Some(length);
+        }
+    }
+
+    /// Send one body chunk, with the headers first if they have not gone yet.
+    ///
+    /// An empty chunk sends nothing (PEP 3333: headers wait for the first non-empty chunk).
+    /// A body the status or method forbids is dropped and noted; bytes past the app's own
+    /// Content-Length are dropped and noted.
+    pub fn send_body(&mut self, chunk: &[u8]) -> io::Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.body_produced += chunk.len() as u64;
+        let allowed = self.body_allowed();
+        let mut out = Vec::new();
+        if !self.headers_sent {
+            out = self.head_bytes();
+        }
+        if allowed {
+            let room = self
+                .content_length
+                .map_or(u64::MAX, |cl| cl.saturating_sub(self.body_sent));
+            let take = (chunk.len() as u64).min(room) as usize;
+            out.extend_from_slice(&chunk[..take]);
+            self.body_sent += take as u64;
+        }
+        self.send(&out)
+    }
+
+    /// Whether body bytes may go on the wire.
+    fn body_allowed(&self) -> bool {
+        !self.head_request && self.head.as_ref().is_some_and(Head::allows_body)
+    }
+
+    /// End the response: send the headers if no body chunk did, then compare the body with
+    /// the Content-Length that was announced.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if !self.headers_sent {
+            let head = self.head_bytes();
+            self.send(&head)?;
+        }
+        let Some(head) = &self.head else {
+            return Ok(());
+        };
+        if !head.allows_body() && self.body_produced > 0 {
+            self.checks.push(Check {
+                rule: "body-not-allowed",
+                message: format!(
+                    "the app produced {} body bytes for a {} response, which has no body; they \
+                     were not sent",
+                    self.body_produced, head.code
+                ),
+                reference: "RFC 9110 §6.4.1",
+            });
+        }
+        if let Some(cl) = self.content_length
+            && self.body_allowed()
+            && self.body_produced != cl
+        {
+            self.checks.push(Check {
+                rule: "content-length-mismatch",
+                message: format!(
+                    "Content-Length said {cl} bytes but the app produced {}; {}",
+                    self.body_produced,
+                    if self.body_produced > cl {
+                        "the extra bytes were not sent"
+                    } else {
+                        "the client sees a cut body"
+                    }
+                ),
+                reference: "RFC 9112 §6.3",
+            });
+        }
+        Ok(())
+    }
+
+    /// The status line and header block for the head set by start_response.
+    fn head_bytes(&mut self) -> Vec<u8> {
+        self.headers_sent = true;
+        let Some(head) = &self.head else {
+            return Vec::new();
+        };
+        if let Some(cl) = head.header("Content-Length") {
+            self.content_length = cl.trim().parse().ok();
+        }
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(head.status.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for (name, value) in &head.headers {
+            push_header(&mut out, name, value);
+        }
+        if head.header("Content-Length").is_none()
+            && let Some(cl) = self.content_length
+        {
+            push_header(&mut out, "Content-Length", &cl.to_string());
+        }
+        if head.header("Date").is_none() {
+            push_header(&mut out, "Date", &http_date());
+        }
+        if head.header("Server").is_none() {
+            push_header(&mut out, "Server", SERVER_SOFTWARE);
+        }
+        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        out
+    }
+
+    /// Send a response the server made itself (the 500 that replaces an app's failed one),
+    /// when nothing was sent yet.
+    pub fn send_server_response(&mut self, code: u16, message: &str) -> io::Result<()> {
+        let (bytes, body_len) = server_response(code, message);
+        self.head = Some(Head {
+            status: format!("{code} {}", reason(code)),
+            code,
+            headers: Vec::new(),
+        });
+        self.headers_sent = true;
+        self.body_sent = body_len as u64;
+        self.send(&bytes)
+    }
+
+    /// Write bytes to the client and keep a copy for the record.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.raw.push(bytes);
+        match &mut self.stream {
+            Some(stream) => stream.write_all(bytes),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the exchange is over: the connection was closed",
+            )),
+        }
+    }
+}
+
+/// Append `Name: value\r\n`, headers being latin-1 text (checked by start_response).
+fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend(name.chars().map(|c| c as u8));
+    out.extend_from_slice(b": ");
+    out.extend(value.chars().map(|c| c as u8));
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The current time as an IMF-fixdate, the format RFC 9110 §5.6.7 requires for Date:
+/// `Wed, 25 Nov 2026 10:00:00 GMT`.
+pub fn http_date() -> String {
+    Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// The reason phrase of the statuses the server itself sends.
+pub fn reason(code: u16) -> &'static str {
+    match code {
+        100 => "Continue",
+        400 => "Bad Request",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        417 => "Expectation Failed",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}
+
+/// A complete response the server writes on its own (an error, not the app's): plain text,
+/// with a body that says what happened. Returns the bytes and the length of the body.
+pub fn server_response(code: u16, body: &str) -> (Vec<u8>, usize) {
+    let body = format!("{code} {}\n\n{body}\n", reason(code));
+    let mut out = format!("HTTP/1.1 {code} {}\r\n", reason(code)).into_bytes();
+    push_header(&mut out, "Content-Type", "text/plain; charset=utf-8");
+    push_header(&mut out, "Content-Length", &body.len().to_string());
+    push_header(&mut out, "Date", &http_date());
+    push_header(&mut out, "Server", SERVER_SOFTWARE);
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    out.extend_from_slice(body.as_bytes());
+    (out, body.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date_is_imf_fixdate() {
+        let date = http_date();
+        assert_eq!(date.len(), 29, "{date}");
+        assert!(date.ends_with(" GMT"));
+        assert_eq!(&date[3..5], ", ");
+    }
+
+    #[test]
+    fn server_response_says_what_was_wrong_and_counts_its_body() {
+        let (bytes, body_len) = server_response(400, "the method is not a token");
+        let text = String::from_utf8(bytes).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
+        assert!(head.contains("Connection: close"));
+        assert_eq!(body, "400 Bad Request\n\nthe method is not a token\n");
+        assert_eq!(body.len(), body_len);
+    }
+}

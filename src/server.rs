@@ -1,0 +1,835 @@
+//! `WSGIServer`: the tutorial's server class, in Rust.
+//!
+//! Read this file beside the Python `WSGIServer` of the classic "Let's Build A Web Server"
+//! tutorial: the methods have the same names and come in the same order.
+//!
+//! | tutorial (Python)        | here                                   | what it adds            |
+//! |--------------------------|----------------------------------------|-------------------------|
+//! | `__init__`               | [`WSGIServer::new`]                    | the fixed environ, once |
+//! | `serve_forever`          | [`WSGIServer::serve_forever`]          | a clean stop on Ctrl-C  |
+//! | `handle_one_request`     | [`WSGIServer::handle_one_request`]     | timeouts, a record      |
+//! | `parse_request`          | [`WSGIServer::parse_request`]          | RFC 9112's rules, bodies|
+//! | `get_environ`            | [`WSGIServer::get_environ`]            | every PEP 3333 key      |
+//! | `start_response`         | [`crate::start_response::StartResponse`]| wsgiref's checks       |
+//! | `finish_response`        | [`WSGIServer::finish_response`]        | late headers, `close()` |
+//!
+//! The loop is the tutorial's: accept one connection, read one request, call the app, send
+//! the response, close. **One thread, one connection at a time**: while a slow client types
+//! its request in telnet, the next client waits in the listen queue. That is on purpose, so the
+//! class can see it; a production server (gunicorn, waitress) serves many at once with worker
+//! processes or threads. Every response says `Connection: close`; a production server would
+//! keep the connection open for the next request.
+//!
+//! Each phase reports into an [`Exchange`], the record the logs and the inspector read.
+
+use std::io::{self, Read, Write as _};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+use crate::environ;
+use crate::exchange::{Event, Exchange, Observer, Phase, Waiting};
+use crate::python;
+use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestNote};
+use crate::response::{self, Response};
+use crate::start_response::{self, StartResponse};
+
+/// How many bytes one `read()` from the socket asks for.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// After answering before the request was fully read (an error), keep reading and discarding
+/// for at most this long, so that closing with unread data does not reset the connection and
+/// destroy our answer before the client read it (the "lingering close" of Apache and nginx).
+const LINGER: Duration = Duration::from_secs(2);
+/// ... and at most this many bytes.
+const LINGER_BYTES: usize = 1024 * 1024;
+
+/// What the command line decides about the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The address to listen on, e.g. "127.0.0.1".
+    pub host: String,
+    /// The port; 0 lets the system pick a free one.
+    pub port: u16,
+    /// How long a client may stay silent (or not read) before it is dropped.
+    pub timeout: Duration,
+    /// The largest request body accepted.
+    pub max_body: u64,
+    /// Put Python tracebacks in 500 responses.
+    pub debug: bool,
+    /// The mount point of the app (SCRIPT_NAME), "" for the root.
+    pub script_name: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 8888,
+            timeout: Duration::from_secs(60),
+            max_body: 16 * 1024 * 1024,
+            debug: false,
+            script_name: String::new(),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The way to ask a running server to stop: Ctrl-C, SIGTERM, the inspector's `q`.
+///
+/// A byte written into a socket pair wakes the server wherever it waits (for a connection, for
+/// a slow client's bytes), because every wait also watches the other end of the pair. That is
+/// the "self-pipe trick": a signal handler may do almost nothing, but it may write a byte.
+#[derive(Debug)]
+pub struct StopSignal {
+    read: UnixStream,
+    write: UnixStream,
+}
+
+/// A cheap handle that stops the server from another thread.
+#[derive(Debug)]
+pub struct StopHandle(UnixStream);
+
+impl StopHandle {
+    /// Ask the server to stop; it returns from `serve_forever` after the current exchange.
+    pub fn stop(&self) {
+        // A full pipe already holds a stop request; nothing more to do.
+        let _ = (&self.0).write(&[1]);
+    }
+}
+
+impl StopSignal {
+    /// A fresh, unraised signal.
+    pub fn new() -> io::Result<Self> {
+        let (read, write) = UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        write.set_nonblocking(true)?;
+        Ok(StopSignal { read, write })
+    }
+
+    /// Raise it on SIGINT (Ctrl-C) and SIGTERM.
+    pub fn on_signals(&self) -> io::Result<()> {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::low_level::pipe::register(signal, self.write.try_clone()?)?;
+        }
+        Ok(())
+    }
+
+    /// A handle to raise it from elsewhere.
+    pub fn handle(&self) -> io::Result<StopHandle> {
+        Ok(StopHandle(self.write.try_clone()?))
+    }
+
+    fn fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+}
+
+/// What waiting on a socket ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Ready,
+    Stopped,
+    TimedOut,
+}
+
+/// Wait until `fd` is readable, the stop signal is raised, or `timeout` passes.
+fn wait_readable(fd: RawFd, stop: RawFd, timeout: Option<Duration>) -> io::Result<Wait> {
+    let mut fds = [
+        libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: stop,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+    loop {
+        // SAFETY: `fds` is a valid array of two pollfd structs for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        return Ok(if fds[1].revents != 0 {
+            Wait::Stopped
+        } else if n == 0 {
+            Wait::TimedOut
+        } else {
+            Wait::Ready
+        });
+    }
+}
+
+/// Why reading a request ended without one.
+#[derive(Debug)]
+enum ReadError {
+    /// The bytes break a rule: answer with this status and message.
+    Bad(request::RequestError),
+    /// The client closed the connection (or reset it) first.
+    ClientGone { started: bool },
+    /// The client was silent for `--timeout`.
+    TimedOut { started: bool },
+    /// The server was asked to stop.
+    Stopped,
+}
+
+/// The server: a listening socket, the app, and the fixed part of the environ.
+pub struct WSGIServer {
+    listener: TcpListener,
+    /// The address actually bound (the port is known even when 0 was asked for).
+    address: SocketAddr,
+    /// The WSGI callable.
+    app: Py<PyAny>,
+    /// The environ keys that are the same for every request, built once in `new`.
+    base_environ: Py<PyDict>,
+    config: ServerConfig,
+    /// Who hears about each exchange: a log, or the inspector.
+    observer: Box<dyn Observer>,
+    stop: StopSignal,
+    /// The id of the last exchange.
+    last_id: u64,
+}
+
+impl WSGIServer {
+    /// Bind and listen, and build the fixed part of the environ (the tutorial's `__init__`).
+    ///
+    /// The standard library's listener asks the kernel for a backlog of at least 128 pending
+    /// connections: clients that arrive while one is served wait there.
+    pub fn new(
+        config: ServerConfig,
+        app: Py<PyAny>,
+        observer: Box<dyn Observer>,
+    ) -> Result<Self, StartError> {
+        let wanted = format!("{}:{}", config.host, config.port);
+        let addrs: Vec<SocketAddr> = wanted
+            .to_socket_addrs()
+            .map_err(|e| {
+                StartError(format!(
+                    "cannot listen on {wanted}: the host '{}' is not an address this machine \
+                     knows ({e}). Use an IP address such as 127.0.0.1 with --host.",
+                    config.host
+                ))
+            })?
+            .collect();
+        let listener = TcpListener::bind(&addrs[..]).map_err(|e| {
+            let why = match e.kind() {
+                io::ErrorKind::AddrInUse => format!(
+                    "the port {} is already in use (another wsgiscope, or another server, is \
+                     running there). Stop it, or pick another port with --port (0 picks a free \
+                     one).",
+                    config.port
+                ),
+                io::ErrorKind::PermissionDenied => format!(
+                    "permission denied; ports below 1024 need root. Pick a port such as 8888 \
+                     with --port ({e})."
+                ),
+                io::ErrorKind::AddrNotAvailable => format!(
+                    "'{}' is not an address of this machine ({e}). Use 127.0.0.1, or 0.0.0.0 \
+                     for every interface.",
+                    config.host
+                ),
+                _ => e.to_string(),
+            };
+            StartError(format!("cannot listen on {wanted}: {why}"))
+        })?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| StartError(format!("cannot read the bound address: {e}")))?;
+        let base_environ = Python::attach(|py| {
+            environ::setup_environ(py, &config.host, address.port(), &config.script_name)
+                .map(Bound::unbind)
+        })
+        .map_err(|e| StartError(format!("cannot build the environ: {e}")))?;
+        let stop = StopSignal::new()
+            .map_err(|e| StartError(format!("cannot create the stop signal: {e}")))?;
+        Ok(WSGIServer {
+            listener,
+            address,
+            app,
+            base_environ,
+            config,
+            observer,
+            stop,
+            last_id: 0,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The stop signal, to hook to Ctrl-C or hand to the inspector.
+    pub fn stop_signal(&self) -> &StopSignal {
+        &self.stop
+    }
+
+    /// Accept connections one at a time and serve each, until stopped (the tutorial's
+    /// `serve_forever`).
+    pub fn serve_forever(&mut self) -> io::Result<()> {
+        // Lines the app printed while being imported belong to no exchange.
+        self.flush_output();
+        loop {
+            match wait_readable(self.listener.as_raw_fd(), self.stop.fd(), None)? {
+                Wait::Stopped => return Ok(()),
+                Wait::TimedOut => continue,
+                Wait::Ready => {}
+            }
+            match self.listener.accept() {
+                Ok((conn, client)) => self.handle_one_request(conn, client),
+                // A client that gave up while waiting in the queue, or a full file table:
+                // not a reason to stop serving the others.
+                Err(e) => self.note(format!("accept failed: {e}")),
+            }
+        }
+    }
+
+    /// Serve one connection: read the request, run the app, send the response, close
+    /// (the tutorial's `handle_one_request`).
+    pub fn handle_one_request(&mut self, mut conn: TcpStream, client: SocketAddr) {
+        self.last_id += 1;
+        let mut exchange = Exchange::new(self.last_id, client);
+        self.emit_live(|| Event::Accepted {
+            id: exchange.id,
+            client,
+            at: exchange.started,
+        });
+        // Small writes (a streamed body) go out at once instead of waiting for an ACK.
+        let _ = conn.set_nodelay(true);
+        let _ = conn.set_write_timeout(Some(self.config.timeout));
+
+        let linger = match self.parse_request(&mut conn, &mut exchange) {
+            Ok((request, body)) => {
+                Python::attach(|py| self.run_app(py, conn, &request, body, client, &mut exchange))
+                    .map(|conn| (conn, false))
+            }
+            Err(error) => self.answer_read_error(conn, error, &mut exchange),
+        };
+        if let Some((conn, unread)) = linger {
+            close(conn, unread, self.stop.fd());
+        }
+        exchange.output.extend(python::take_output());
+        self.observer.on_event(Event::Finished(Box::new(exchange)));
+    }
+
+    /// Read bytes until a whole request (head and body) is in, parsing as they come (the
+    /// tutorial's `parse_request`, plus reading, which the tutorial did in one `recv`).
+    ///
+    /// A person typing in telnet sends a line at a time, and a program may send one byte at a
+    /// time: "not complete yet" is not an error, only a reason to read more.
+    fn parse_request(
+        &mut self,
+        conn: &mut TcpStream,
+        exchange: &mut Exchange,
+    ) -> Result<(Request, Vec<u8>), ReadError> {
+        let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+        let mut parse_time = Duration::ZERO;
+        // The head.
+        let request = loop {
+            let started = Instant::now();
+            let parsed = request::parse_request(&buf, self.config.max_body);
+            parse_time += started.elapsed();
+            match parsed {
+                Ok(Some(request)) => break request,
+                Ok(None) => {}
+                Err(e) => {
+                    exchange.timings.parse_request = parse_time;
+                    return Err(ReadError::Bad(e));
+                }
+            }
+            self.read_more(conn, &mut buf, exchange, Waiting::Head)?;
+        };
+        exchange.method = Some(request.method.clone());
+        exchange.target = Some(request.target.clone());
+        exchange.version = Some(request.version.as_str().to_string());
+        self.emit_live(|| Event::RequestLine {
+            id: exchange.id,
+            method: request.method.clone(),
+            target: request.target.clone(),
+        });
+        note_request(&request, exchange);
+
+        // The body.
+        let mut body = Vec::new();
+        let mut rest = buf.split_off(request.head_len);
+        let has_body = match request.body {
+            BodyFraming::Length(n) => n > 0,
+            BodyFraming::Chunked => true,
+            BodyFraming::None => false,
+        };
+        if request.expect_continue && has_body && rest.is_empty() {
+            // RFC 9110 §10.1.1: tell the client to go on before it sends a large body.
+            let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+            exchange.response_raw.push(interim);
+            conn.write_all(interim)
+                .map_err(|_| ReadError::ClientGone { started: true })?;
+        }
+        match request.body {
+            BodyFraming::None => {}
+            BodyFraming::Length(n) => {
+                let n = n as usize;
+                while rest.len() < n {
+                    let waiting = Waiting::Body((n - rest.len()) as u64);
+                    self.read_more(conn, &mut rest, exchange, waiting)?;
+                }
+                rest.truncate(n);
+                body = rest;
+            }
+            BodyFraming::Chunked => {
+                let mut decoder = ChunkedDecoder::new(self.config.max_body);
+                let mut input = rest;
+                loop {
+                    let started = Instant::now();
+                    let status = decoder.feed(&input, &mut body);
+                    parse_time += started.elapsed();
+                    match status.map_err(ReadError::Bad)? {
+                        ChunkStatus::Done { .. } => break,
+                        ChunkStatus::NeedMore => {
+                            input.clear();
+                            self.read_more(conn, &mut input, exchange, Waiting::Chunk)?;
+                        }
+                    }
+                }
+                if !decoder.trailers().is_empty() {
+                    exchange.check(
+                        "trailers-discarded",
+                        "PEP 3333 §Other HTTP Features",
+                        format!(
+                            "the trailer fields {} were read and discarded: WSGI has no place \
+                             for them",
+                            decoder.trailers().join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        exchange.timings.parse_request = parse_time;
+        self.emit_live(|| Event::RequestBytes {
+            id: exchange.id,
+            bytes: Vec::new(),
+            waiting_for: Waiting::Nothing,
+        });
+        Ok((request, body))
+    }
+
+    /// Wait for the client's next bytes and append them to `buf` (and to the record).
+    fn read_more(
+        &mut self,
+        conn: &mut TcpStream,
+        buf: &mut Vec<u8>,
+        exchange: &mut Exchange,
+        waiting: Waiting,
+    ) -> Result<(), ReadError> {
+        let started = exchange.request_raw.total > 0;
+        match wait_readable(conn.as_raw_fd(), self.stop.fd(), Some(self.config.timeout)) {
+            Ok(Wait::Ready) => {}
+            Ok(Wait::Stopped) => return Err(ReadError::Stopped),
+            Ok(Wait::TimedOut) => return Err(ReadError::TimedOut { started }),
+            Err(_) => return Err(ReadError::ClientGone { started }),
+        }
+        let old = buf.len();
+        buf.resize(old + READ_CHUNK, 0);
+        let n = match conn.read(&mut buf[old..]) {
+            Ok(0) | Err(_) => {
+                buf.truncate(old);
+                return Err(ReadError::ClientGone { started });
+            }
+            Ok(n) => n,
+        };
+        buf.truncate(old + n);
+        exchange.request_raw.push(&buf[old..]);
+        self.emit_live(|| Event::RequestBytes {
+            id: exchange.id,
+            bytes: buf[old..].to_vec(),
+            waiting_for: waiting,
+        });
+        Ok(())
+    }
+
+    /// Answer a request that could not be read, when there is still someone to answer.
+    /// Returns the connection to close, and whether unread bytes may still arrive.
+    fn answer_read_error(
+        &mut self,
+        mut conn: TcpStream,
+        error: ReadError,
+        exchange: &mut Exchange,
+    ) -> Option<(TcpStream, bool)> {
+        let (code, message) = match error {
+            ReadError::Bad(e) => (e.status, e.message),
+            ReadError::TimedOut { started: true } => (
+                408,
+                format!(
+                    "the request was not complete after {} seconds without a byte from the \
+                     client (--timeout)",
+                    self.config.timeout.as_secs()
+                ),
+            ),
+            ReadError::TimedOut { started: false } => {
+                exchange.error = Some(format!(
+                    "the client sent nothing for {} seconds and was dropped (--timeout)",
+                    self.config.timeout.as_secs()
+                ));
+                return Some((conn, false));
+            }
+            ReadError::ClientGone { started } => {
+                exchange.error = Some(
+                    if started {
+                        "the client closed the connection before the request was complete"
+                    } else {
+                        "the client closed the connection without sending a request"
+                    }
+                    .into(),
+                );
+                return None;
+            }
+            ReadError::Stopped => {
+                exchange.error = Some("the server was stopped while reading the request".into());
+                return Some((conn, false));
+            }
+        };
+        let (bytes, body_len) = response::server_response(code, &message);
+        exchange.error = Some(format!("{code} {}: {message}", response::reason(code)));
+        exchange.status = Some(code);
+        exchange.response_raw.push(&bytes);
+        exchange.body_bytes = body_len as u64;
+        let _ = conn.write_all(&bytes);
+        Some((conn, true))
+    }
+
+    /// The three Python phases: get_environ, the app call, finish_response. Returns the
+    /// connection for closing, unless the client is gone.
+    fn run_app(
+        &mut self,
+        py: Python<'_>,
+        conn: TcpStream,
+        request: &Request,
+        body: Vec<u8>,
+        client: SocketAddr,
+        exchange: &mut Exchange,
+    ) -> Option<TcpStream> {
+        self.phase(exchange, Phase::GetEnviron);
+        let started = Instant::now();
+        let environ = self.get_environ(py, request, body, client);
+        exchange.timings.get_environ = started.elapsed();
+        let environ = match environ {
+            Ok(environ) => environ,
+            Err(err) => {
+                let response = Mutex::new(Response::new(conn, request.method == "HEAD"));
+                self.app_failed(py, &response, exchange, AppFailure::Raised(err));
+                return start_response::lock(&response).take_stream();
+            }
+        };
+        exchange.environ = environ
+            .iter()
+            .map(|(k, v)| (k.to_string(), start_response::repr(&v)))
+            .collect();
+
+        let response = Arc::new(Mutex::new(Response::new(conn, request.method == "HEAD")));
+        self.phase(exchange, Phase::Application);
+        let started = Instant::now();
+        let result = StartResponse::new(Arc::clone(&response));
+        let result = Bound::new(py, result)
+            .and_then(|start_response| self.app.bind(py).call1((environ, start_response)));
+        exchange.timings.application = started.elapsed();
+
+        self.phase(exchange, Phase::FinishResponse);
+        let started = Instant::now();
+        match result {
+            Ok(result) => self.finish_response(py, &result, &response, exchange),
+            Err(err) => self.app_failed(py, &response, exchange, AppFailure::Raised(err)),
+        }
+        exchange.timings.finish_response = started.elapsed();
+
+        let mut response = start_response::lock(&response);
+        exchange.start_response = std::mem::take(&mut response.calls);
+        exchange.writes = std::mem::take(&mut response.writes);
+        exchange.checks.append(&mut response.checks);
+        exchange.response_raw.push(&response.raw.stored);
+        exchange.response_raw.total += response.raw.cut();
+        exchange.status = response.status_sent();
+        exchange.body_bytes = response.body_sent;
+        response.take_stream()
+    }
+
+    /// Build the environ for this request (the tutorial's `get_environ`): a copy of the fixed
+    /// part made in `new`, plus the request's own keys. See `src/environ.rs`.
+    fn get_environ<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Request,
+        body: Vec<u8>,
+        client: SocketAddr,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        environ::get_environ(py, self.base_environ.bind(py), request, body, client)
+    }
+
+    /// Send the app's result: iterate it, send each chunk (headers just before the first
+    /// non-empty one), and call its `close()` whatever happens (the tutorial's
+    /// `finish_response`).
+    pub fn finish_response(
+        &self,
+        py: Python<'_>,
+        result: &Bound<'_, PyAny>,
+        response: &Mutex<Response>,
+        exchange: &mut Exchange,
+    ) {
+        let outcome = send_result(result, response);
+        // PEP 3333 §Specification Details: "If the iterable returned by the application has a
+        // close() method, the server or gateway must call that method upon completion of the
+        // current request, whether the request was completed normally, or terminated early due
+        // to an application error during iteration or an early disconnect of the browser."
+        let closed = match result.getattr_opt("close") {
+            Ok(Some(close)) => close.call0().map(drop),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        match (outcome, closed) {
+            (Err(failure), _) => self.app_failed(py, response, exchange, failure),
+            (Ok(()), Err(err)) => {
+                exchange.traceback = Some(python::traceback_text(py, &err));
+                exchange.error = Some(format!(
+                    "the result's close() raised {}",
+                    python::describe(py, &err)
+                ));
+            }
+            (Ok(()), Ok(())) => {}
+        }
+    }
+
+    /// Deal with an app that failed: a 500 if nothing was sent yet, else a cut connection.
+    fn app_failed(
+        &self,
+        py: Python<'_>,
+        response: &Mutex<Response>,
+        exchange: &mut Exchange,
+        failure: AppFailure,
+    ) {
+        let (summary, traceback) = match &failure {
+            AppFailure::Raised(err) => (
+                format!("the app raised {}", python::describe(py, err)),
+                Some(python::traceback_text(py, err)),
+            ),
+            AppFailure::Bad(message) => (message.clone(), None),
+            AppFailure::ClientGone(e) => {
+                exchange.error = Some(format!(
+                    "the client went away while the response was sent ({e})"
+                ));
+                return;
+            }
+        };
+        exchange.error = Some(summary.clone());
+        exchange.traceback = traceback.clone();
+        let mut response = start_response::lock(response);
+        if response.headers_sent {
+            exchange.error = Some(format!(
+                "{summary}, after the headers were sent: the connection was closed, the only way \
+                 left to tell the client that the response is incomplete"
+            ));
+            return;
+        }
+        let mut body = format!("The application failed: {summary}.");
+        match (&traceback, self.config.debug) {
+            (Some(tb), true) => body.push_str(&format!("\n\n{tb}")),
+            (Some(_), false) => body.push_str(
+                "\n\nThe traceback is in the server's output; start wsgiscope with --debug to \
+                 see it here.",
+            ),
+            (None, _) => {}
+        }
+        // The app's own head never went out; the 500 replaces it.
+        let _ = response.send_server_response(500, body.trim_end());
+    }
+
+    /// Tell the observer a phase starts (in step mode, the observer may wait here).
+    fn phase(&mut self, exchange: &Exchange, phase: Phase) {
+        self.emit_live(|| Event::PhaseStarted {
+            id: exchange.id,
+            phase,
+        });
+    }
+
+    /// Send a live event, built only when the observer wants live events.
+    fn emit_live(&mut self, event: impl FnOnce() -> Event) {
+        if self.observer.wants_live() {
+            self.observer.on_event(event());
+        }
+    }
+
+    /// A server note (not tied to an exchange).
+    fn note(&mut self, text: String) {
+        self.observer
+            .on_event(Event::Output(crate::exchange::OutputLine {
+                stream: "server",
+                text,
+            }));
+    }
+
+    /// Pass on app output that belongs to no exchange.
+    fn flush_output(&mut self) {
+        for line in python::take_output() {
+            self.observer.on_event(Event::Output(line));
+        }
+    }
+}
+
+/// What went wrong with the app's result.
+enum AppFailure {
+    /// An exception from the app (in the call, the iteration, or start_response's checks).
+    Raised(PyErr),
+    /// A result that breaks PEP 3333 without an exception (a str result, a str chunk...).
+    Bad(String),
+    /// The client closed the connection.
+    ClientGone(io::Error),
+}
+
+/// Iterate the result and send it.
+fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<(), AppFailure> {
+    if result.is_instance_of::<PyBytes>() || result.is_instance_of::<PyString>() {
+        let kind = if result.is_instance_of::<PyBytes>() {
+            "bytes"
+        } else {
+            "str"
+        };
+        return Err(AppFailure::Bad(format!(
+            "the app returned a {kind} object instead of an iterable of bytes; iterating {kind} \
+             gives single {}, so return [body] instead of body (PEP 3333 §Specification Details)",
+            if kind == "bytes" {
+                "integers"
+            } else {
+                "characters"
+            }
+        )));
+    }
+    // A one-item list is the whole body: its length is the Content-Length.
+    if let Ok(list) = result.cast::<PyList>()
+        && list.len() == 1
+        && let Ok(item) = list.get_item(0)
+        && let Ok(bytes) = item.cast::<PyBytes>()
+    {
+        start_response::lock(response).set_known_length(bytes.as_bytes().len() as u64);
+    }
+    let mut sent_any = false;
+    let iter = result.try_iter().map_err(|_| {
+        AppFailure::Bad(format!(
+            "the app returned {}, which is not iterable; return a list of bytes such as \
+             [b'hello'] (PEP 3333 §Specification Details)",
+            start_response::repr(result)
+        ))
+    })?;
+    for chunk in iter {
+        let chunk = chunk.map_err(AppFailure::Raised)?;
+        let Ok(bytes) = chunk.cast::<PyBytes>() else {
+            return Err(AppFailure::Bad(format!(
+                "the app yielded {} where a bytes chunk was expected; encode text first, e.g. \
+                 text.encode('utf-8') (PEP 3333 §Unicode Issues)",
+                start_response::repr(&chunk)
+            )));
+        };
+        let mut response = start_response::lock(response);
+        if response.head.is_none() {
+            return Err(AppFailure::Bad(
+                "the app produced body bytes before calling start_response (PEP 3333 §The \
+                 start_response() Callable)"
+                    .into(),
+            ));
+        }
+        if !bytes.as_bytes().is_empty() {
+            sent_any = true;
+        }
+        response
+            .send_body(bytes.as_bytes())
+            .map_err(AppFailure::ClientGone)?;
+    }
+    let mut response = start_response::lock(response);
+    if response.head.is_none() {
+        return Err(AppFailure::Bad(
+            "the app returned without calling start_response, so there is no status to send \
+             (PEP 3333 §The start_response() Callable)"
+                .into(),
+        ));
+    }
+    if !sent_any && !response.headers_sent {
+        response.set_known_length(0);
+    }
+    response.finish().map_err(AppFailure::ClientGone)
+}
+
+/// Turn the parser's notes into findings on the record.
+fn note_request(request: &Request, exchange: &mut Exchange) {
+    for note in &request.notes {
+        match note {
+            RequestNote::MissingHost => exchange.check(
+                "missing-host",
+                "RFC 9112 §3.2",
+                "an HTTP/1.1 request must carry a Host header; it was served anyway, as the \
+                 tutorial's transcript expects"
+                    .into(),
+            ),
+            RequestNote::UnderscoreHeaderDropped(name) => exchange.check(
+                "underscore-header-dropped",
+                "PEP 3333 §environ Variables",
+                format!(
+                    "the header {name:?} was dropped: its name has '_', and in the environ \
+                     HTTP_{} would be the same key as the one for a '-' spelling, which a \
+                     client could use to spoof a header set by a proxy",
+                    name.to_ascii_uppercase()
+                ),
+            ),
+            RequestNote::TrailersDiscarded(names) => exchange.check(
+                "trailers-discarded",
+                "PEP 3333 §Other HTTP Features",
+                format!("the trailer fields {} were discarded", names.join(", ")),
+            ),
+        }
+    }
+}
+
+/// Close the connection. When the client may still be sending (we answered before reading all
+/// it sent), first stop writing and read what comes for a moment, so that the close does not
+/// turn into a reset that destroys the answer in flight.
+fn close(conn: TcpStream, unread: bool, stop: RawFd) {
+    if !unread {
+        return;
+    }
+    let _ = conn.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER;
+    let mut discarded = 0;
+    let mut buf = [0u8; READ_CHUNK];
+    let mut conn = conn;
+    while discarded < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero()
+            || wait_readable(conn.as_raw_fd(), stop, Some(left)).ok() != Some(Wait::Ready)
+        {
+            return;
+        }
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => discarded += n,
+        }
+    }
+}
