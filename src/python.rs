@@ -528,12 +528,16 @@ fn describe_with_location(py: Python<'_>, err: &PyErr) -> String {
 }
 
 /// The whole traceback, as Python would print it.
+///
+/// The traceback is passed explicitly: before Python 3.12 an exception fetched from the
+/// interpreter keeps its traceback beside it, not in its `__traceback__`, so
+/// `format_exception(value)` alone would print only the last line.
 pub fn traceback_text(py: Python<'_>, err: &PyErr) -> String {
     let format = || -> PyResult<String> {
         let lines = py
             .import("traceback")?
             .getattr("format_exception")?
-            .call1((err.value(py),))?;
+            .call1((err.get_type(py), err.value(py), err.traceback(py)))?;
         let mut text = String::new();
         for line in lines.try_iter()? {
             text.push_str(&line?.extract::<String>()?);
