@@ -294,14 +294,20 @@ pub enum AppSource {
 impl AppSpec {
     /// Read `module`, `module:callable`, `path/to/file.py[:callable]` or `module:factory()`.
     ///
-    /// It is a file when the part before `:` ends in `.py` or `.wsgi`, or holds a `/`.
+    /// It is a file when the part before `:` ends in `.py`, holds a `/`, or names an existing
+    /// `.wsgi` file; anything else is a module name.
     pub fn parse(text: &str) -> AppSpec {
         let (source, callable) = match text.split_once(':') {
             Some((source, callable)) if !callable.is_empty() => (source, Some(callable)),
             Some((source, _)) => (source, None),
             None => (text, None),
         };
-        let is_file = source.ends_with(".py") || source.ends_with(".wsgi") || source.contains('/');
+        // `myproject.wsgi` is ambiguous: Django names its module that (myproject/wsgi.py),
+        // and mod_wsgi names script files `app.wsgi`. A `.wsgi` name is a file only when that
+        // file exists; otherwise it is a dotted module name.
+        let is_file = source.ends_with(".py")
+            || source.contains('/')
+            || (source.ends_with(".wsgi") && Path::new(source).is_file());
         AppSpec {
             text: text.to_string(),
             source: if is_file {
