@@ -97,12 +97,12 @@ impl StartResponse {
     ) -> PyResult<()> {
         let already_started = lock(&self.response).head.is_some();
         match exc_info {
-            Some(exc_info) => {
-                if lock(&self.response).headers_sent {
-                    // Too late to change anything: re-raise the app's own error, so it stops.
-                    return Err(reraise(py, exc_info));
-                }
+            // Too late to change anything: re-raise the app's own error, so it stops.
+            Some(exc_info) if lock(&self.response).headers_sent => {
+                return Err(reraise(py, exc_info));
             }
+            // Nothing sent yet: the new status and headers replace the old ones.
+            Some(_) => {}
             None if already_started => {
                 return Err(PyRuntimeError::new_err(
                     "start_response was already called; a second call must pass exc_info, and \
