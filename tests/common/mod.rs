@@ -1,0 +1,408 @@
+//! The one helper every integration test uses: start `wsgiscope` on a free port, talk raw
+//! bytes to it over TCP, and read the exchange records it prints.
+//!
+//! The server is the real binary (`CARGO_BIN_EXE_wsgiscope`), started with `--no-tui --port 0
+//! --log json`: port 0 lets the system pick a free port, so tests never collide, and the bound
+//! address is read from the `Serving on http://…` line of the start-up banner. Each exchange
+//! then arrives on standard output as one JSON object, the record DESIGN.md describes.
+//!
+//! Not every test binary uses every helper, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long the server may take to print its banner (an import of Flask included).
+pub const STARTUP: Duration = Duration::from_secs(20);
+/// How long a test waits for a response or a record before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The absolute path of a file in the crate, e.g. `path("apps/hello.py")`.
+pub fn path(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(relative)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A scratch file name under `target/tmp`, unique to this process and `name`.
+pub fn scratch(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()))
+}
+
+/// A running `wsgiscope`, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// The address from the banner.
+    pub addr: SocketAddr,
+    /// Standard output, line by line (JSON records with `--log json`).
+    stdout: Receiver<String>,
+    /// Everything written to standard error so far (the banner, then "Stopped.").
+    stderr: Arc<Mutex<String>>,
+    /// The thread collecting standard error; it ends when the server exits.
+    stderr_collector: Option<thread::JoinHandle<()>>,
+}
+
+/// Start `wsgiscope --no-tui --port 0 --log json ARGS…` and wait for its banner.
+pub fn start_server(args: &[&str]) -> Server {
+    Server::start(&[&["--log", "json"], args].concat(), &[])
+}
+
+/// Start `wsgiscope --no-tui --port 0 ARGS…` (without `--log json`) with extra environment
+/// variables, and wait for its banner.
+pub fn start_server_with(args: &[&str], env: &[(&str, &str)]) -> Server {
+    Server::start(args, env)
+}
+
+/// A `wsgiscope` command with a clean environment: no virtualenv inherited from whoever runs
+/// the tests, and Rust backtraces switched on, so that a panic would show (and fail the test
+/// that looks for it).
+fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsgiscope"));
+    cmd.args(args)
+        .env_remove("VIRTUAL_ENV")
+        .env("RUST_BACKTRACE", "1")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Read lines from `from` on a thread; each goes into the returned channel.
+fn lines_into_channel(from: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Server {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let all = [&["--no-tui", "--port", "0"], args].concat();
+        let mut child = command(&all, env)
+            .spawn()
+            .expect("the wsgiscope binary runs");
+        // Both pipes were asked for in `command`, so both are there.
+        let stdout = lines_into_channel(child.stdout.take().expect("piped stdout"));
+        let stderr_lines = lines_into_channel(child.stderr.take().expect("piped stderr"));
+        let stderr = Arc::new(Mutex::new(String::new()));
+
+        let deadline = Instant::now() + STARTUP;
+        let addr = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match stderr_lines.recv_timeout(left) {
+                Ok(line) => {
+                    let mut collected = stderr.lock().unwrap();
+                    collected.push_str(&line);
+                    collected.push('\n');
+                    if let Some(addr) = line.strip_prefix("Serving on http://") {
+                        break addr.trim().parse().expect("the banner names an address");
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    let status = child.wait().ok();
+                    panic!(
+                        "wsgiscope {all:?} did not print its address ({}; exit status {status:?}); \
+                         its stderr:\n{}",
+                        if e == RecvTimeoutError::Timeout {
+                            "timed out"
+                        } else {
+                            "it exited"
+                        },
+                        stderr.lock().unwrap()
+                    );
+                }
+            }
+        };
+        // Keep collecting stderr, so the pipe never fills and tests can read it later.
+        let collected = Arc::clone(&stderr);
+        let stderr_collector = thread::spawn(move || {
+            for line in stderr_lines {
+                let mut collected = collected.lock().unwrap();
+                collected.push_str(&line);
+                collected.push('\n');
+            }
+        });
+        Server {
+            child,
+            addr,
+            stdout,
+            stderr,
+            stderr_collector: Some(stderr_collector),
+        }
+    }
+
+    /// The process id, to send signals to.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// What the server wrote to standard error so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// A fresh connection to the server, with a read timeout.
+    pub fn connect(&self) -> TcpStream {
+        let conn = TcpStream::connect(self.addr).expect("the server accepts connections");
+        conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        conn
+    }
+
+    /// Send `request` and read the whole response (the server closes every connection).
+    pub fn send(&self, request: &[u8]) -> Vec<u8> {
+        let mut conn = self.connect();
+        // The server may answer (an error) and stop reading before all was written; its
+        // answer is what the test checks, so a failed write is not a failure here.
+        let _ = conn.write_all(request);
+        read_to_end(&mut conn)
+    }
+
+    /// `GET target` with a Host header: the request most tests make.
+    pub fn get(&self, target: &str) -> Vec<u8> {
+        self.send(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+    }
+
+    /// Send `chunks` one at a time with `delay` between them, as a person in telnet would,
+    /// then read the whole response.
+    pub fn send_slowly(&self, chunks: &[&[u8]], delay: Duration) -> Vec<u8> {
+        let mut conn = self.connect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            if i > 0 {
+                thread::sleep(delay);
+            }
+            conn.write_all(chunk)
+                .expect("the server reads a slow client");
+        }
+        read_to_end(&mut conn)
+    }
+
+    /// The next line of standard output.
+    pub fn next_line(&self) -> String {
+        self.stdout
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|e| panic!("no output line within {PATIENCE:?}: {e}"))
+    }
+
+    /// The next exchange record (`--log json`), skipping output that belongs to no exchange.
+    pub fn next_record(&self) -> Value {
+        loop {
+            let line = self.next_line();
+            let value: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            if value.get("id").is_some() {
+                return value;
+            }
+        }
+    }
+
+    /// Send `signal` and wait at most `limit` for the server to exit.
+    pub fn signal_and_wait(&mut self, signal: i32, limit: Duration) -> (ExitStatus, Duration) {
+        let sent = Instant::now();
+        // SAFETY: kill(2) only sends a signal to the child we started; it touches no memory.
+        let rc = unsafe { libc::kill(self.pid(), signal) };
+        assert_eq!(rc, 0, "kill({}, {signal}) failed", self.pid());
+        let status = wait_with_limit(&mut self.child, limit)
+            .unwrap_or_else(|| panic!("the server did not exit within {limit:?} of the signal"));
+        let took = sent.elapsed();
+        // The process is gone, so its stderr pipe ends: collect its last words.
+        if let Some(collector) = self.stderr_collector.take() {
+            let _ = collector.join();
+        }
+        (status, took)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wait for `child` to exit, at most `limit`; None if it is still running.
+pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        // A process exit cannot be read with a timeout from std; poll it often.
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Read until the server closes the connection. A reset after the server's answer counts as
+/// the end too; silence for [`PATIENCE`] fails the test.
+pub fn read_to_end(conn: &mut TcpStream) -> Vec<u8> {
+    let mut response = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return response,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!(
+                    "the server did not close the connection within {PATIENCE:?}; got so far: {}",
+                    String::from_utf8_lossy(&response)
+                )
+            }
+            Err(_) => return response,
+        }
+    }
+}
+
+/// Read until `end` appears (e.g. the blank line after a status line), without waiting for
+/// the connection to close.
+pub fn read_until(conn: &mut TcpStream, end: &[u8]) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(end) {
+        match conn.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            other => panic!(
+                "waiting for {:?}, the read gave {other:?} after: {}",
+                String::from_utf8_lossy(end),
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
+    got
+}
+
+/// Close our sending side: the server sees the end of the request stream.
+pub fn hang_up(conn: &TcpStream) {
+    let _ = conn.shutdown(Shutdown::Both);
+}
+
+/// A response split into status code, header block (as text) and body bytes.
+pub struct Reply {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// Split raw response bytes at the blank line. Fails the test when there is no status line.
+pub fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw);
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no complete header block in the response: {text:?}"));
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP/1.1 status line: {text:?}"));
+    Reply {
+        status,
+        head,
+        body: raw[end + 4..].to_vec(),
+    }
+}
+
+/// Run `wsgiscope ARGS…` that is expected to stop by itself (a start-up error); returns its
+/// exit status and standard error. Fails the test if it is still running after [`STARTUP`].
+pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
+    let mut child = command(args, &[])
+        .spawn()
+        .expect("the wsgiscope binary runs");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut text);
+        text
+    });
+    let Some(status) = wait_with_limit(&mut child, STARTUP) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("wsgiscope {args:?} was expected to exit, but it kept running");
+    };
+    (status, reader.join().expect("the stderr reader finishes"))
+}
+
+/// Assert the record holds a finding (`checks`) with this rule id.
+pub fn assert_check(record: &Value, rule: &str) {
+    let checks = record["checks"].as_array().expect("checks is a list");
+    assert!(
+        checks.iter().any(|c| c["rule"] == rule),
+        "no {rule:?} finding in the record: {record}"
+    );
+}
+
+/// Assert the record's `error` is a text that mentions every one of `words`.
+pub fn assert_error(record: &Value, words: &[&str]) {
+    let error = record["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the record has no error: {record}"));
+    for word in words {
+        assert!(
+            error.contains(word),
+            "the error does not say {word:?}: {record}"
+        );
+    }
+}
+
+/// `record.environ[key]`, the Python repr of the value, or None when the key is missing.
+pub fn environ<'a>(record: &'a Value, key: &str) -> Option<&'a str> {
+    record["environ"].get(key).and_then(Value::as_str)
+}
+
+/// Assert the raw response has `status` and its body contains every one of `words`.
+pub fn assert_reply(raw: &[u8], status: u16, words: &[&str]) -> Reply {
+    let reply = parse_reply(raw);
+    assert_eq!(
+        reply.status,
+        status,
+        "unexpected status; the response: {}",
+        String::from_utf8_lossy(raw)
+    );
+    for word in words {
+        assert!(
+            reply.text().contains(word),
+            "the body of the {status} does not mention {word:?}: {}",
+            reply.text()
+        );
+    }
+    reply
+}
