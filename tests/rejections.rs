@@ -1,0 +1,348 @@
+//! Every request the server refuses, over real TCP: the status (400, or 413, 431, 501, 505 where
+//! they fit) and a body that says in one sentence what was wrong, so a student who typed a
+//! request by hand learns which rule they broke. Many of these rules exist because two servers
+//! that read a request differently can be fooled into seeing two requests ("smuggling").
+//!
+//! Each test sends its cases to one server, one connection per case (the server closes every
+//! connection), then checks that the server still serves a good request.
+
+mod common;
+
+use std::io::Write as _;
+
+use common::*;
+
+/// One refused request: what it shows, its bytes, the expected status, and words the body
+/// must contain.
+type Case<'a> = (&'a str, &'a [u8], u16, &'a [&'a str]);
+
+/// Send every case and check its answer, then check the server still serves.
+fn assert_refused(cases: &[Case<'_>]) {
+    let server = start_server(&["--max-body", "1000", &path("apps/echo.py")]);
+    for (what, request, status, words) in cases {
+        let raw = server.send(request);
+        let reply = parse_reply(&raw);
+        assert_eq!(
+            reply.status,
+            *status,
+            "{what}: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        for word in *words {
+            assert!(
+                reply.text().contains(word),
+                "{what}: the body does not say {word:?}: {}",
+                reply.text()
+            );
+        }
+        let record = server.next_record();
+        assert_eq!(record["response"]["status"], *status, "{what}: {record}");
+        assert!(record["error"].is_string(), "{what}: {record}");
+    }
+    let good = server.get("/");
+    assert_reply(&good, 200, &["<form"]);
+}
+
+/// The request line is `METHOD SP TARGET SP HTTP-VERSION` (RFC 9112 §3): a missing part, a
+/// method that is not a token, or a version that is not `HTTP/1.x` is refused; a well-formed
+/// but unsupported version gets 505.
+#[test]
+fn malformed_request_lines_are_refused_with_400_or_505() {
+    assert_refused(&[
+        ("no version", b"GET /\r\n\r\n", 400, &["version is missing"]),
+        (
+            "bad method token",
+            b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
+            400,
+            &["method"],
+        ),
+        (
+            "malformed version",
+            b"GET / HTTP/1\r\nHost: x\r\n\r\n",
+            400,
+            &["HTTP/1", "malformed"],
+        ),
+        (
+            "unsupported version",
+            b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+            505,
+            &["HTTP/2.0", "not supported"],
+        ),
+    ]);
+}
+
+/// An origin server takes `/path` (origin-form), `http://host/path` (absolute-form) and `*`
+/// for OPTIONS; a relative target, or `host:port` outside CONNECT, is refused (RFC 9112 §3.2).
+#[test]
+fn relative_and_authority_form_targets_are_refused() {
+    assert_refused(&[
+        (
+            "relative target",
+            b"GET foo HTTP/1.1\r\nHost: x\r\n\r\n",
+            400,
+            &["relative"],
+        ),
+        (
+            "authority-form outside CONNECT",
+            b"GET example.com:80 HTTP/1.1\r\nHost: x\r\n\r\n",
+            400,
+            &["authority-form", "CONNECT"],
+        ),
+        (
+            "asterisk outside OPTIONS",
+            b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+            400,
+            &["OPTIONS"],
+        ),
+    ]);
+}
+
+/// Header names are tokens; values may not hold control characters (NUL, BEL, DEL, a CR not
+/// followed by LF), and a line starting with white space (obsolete folding) is refused.
+#[test]
+fn bad_header_names_control_characters_and_folding_are_refused() {
+    assert_refused(&[
+        (
+            "name with a space",
+            b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n",
+            400,
+            &["\"Bad Name\"", "not a token"],
+        ),
+        (
+            "NUL in a value",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n",
+            400,
+            &["control character 0x00"],
+        ),
+        (
+            "BEL in a value",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x07b\r\n\r\n",
+            400,
+            &["control character 0x07"],
+        ),
+        (
+            "DEL in a value",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x7fb\r\n\r\n",
+            400,
+            &["control character 0x7F"],
+        ),
+        (
+            "bare CR in a value",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+            400,
+            &["bare CR"],
+        ),
+        (
+            "obsolete line folding",
+            b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
+            400,
+            &["folding"],
+        ),
+    ]);
+}
+
+/// The body's length must be unambiguous (RFC 9112 §6.3): Content-Length with
+/// Transfer-Encoding, two different lengths, a list, or a non-number are refused.
+#[test]
+fn ambiguous_content_length_is_refused() {
+    assert_refused(&[
+        (
+            "Content-Length with Transfer-Encoding",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400,
+            &["both", "smuggling"],
+        ),
+        (
+            "conflicting Content-Length",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+            400,
+            &["conflicting"],
+        ),
+        (
+            "list-form Content-Length",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello",
+            400,
+            &["list"],
+        ),
+        (
+            "non-numeric Content-Length",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: five\r\n\r\nhello",
+            400,
+            &["\"five\"", "not a number"],
+        ),
+    ]);
+}
+
+/// Transfer-Encoding must end with chunked (else the body has no end), is not HTTP/1.0, and
+/// a coding the server cannot decode is "not implemented" (501).
+#[test]
+fn bad_transfer_encodings_are_refused() {
+    assert_refused(&[
+        (
+            "chunked not last",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+            400,
+            &["does not end with chunked"],
+        ),
+        (
+            "chunked missing",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+            400,
+            &["does not end with chunked"],
+        ),
+        (
+            "Transfer-Encoding on HTTP/1.0",
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400,
+            &["HTTP/1.0"],
+        ),
+        (
+            "unknown coding",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+            501,
+            &["\"gzip\"", "not implemented"],
+        ),
+    ]);
+}
+
+/// A chunk size is hex digits only (RFC 9112 §7.1): signs, underscores, spaces or no digits
+/// would be read differently by different parsers; a bare CR in an extension, data longer
+/// than its size (the missing CRLF), and trailers that frame or route the request
+/// (Content-Length, Host, Transfer-Encoding) are refused too.
+#[test]
+fn bad_chunked_bodies_are_refused() {
+    const HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let bodies: [(&str, &[u8], &[&str]); 12] = [
+        (
+            "plus sign",
+            b"+5\r\nhello\r\n0\r\n\r\n",
+            &["\"+5\"", "sign"],
+        ),
+        (
+            "minus sign",
+            b"-5\r\nhello\r\n0\r\n\r\n",
+            &["\"-5\"", "sign"],
+        ),
+        (
+            "underscore",
+            b"6_0\r\nhello\r\n0\r\n\r\n",
+            &["\"6_0\"", "'_'"],
+        ),
+        ("space after", b"5 \r\nhello\r\n0\r\n\r\n", &["white space"]),
+        (
+            "space before",
+            b" 5\r\nhello\r\n0\r\n\r\n",
+            &["white space"],
+        ),
+        ("no digits", b"\r\nhello\r\n0\r\n\r\n", &["hex digit"]),
+        (
+            "bare CR in extension",
+            b"5;a=\rb\r\nhello\r\n0\r\n\r\n",
+            &["bare CR"],
+        ),
+        (
+            "missing CRLF after data",
+            b"5\r\nhello!\r\n0\r\n\r\n",
+            &["CRLF"],
+        ),
+        (
+            "Content-Length trailer",
+            b"5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n",
+            &["trailer", "\"Content-Length\""],
+        ),
+        (
+            "Host trailer",
+            b"5\r\nhello\r\n0\r\nHost: y\r\n\r\n",
+            &["trailer", "\"Host\""],
+        ),
+        (
+            "Transfer-Encoding trailer",
+            b"5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            &["trailer", "\"Transfer-Encoding\""],
+        ),
+        ("not hex", b"zz\r\nhello\r\n0\r\n\r\n", &["bad chunk size"]),
+    ];
+    let requests: Vec<(&str, Vec<u8>, &[&str])> = bodies
+        .iter()
+        .map(|(what, body, words)| (*what, [HEAD, body].concat(), *words))
+        .collect();
+    let cases: Vec<Case<'_>> = requests
+        .iter()
+        .map(|(what, request, words)| (*what, request.as_slice(), 400, *words))
+        .collect();
+    assert_refused(&cases);
+}
+
+/// `head`, then `n` times `a`, then `tail`: a request too large in one place.
+fn padded(head: &[u8], n: usize, tail: &[u8]) -> Vec<u8> {
+    [head, &vec![b'a'; n], tail].concat()
+}
+
+/// The head is limited to 100 header fields and 64 KiB (431), so a client cannot make the
+/// server hold an endless head in memory.
+#[test]
+fn oversized_heads_get_431() {
+    let many: Vec<u8> = (0..101)
+        .flat_map(|i| format!("X-{i}: 1\r\n").into_bytes())
+        .collect();
+    let many = [b"GET / HTTP/1.1\r\nHost: x\r\n".as_slice(), &many, b"\r\n"].concat();
+    let long = padded(b"GET / HTTP/1.1\r\nHost: x\r\nX: ", 70_000, b"\r\n\r\n");
+    assert_refused(&[
+        (
+            "101 header fields",
+            &many,
+            431,
+            &["more than 100 header fields"],
+        ),
+        ("a 70 KB header block", &long, 431, &["65536 bytes"]),
+    ]);
+}
+
+/// A body over `--max-body` gets 413, announced by Content-Length or found while decoding a
+/// chunked body.
+#[test]
+fn bodies_over_max_body_get_413() {
+    let chunked = padded(
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n",
+        2000,
+        b"\r\n0\r\n\r\n",
+    );
+    assert_refused(&[
+        (
+            "Content-Length over the limit",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n",
+            413,
+            &["5000 bytes", "--max-body"],
+        ),
+        ("chunked over the limit", &chunked, 413, &["--max-body"]),
+    ]);
+}
+
+/// The 413 goes out as soon as the headers announce a too-large body: the client learns it
+/// before uploading anything. This client sends only the head, then waits for the answer.
+#[test]
+fn too_large_body_is_refused_before_the_client_sends_it() {
+    let server = start_server(&["--max-body", "1000", &path("apps/echo.py")]);
+    let mut conn = server.connect();
+    conn.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n")
+        .unwrap();
+    let head = read_until(&mut conn, b"\r\n\r\n");
+    assert!(
+        head.starts_with(b"HTTP/1.1 413 Content Too Large\r\n"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let body = String::from_utf8_lossy(&read_to_end(&mut conn)).into_owned();
+    assert!(body.contains("--max-body"), "{body}");
+}
+
+/// CONNECT asks a proxy for a tunnel; this server is not a proxy (501).
+#[test]
+fn connect_is_not_implemented() {
+    assert_refused(&[(
+        "CONNECT",
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        501,
+        &["CONNECT"],
+    )]);
+}

@@ -1,0 +1,52 @@
+//! Ctrl-C (SIGINT) and SIGTERM stop the server cleanly within a second, with exit code 0, even
+//! while it waits for a silent client: every wait also watches a "stop" pipe the signal handler
+//! writes to (the self-pipe trick, see `StopSignal` in src/server.rs).
+
+mod common;
+
+use std::thread;
+use std::time::Duration;
+
+use common::*;
+
+/// The promise the server makes: stopped within a second of the signal.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// Signal an idle server; assert it exits 0 within a second, saying "Stopped.".
+fn assert_stops_on(signal: i32) {
+    let mut server = start_server(&[&path("apps/hello.py")]);
+    let (status, took) = server.signal_and_wait(signal, WITHIN);
+    assert_eq!(status.code(), Some(0), "signal {signal}: {status:?}");
+    assert!(took <= WITHIN, "signal {signal}: took {took:?}");
+    assert!(server.stderr().contains("Stopped."), "{}", server.stderr());
+}
+
+/// Ctrl-C in the terminal sends SIGINT.
+#[test]
+fn sigint_stops_the_server_with_exit_code_0() {
+    assert_stops_on(libc::SIGINT);
+}
+
+/// `kill`, systemd and docker send SIGTERM.
+#[test]
+fn sigterm_stops_the_server_with_exit_code_0() {
+    assert_stops_on(libc::SIGTERM);
+}
+
+/// A client that connected and sent half a request does not hold the server: it stops while
+/// reading from that client, without waiting for `--timeout`.
+#[test]
+fn signals_stop_the_server_while_a_client_is_connected_and_silent() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let mut server = start_server(&[&path("apps/hello.py")]);
+        let mut conn = server.connect();
+        std::io::Write::write_all(&mut conn, b"GET / HT").unwrap();
+        // Nothing observable tells that the server accepted us and is now reading; give it a
+        // moment, so the signal arrives while it waits on this client.
+        thread::sleep(Duration::from_millis(200));
+        let (status, took) = server.signal_and_wait(signal, WITHIN);
+        assert_eq!(status.code(), Some(0), "signal {signal}: {status:?}");
+        assert!(took <= WITHIN, "signal {signal}: took {took:?}");
+        drop(conn);
+    }
+}

@@ -1,0 +1,98 @@
+//! Start-up errors: everything that can stop the server before it serves (an app that is not
+//! there, will not import, or is not callable; a port in use; a bad option) ends with exit
+//! code 2 and one paragraph on standard error that says what was tried. Never a Rust panic or
+//! a backtrace: the person reading it is learning Python web apps, not debugging wsgiscope.
+//! (The helper runs the binary with RUST_BACKTRACE=1, so a panic would show.)
+
+mod common;
+
+use std::net::TcpListener;
+
+use common::*;
+
+/// Run wsgiscope with `args`, expect exit code 2, a one-paragraph message naming each of
+/// `words`, and no panic.
+fn assert_refuses_to_start(args: &[&str], words: &[&str]) {
+    let all = [&["--no-tui", "--port", "0"], args].concat();
+    let (status, stderr) = run_to_exit(&all);
+    assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("backtrace"), "{args:?}: {stderr}");
+    let message = stderr.trim();
+    assert!(message.starts_with("wsgiscope: "), "{args:?}: {stderr}");
+    assert!(!message.contains("\n\n"), "more than a paragraph: {stderr}");
+    for word in words {
+        assert!(message.contains(word), "{args:?}: no {word:?} in: {stderr}");
+    }
+}
+
+/// A file path that does not exist is named in the message.
+#[test]
+fn missing_app_file_exits_with_2() {
+    assert_refuses_to_start(
+        &["apps/no_such_app.py"],
+        &["no_such_app.py", "does not exist"],
+    );
+}
+
+/// A module that cannot be imported: the message names it and the sys.path Python searched.
+#[test]
+fn missing_module_exits_with_2() {
+    assert_refuses_to_start(
+        &["no_such_module_anywhere:app"],
+        &["no_such_module_anywhere", "ModuleNotFoundError", "sys.path"],
+    );
+}
+
+/// A callable name the module does not have: the message lists what it has.
+#[test]
+fn missing_attribute_exits_with_2() {
+    assert_refuses_to_start(
+        &[&format!("{}:nope", path("apps/hello.py"))],
+        &["no attribute 'nope'", "application"],
+    );
+}
+
+/// An attribute that is not callable is not a WSGI app.
+#[test]
+fn non_callable_app_exits_with_2() {
+    assert_refuses_to_start(
+        &[&path("tests/apps/not_callable.py")],
+        &["str", "not callable"],
+    );
+}
+
+/// An app whose import raises: the message says which exception, and where.
+#[test]
+fn app_raising_at_import_exits_with_2() {
+    let file = scratch("raises_at_import.py");
+    std::fs::write(&file, "raise RuntimeError('broken at import')\n").unwrap();
+    assert_refuses_to_start(
+        &[file.to_str().unwrap()],
+        &["RuntimeError: broken at import", "line 1"],
+    );
+    let _ = std::fs::remove_file(file);
+}
+
+/// A port another program listens on: the message says so and suggests --port 0.
+#[test]
+fn port_in_use_exits_with_2() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (status, stderr) = run_to_exit(&["--no-tui", "--port", &port, &path("apps/hello.py")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(stderr.contains(&port), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("\n\n"), "{stderr}");
+}
+
+/// An unknown option is a usage error (clap's own message), exit code 2, no panic.
+#[test]
+fn bad_option_exits_with_2() {
+    let (status, stderr) = run_to_exit(&["--no-such-option", &path("apps/hello.py")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--no-such-option"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+}

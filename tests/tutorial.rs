@@ -1,0 +1,157 @@
+//! The tutorial's experience, over real TCP: the transcript typed into telnet, the ways a
+//! request may arrive (a byte at a time, a line at a time, LF-only line ends), HTTP/1.0, HEAD,
+//! and how the request's bytes become PATH_INFO, QUERY_STRING and HTTP_* keys.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+/// The classic transcript: `GET / HTTP/1.1` and a blank line, no Host header. The server
+/// answers `hello world!` as the tutorial's does, and the record notes the missing Host
+/// (RFC 9112 §3.2) instead of refusing the request.
+#[test]
+fn tutorial_transcript_answers_hello_world_and_notes_missing_host() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let reply = assert_reply(&server.send(b"GET / HTTP/1.1\r\n\r\n"), 200, &[]);
+    assert_eq!(reply.text(), "hello world!");
+    assert_eq!(reply.header("Content-Length").as_deref(), Some("12"));
+    assert_eq!(reply.header("Connection").as_deref(), Some("close"));
+
+    let record = server.next_record();
+    assert_eq!(record["request"]["method"], "GET");
+    assert_eq!(record["response"]["status"], 200);
+    assert_check(&record, "missing-host");
+}
+
+/// A program may send a request one byte at a time: "not complete yet" is a reason to read
+/// more, not an error, so the parser is incremental.
+#[test]
+fn request_arriving_one_byte_at_a_time_is_served() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let bytes: Vec<&[u8]> = request.chunks(1).collect();
+    let reply = assert_reply(
+        &server.send_slowly(&bytes, Duration::from_millis(2)),
+        200,
+        &[],
+    );
+    assert_eq!(reply.text(), "hello world!");
+    let record = server.next_record();
+    assert_eq!(
+        record["request"]["raw"],
+        "GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"
+    );
+}
+
+/// A person in telnet sends a line each time they press Enter; the server waits for the blank
+/// line that ends the head.
+#[test]
+fn request_typed_line_by_line_is_served() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let lines: [&[u8]; 3] = [b"GET / HTTP/1.1\r\n", b"Host: localhost\r\n", b"\r\n"];
+    let reply = assert_reply(
+        &server.send_slowly(&lines, Duration::from_millis(50)),
+        200,
+        &[],
+    );
+    assert_eq!(reply.text(), "hello world!");
+    assert_eq!(server.next_record()["checks"], serde_json::json!([]));
+}
+
+/// netcat and some telnets end lines with LF alone; RFC 9112 §2.2 lets a server accept that.
+#[test]
+fn lf_only_line_endings_are_accepted() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let reply = assert_reply(&server.send(b"GET / HTTP/1.1\nHost: x\n\n"), 200, &[]);
+    assert_eq!(reply.text(), "hello world!");
+}
+
+/// HTTP/1.0 needs no Host header and is answered (in HTTP/1.1, the version the server
+/// speaks); the app sees SERVER_PROTOCOL 'HTTP/1.0'.
+#[test]
+fn http_1_0_request_is_served_without_host() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let reply = assert_reply(&server.send(b"GET / HTTP/1.0\r\n\r\n"), 200, &[]);
+    assert_eq!(reply.text(), "hello world!");
+    let record = server.next_record();
+    assert_eq!(environ(&record, "SERVER_PROTOCOL"), Some("'HTTP/1.0'"));
+    assert_eq!(record["checks"], serde_json::json!([]), "{record}");
+}
+
+/// HEAD gets the headers a GET would get, Content-Length included, and no body
+/// (RFC 9110 §9.3.2).
+#[test]
+fn head_gets_the_headers_of_get_and_no_body() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let reply = assert_reply(
+        &server.send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        200,
+        &[],
+    );
+    assert_eq!(reply.header("Content-Length").as_deref(), Some("12"));
+    assert_eq!(reply.header("Content-Type").as_deref(), Some("text/plain"));
+    assert!(reply.body.is_empty(), "a body came: {:?}", reply.text());
+}
+
+/// PATH_INFO is percent-decoded and then read as latin-1 (PEP 3333's bytes-as-str): the UTF-8
+/// bytes of `/café` arrive as the four characters `/cafÃ©`. QUERY_STRING stays exactly as sent.
+/// The environ dump app shows the same values the record holds.
+#[test]
+fn path_info_is_percent_decoded_as_latin1_and_query_string_stays_raw() {
+    let server = start_server(&[&path("apps/environ.py")]);
+    let reply = assert_reply(
+        &server.get("/a%20b/caf%C3%A9?q=a%20b&x=%41"),
+        200,
+        &[
+            "PATH_INFO = '/a b/caf\u{c3}\u{a9}'",
+            "QUERY_STRING = 'q=a%20b&x=%41'",
+            "REQUEST_METHOD = 'GET'",
+        ],
+    );
+    assert_eq!(
+        reply.header("Content-Type").as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
+    let record = server.next_record();
+    assert_eq!(
+        environ(&record, "PATH_INFO"),
+        Some("'/a b/caf\u{c3}\u{a9}'")
+    );
+    assert_eq!(environ(&record, "QUERY_STRING"), Some("'q=a%20b&x=%41'"));
+    assert_eq!(
+        environ(&record, "REQUEST_URI"),
+        Some("'/a%20b/caf%C3%A9?q=a%20b&x=%41'")
+    );
+}
+
+/// A header spelled with `_` would become the same HTTP_* key as its `-` spelling, letting a
+/// client spoof a header a proxy set; it is dropped, the `-` one kept, and the record says so.
+#[test]
+fn underscore_headers_are_dropped_and_noted() {
+    let server = start_server(&[&path("apps/environ.py")]);
+    let reply = assert_reply(
+        &server.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-User: alice\r\nX_User: mallory\r\n\r\n"),
+        200,
+        &["HTTP_X_USER = 'alice'"],
+    );
+    assert!(!reply.text().contains("mallory"), "{}", reply.text());
+    let record = server.next_record();
+    assert_eq!(environ(&record, "HTTP_X_USER"), Some("'alice'"));
+    assert_check(&record, "underscore-header-dropped");
+}
+
+/// A generator's chunks go out as they are yielded; with no Content-Length the end of the
+/// body is the end of the connection.
+#[test]
+fn streamed_body_has_no_content_length_and_ends_at_close() {
+    let server = start_server(&[&path("apps/stream.py")]);
+    let reply = assert_reply(&server.get("/?n=4"), 200, &[]);
+    assert_eq!(reply.header("Content-Length"), None);
+    assert_eq!(
+        reply.text(),
+        "line 1 of 4\nline 2 of 4\nline 3 of 4\nline 4 of 4\n"
+    );
+    assert_eq!(server.next_record()["response"]["body_bytes"], 48);
+}
