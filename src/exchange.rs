@@ -20,6 +20,10 @@ use serde_json::{Value, json};
 /// only the stored copy is cut, so a large upload cannot make the record large.
 pub const MAX_STORED_BYTES: usize = 64 * 1024;
 
+/// How much of `repr(result)` an [`Event::AppReturned`] carries: enough to see
+/// `[b'hello world!']` or `<generator object ...>`, not a whole page.
+pub const MAX_RESULT_REPR: usize = 200;
+
 /// The four phases of the tutorial's `handle_one_request`, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -326,8 +330,22 @@ pub enum Event {
         method: String,
         target: String,
     },
-    /// A phase is about to start.
+    /// A phase is about to start. In step mode the inspector's observer waits here until the
+    /// class says "go": this is where the server pauses.
     PhaseStarted { id: u64, phase: Phase },
+    /// `get_environ` is done: the environ the app is about to receive, as `(key, repr)` pairs.
+    EnvironBuilt {
+        id: u64,
+        environ: Vec<(String, String)>,
+    },
+    /// The app call returned (the body is not sent yet): the start_response calls made so far,
+    /// and `repr()` of what the app returned (or the exception it raised), cut to
+    /// [`MAX_RESULT_REPR`] characters.
+    AppReturned {
+        id: u64,
+        start_response: Vec<StartResponseCall>,
+        result: String,
+    },
     /// The exchange is over: the full record.
     Finished(Box<Exchange>),
     /// A line not tied to an exchange: a server note, or app output at import time.

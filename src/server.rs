@@ -33,7 +33,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::environ;
-use crate::exchange::{Event, Exchange, Observer, Phase, Waiting};
+use crate::exchange::{Event, Exchange, MAX_RESULT_REPR, Observer, Phase, Waiting};
 use crate::python;
 use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestNote};
 use crate::response::{self, Response};
@@ -322,6 +322,7 @@ impl WSGIServer {
         let _ = conn.set_nodelay(true);
         let _ = conn.set_write_timeout(Some(self.config.timeout));
 
+        self.phase(&exchange, Phase::ParseRequest);
         let linger = match self.parse_request(&mut conn, &mut exchange) {
             Ok((request, body)) => {
                 Python::attach(|py| self.run_app(py, conn, &request, body, client, &mut exchange))
@@ -547,6 +548,10 @@ impl WSGIServer {
             .iter()
             .map(|(k, v)| (k.to_string(), start_response::repr(&v)))
             .collect();
+        self.emit_live(|| Event::EnvironBuilt {
+            id: exchange.id,
+            environ: exchange.environ.clone(),
+        });
 
         let response = Arc::new(Mutex::new(Response::new(conn, request.method == "HEAD")));
         self.phase(exchange, Phase::Application);
@@ -555,6 +560,17 @@ impl WSGIServer {
         let result = Bound::new(py, result)
             .and_then(|start_response| self.app.bind(py).call1((environ, start_response)));
         exchange.timings.application = started.elapsed();
+        self.emit_live(|| Event::AppReturned {
+            id: exchange.id,
+            start_response: start_response::lock(&response).calls.clone(),
+            result: match &result {
+                Ok(result) => start_response::repr(result),
+                Err(err) => format!("raised {}", python::describe(py, err)),
+            }
+            .chars()
+            .take(MAX_RESULT_REPR)
+            .collect(),
+        });
 
         self.phase(exchange, Phase::FinishResponse);
         let started = Instant::now();
