@@ -23,11 +23,15 @@
 //! 6. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`.
 //! 7. [`exchange`]: the record every phase writes into, and the events a live view receives.
 //! 8. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
+//! 9. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
+//!    by a channel, that shows each exchange as it happens and can pause the server before
+//!    each phase (step mode).
 //!
 //! `src/main.rs` only reads the command line and wires these together.
 
 pub mod environ;
 pub mod exchange;
+pub mod inspector;
 pub mod log;
 pub mod python;
 pub mod request;

@@ -1,0 +1,247 @@
+//! The inspector: a terminal screen that shows every exchange live.
+//!
+//! **Two threads, one channel.** The server is single-threaded and runs Python; the inspector
+//! runs on a thread of its own and never touches Python. Between them is a channel
+//! (`std::sync::mpsc`): the server's [`InspectorObserver`] turns each [`Event`] into a
+//! [`Message`] and sends it, which never blocks, so a slow screen can never slow the server.
+//! The inspector's loop drains the channel, updates its [`State`], draws at most
+//! [`FRAMES_PER_SECOND`] times a second, and reads keys.
+//!
+//! **Step mode is the one exception**, on purpose: there the observer waits at a
+//! [`StepGate`] before each phase until the class presses Space. Quitting the inspector always
+//! opens the gate for good, so a server never stays stuck at it.
+//!
+//! The parts, each in its own file:
+//! - [`state`]: what is shown, as plain data, and how events and keys change it;
+//! - [`ui`]: drawing the state (a pure function, tested with snapshots);
+//! - [`keys`]: which key means what, and the help text;
+//! - [`source`]: which request bytes each environ key came from;
+//! - [`step`]: the gate and what each phase does;
+//! - [`export`]: `x`, a transcript and a curl command;
+//! - [`terminal`]: taking the terminal over and giving it back on every exit.
+
+pub mod export;
+pub mod keys;
+pub mod source;
+pub mod state;
+pub mod step;
+pub mod terminal;
+pub mod ui;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossterm::event;
+
+use crate::exchange::{Event, Observer};
+use crate::server::StopHandle;
+
+pub use state::{Message, ServerInfo, State};
+pub use step::StepGate;
+
+/// The most frames drawn in a second: smooth for a person, cheap for the machine.
+pub const FRAMES_PER_SECOND: u32 = 30;
+const FRAME: Duration = Duration::from_nanos(1_000_000_000 / FRAMES_PER_SECOND as u64);
+
+/// While an exchange is under way, redraw this often even without news, so the waiting time
+/// of a stalled client counts up.
+const LIVE_TICK: Duration = Duration::from_millis(250);
+
+/// The most messages taken from the channel between two looks at the keyboard, so that a flood
+/// of requests cannot make the keys unresponsive.
+const MAX_MESSAGES_PER_TURN: usize = 20_000;
+
+/// The server's side: an [`Observer`] that sends every event to the inspector.
+pub struct InspectorObserver {
+    to_inspector: Sender<Message>,
+    gate: Arc<StepGate>,
+}
+
+impl Observer for InspectorObserver {
+    fn wants_live(&self) -> bool {
+        true
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let pause = match &event {
+            Event::PhaseStarted { id, phase } if self.gate.will_wait(*id) => Some((*id, *phase)),
+            _ => None,
+        };
+        // A send fails only when the inspector is gone; the server goes on regardless.
+        let _ = self.to_inspector.send(Message::Server(event));
+        if let Some((id, phase)) = pause {
+            let _ = self.to_inspector.send(Message::Paused { id, phase });
+            self.gate.pass(id);
+        }
+    }
+}
+
+/// The inspector's end of the channel, before its thread starts.
+pub struct InspectorLink {
+    from_server: Receiver<Message>,
+    gate: Arc<StepGate>,
+}
+
+/// A channel from the server to the inspector: the observer to give the server, and the link
+/// to give [`Inspector::start`]. `stepping` starts in step mode (`--step`).
+pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
+    let (to_inspector, from_server) = mpsc::channel();
+    let gate = Arc::new(StepGate::new(stepping));
+    (
+        InspectorObserver {
+            to_inspector,
+            gate: Arc::clone(&gate),
+        },
+        InspectorLink { from_server, gate },
+    )
+}
+
+/// The running inspector: its thread, and the flag that asks it to leave.
+pub struct Inspector {
+    thread: Option<JoinHandle<io::Result<()>>>,
+    quit: Arc<AtomicBool>,
+}
+
+/// Whatever ends the inspector's thread (a return, an error, a panic), this runs: the step
+/// gate opens for good and the server is asked to stop.
+struct OnExit {
+    gate: Arc<StepGate>,
+    stop: StopHandle,
+}
+
+impl Drop for OnExit {
+    fn drop(&mut self) {
+        self.gate.release();
+        self.stop.stop();
+    }
+}
+
+impl Inspector {
+    /// Take over the terminal and start the inspector's thread. `stop` stops the server when
+    /// the inspector quits.
+    pub fn start(link: InspectorLink, info: ServerInfo, stop: StopHandle) -> io::Result<Self> {
+        let guard = terminal::enter()?;
+        let quit = Arc::new(AtomicBool::new(false));
+        let stepping = link.gate.is_stepping();
+        let state = State::new(info, stepping, Instant::now());
+        let thread = {
+            let quit = Arc::clone(&quit);
+            std::thread::Builder::new()
+                .name("inspector".into())
+                .spawn(move || {
+                    let _on_exit = OnExit {
+                        gate: Arc::clone(&link.gate),
+                        stop,
+                    };
+                    run(guard, state, link, &quit)
+                })?
+        };
+        Ok(Inspector {
+            thread: Some(thread),
+            quit,
+        })
+    }
+
+    /// Ask the inspector to leave (the server stopped), wait for it, and report how it ended.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.quit.store(true, Ordering::SeqCst);
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the inspector's thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Inspector {
+    fn drop(&mut self) {
+        // Leaving without `finish` (the server panicked): still give the terminal back first.
+        self.quit.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The loop: drain the channel, update, draw (at most 30 times a second), read keys.
+fn run(
+    mut guard: terminal::TerminalGuard,
+    mut state: State,
+    link: InspectorLink,
+    quit: &AtomicBool,
+) -> io::Result<()> {
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    loop {
+        if quit.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        state.now = Instant::now();
+        for _ in 0..MAX_MESSAGES_PER_TURN {
+            match link.from_server.try_recv() {
+                Ok(message) => {
+                    state.on_message(message);
+                    dirty = true;
+                }
+                Err(TryRecvError::Empty) => break,
+                // The server is gone: nothing more will come.
+                Err(TryRecvError::Disconnected) => return Ok(()),
+            }
+        }
+        let live = state.entries.back().is_some_and(|e| !e.finished);
+        if live && last_draw.elapsed() >= LIVE_TICK {
+            dirty = true;
+        }
+        if dirty && last_draw.elapsed() >= FRAME {
+            guard.terminal.draw(|frame| ui::render(&state, frame))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        if !event::poll(FRAME)? {
+            continue;
+        }
+        let command = match event::read()? {
+            event::Event::Key(key) => keys::command(key, state.typing.is_some()),
+            event::Event::Mouse(mouse) => keys::mouse_command(mouse),
+            event::Event::Resize(..) => {
+                dirty = true;
+                None
+            }
+            _ => None,
+        };
+        let Some(command) = command else { continue };
+        dirty = true;
+        match state.on_command(command) {
+            state::Action::None => {}
+            state::Action::Quit => return Ok(()),
+            state::Action::Advance => link.gate.advance(),
+            state::Action::RunRest(id) => link.gate.run_through(id),
+            state::Action::SetStepping(on) => link.gate.set_stepping(on),
+            state::Action::Export(id) => export_selected(&mut state, id),
+        }
+    }
+}
+
+/// `x`: write the files, and say where in the log view.
+fn export_selected(state: &mut State, id: u64) {
+    let Some(entry) = state.selected_entry() else {
+        return;
+    };
+    let note = match export::export(&entry.exchange, state.info.address) {
+        Ok(out) => format!(
+            "exported to {} (raw bytes: {}); curl: {}",
+            out.transcript.display(),
+            out.request.display(),
+            out.curl
+        ),
+        Err(e) => format!("export failed: {e}"),
+    };
+    state.note(Some(id), "inspector", note);
+}
+
+#[cfg(test)]
+mod snapshot_tests;

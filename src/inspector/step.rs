@@ -1,0 +1,187 @@
+//! Step mode: the server pauses before each phase until the class says "go".
+//!
+//! Normally the server never waits for the inspector. In step mode it waits on purpose, at a
+//! **gate**: before `parse_request`, `get_environ`, the app call and `finish_response`, the
+//! observer (which runs on the server's thread) stops in [`StepGate::pass`] until the inspector
+//! (on its own thread) calls [`StepGate::advance`]. The gate is a mutex and a condition
+//! variable: the server sleeps on the condvar, the inspector changes the state and wakes it.
+//! The client just sees a slow server.
+//!
+//! The gate can always be opened for good ([`StepGate::release`]): quitting the inspector, or the
+//! inspector thread dying, must never leave the server stuck at a gate.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use crate::exchange::Phase;
+
+/// What the gate knows, behind its mutex.
+#[derive(Debug, Default)]
+struct Gate {
+    /// Step mode is on: phases wait.
+    stepping: bool,
+    /// The server is waiting at the gate now.
+    waiting: bool,
+    /// The inspector said "go" to the waiting server.
+    go: bool,
+    /// `r`: this exchange runs to its end without stopping.
+    run_through: Option<u64>,
+    /// Open for good: the inspector is gone.
+    released: bool,
+}
+
+/// The gate between the server's thread and the inspector's, shared by both.
+#[derive(Debug, Default)]
+pub struct StepGate {
+    gate: Mutex<Gate>,
+    changed: Condvar,
+}
+
+impl StepGate {
+    /// A gate, closed before each phase when `stepping` is true.
+    pub fn new(stepping: bool) -> Self {
+        StepGate {
+            gate: Mutex::new(Gate {
+                stepping,
+                ..Gate::default()
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Gate> {
+        // A panic while holding this small lock leaves consistent data: keep going.
+        self.gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the phase of exchange `id` must wait (called by the server's side first, so it
+    /// can tell the inspector it is paused before it sleeps).
+    pub fn will_wait(&self, id: u64) -> bool {
+        let gate = self.lock();
+        gate.stepping && !gate.released && gate.run_through != Some(id)
+    }
+
+    /// The server's side: wait here until the inspector says go (if stepping), then return.
+    pub fn pass(&self, id: u64) {
+        let mut gate = self.lock();
+        gate.waiting = true;
+        gate.go = false;
+        while gate.stepping && !gate.released && !gate.go && gate.run_through != Some(id) {
+            gate = self.changed.wait(gate).unwrap_or_else(|p| p.into_inner());
+        }
+        gate.waiting = false;
+        gate.go = false;
+    }
+
+    /// Whether the server waits at the gate right now.
+    pub fn is_waiting(&self) -> bool {
+        self.lock().waiting
+    }
+
+    /// Whether step mode is on.
+    pub fn is_stepping(&self) -> bool {
+        self.lock().stepping
+    }
+
+    /// Turn step mode on or off (off lets a waiting server go).
+    pub fn set_stepping(&self, on: bool) {
+        self.lock().stepping = on;
+        self.changed.notify_all();
+    }
+
+    /// Space / n: let the waiting server run the next phase. Does nothing when nobody waits,
+    /// so pressing Space ahead of time does not skip a future pause.
+    pub fn advance(&self) {
+        let mut gate = self.lock();
+        if gate.waiting {
+            gate.go = true;
+            self.changed.notify_all();
+        }
+    }
+
+    /// r: let exchange `id` run to its end without stopping.
+    pub fn run_through(&self, id: u64) {
+        self.lock().run_through = Some(id);
+        self.changed.notify_all();
+    }
+
+    /// Open the gate for good: the inspector is leaving.
+    pub fn release(&self) {
+        self.lock().released = true;
+        self.changed.notify_all();
+    }
+}
+
+/// What the inspector says about the phase the server is about to run: the method's name, its
+/// signature, and one line on what it does.
+pub struct Explanation {
+    pub signature: &'static str,
+    pub what: &'static str,
+}
+
+/// The explanation of each phase, as the step prompt shows it.
+pub fn explain(phase: Phase) -> Explanation {
+    match phase {
+        Phase::ParseRequest => Explanation {
+            signature: "parse_request(conn) -> (Request, body)",
+            what: "read bytes from the socket until the request line, headers and body are in, \
+                   and parse them",
+        },
+        Phase::GetEnviron => Explanation {
+            signature: "get_environ(request, body, client) -> environ",
+            what: "build the dict the app receives: CGI keys, HTTP_* headers, wsgi.* keys",
+        },
+        Phase::Application => Explanation {
+            signature: "application(environ, start_response) -> iterable of bytes",
+            what: "call the Python app; it calls start_response(status, headers) and returns \
+                   the body",
+        },
+        Phase::FinishResponse => Explanation {
+            signature: "finish_response(result)",
+            what: "iterate the result: send the status line and headers before the first \
+                   non-empty chunk, then the body, then call result.close()",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_stepping_gate_holds_the_server_until_advanced() {
+        let gate = Arc::new(StepGate::new(true));
+        let server = {
+            let gate = Arc::clone(&gate);
+            std::thread::spawn(move || gate.pass(1))
+        };
+        while !gate.is_waiting() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!server.is_finished(), "the server passed a closed gate");
+        gate.advance();
+        server.join().expect("the server thread panicked");
+        assert!(!gate.is_waiting());
+    }
+
+    #[test]
+    fn advancing_ahead_of_time_does_not_skip_a_pause() {
+        let gate = StepGate::new(true);
+        gate.advance();
+        assert!(gate.will_wait(1));
+    }
+
+    #[test]
+    fn run_through_and_release_open_the_gate() {
+        let gate = StepGate::new(true);
+        gate.run_through(7);
+        assert!(!gate.will_wait(7));
+        gate.pass(7);
+        assert!(gate.will_wait(8));
+        gate.release();
+        assert!(!gate.will_wait(8));
+        gate.pass(8);
+    }
+}

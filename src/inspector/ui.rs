@@ -1,0 +1,775 @@
+//! Drawing: the screen as a pure function of the [`State`].
+//!
+//! [`render`] reads the state and draws into a ratatui `Frame`; it changes nothing and asks
+//! nothing of the clock, so the same state always gives the same screen, and the tests compare
+//! screens with snapshots. From top to bottom:
+//!
+//! ```text
+//! header      where to connect (telnet hint), the app, Python, mode, counts
+//! exchanges   one row per exchange: time, client, method, path, status, bytes, duration
+//! detail      the selected exchange in one of four views (1 raw request, 2 environ,
+//!             3 start_response, 4 response)
+//! timeline    the tutorial's four phases and how long each took
+//! log         what the app printed, the server's notes (or the step prompt, in step mode)
+//! footer      the keys, or the filter being typed
+//! ```
+//!
+//! Bytes are shown as the wire carries them: `\r` and `\n` as visible marks (the line break
+//! kept), other control and non-ASCII bytes as `\xNN`, so a student sees exactly what was sent.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::exchange::{CappedBytes, Phase};
+
+use super::keys::HELP;
+use super::source::{Source, source_of};
+use super::state::{Entry, Group, State, View, clock, grouped_environ};
+use super::step::explain;
+
+/// Screens at least this wide show the environ and the request bytes side by side.
+const SIDE_BY_SIDE_WIDTH: u16 = 100;
+/// Screens at least this tall get a taller list and log, and column titles.
+const TALL_HEIGHT: u16 = 30;
+/// Bytes per row of the hex dump (the classic `hexdump -C` layout).
+const HEX_ROW: usize = 16;
+
+const MARK: Style = Style::new().fg(Color::Cyan);
+const ESCAPE: Style = Style::new().fg(Color::Magenta);
+const HIGHLIGHT: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
+const DIM: Style = Style::new().fg(Color::DarkGray);
+const TITLE: Style = Style::new().add_modifier(Modifier::BOLD);
+
+/// Draw the whole screen.
+pub fn render(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(state, frame, header);
+    render_footer(state, frame, footer);
+    if state.maximised {
+        let [detail, timeline] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);
+        render_detail(state, frame, detail);
+        render_timeline(state, frame, timeline);
+    } else {
+        let tall = area.height >= TALL_HEIGHT;
+        // The list grows with its entries up to a share of the screen; the detail gets the rest.
+        let most = if tall { 12 } else { 6 };
+        let list_rows = (state.visible().count() as u16 + u16::from(tall)).clamp(3, most);
+        let bottom = if state.stepping {
+            5
+        } else if tall {
+            7
+        } else {
+            4
+        };
+        let [list, detail, timeline, log] = Layout::vertical([
+            Constraint::Length(list_rows + 1),
+            Constraint::Min(4),
+            Constraint::Length(1),
+            Constraint::Length(bottom),
+        ])
+        .areas(body);
+        render_list(state, frame, list, tall);
+        render_detail(state, frame, detail);
+        render_timeline(state, frame, timeline);
+        if state.stepping {
+            render_step(state, frame, log);
+        } else {
+            render_log(state, frame, log);
+        }
+    }
+    if state.help {
+        render_help(frame, area);
+    }
+}
+
+fn panel(title: Line<'_>) -> Block<'_> {
+    Block::new()
+        .borders(Borders::TOP)
+        .border_style(DIM)
+        .title(title)
+}
+
+fn render_header(state: &State, frame: &mut Frame, area: Rect) {
+    let info = &state.info;
+    let mode = match (state.stepping, state.paused) {
+        (true, Some((id, phase))) => {
+            Span::styled(format!("STEP #{id}: {} next", phase.name()), HIGHLIGHT)
+        }
+        (true, None) => Span::styled("STEP", HIGHLIGHT),
+        (false, _) => Span::raw("live"),
+    };
+    let errors = Span::styled(
+        format!(
+            "{} error{}",
+            state.errors,
+            if state.errors == 1 { "" } else { "s" }
+        ),
+        if state.errors > 0 {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new()
+        },
+    );
+    let mut second = vec![
+        Span::raw(format!("app {} · Python {} · ", info.app, info.python)),
+        mode,
+        Span::raw(format!(" · {} requests · ", state.requests)),
+        errors,
+    ];
+    if !state.filter.0.is_empty() {
+        second.push(Span::raw(format!(" · filter: {}", state.filter.0)));
+    }
+    let text = vec![
+        Line::from(vec![
+            Span::styled("wsgiscope ", TITLE),
+            Span::raw(format!("http://{} · try: ", info.address)),
+            Span::styled(
+                format!("telnet {} {}", info.address.ip(), info.address.port()),
+                Style::new().fg(Color::Green),
+            ),
+        ]),
+        Line::from(second),
+    ];
+    frame.render_widget(Paragraph::new(text), area);
+}
+
+fn render_footer(state: &State, frame: &mut Frame, area: Rect) {
+    let line = match &state.typing {
+        Some(text) => Line::from(vec![
+            Span::styled("filter: ", TITLE),
+            Span::raw(text.clone()),
+            Span::styled("█", DIM),
+            Span::styled("  GET, /path part, 4xx · Enter keeps · Esc drops", DIM),
+        ]),
+        None => {
+            let keys = if state.stepping {
+                "Space/n next phase · r run the rest · s leave step mode · ? help · q quit"
+            } else if state.maximised {
+                "↑↓ move · PgUp/PgDn scroll · h hex · 1-4 views · Esc back · ? help · q quit"
+            } else {
+                "1-4 views · Enter maximise · / filter · s step · x export · ? help · q quit"
+            };
+            Line::styled(keys, DIM)
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The status code, coloured by class.
+fn status_span(entry: &Entry) -> Span<'static> {
+    match entry.exchange.status {
+        Some(s) => {
+            let colour = match s / 100 {
+                2 => Color::Green,
+                3 => Color::Cyan,
+                4 => Color::Yellow,
+                5 => Color::Red,
+                _ => Color::Blue,
+            };
+            Span::styled(s.to_string(), Style::new().fg(colour))
+        }
+        None if entry.finished => Span::styled("---", Style::new().fg(Color::Red)),
+        None => Span::styled("…", Style::new().fg(Color::Yellow)),
+    }
+}
+
+/// A duration the way a person reads it: 85µs, 1.2ms, 3.4s.
+pub fn human(d: Duration) -> String {
+    let us = d.as_micros();
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{:.1}ms", us as f64 / 1e3)
+    } else {
+        format!("{:.1}s", us as f64 / 1e6)
+    }
+}
+
+fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
+    let visible: Vec<&Entry> = state.visible().collect();
+    let title = format!(
+        " exchanges {}{} ",
+        if visible.len() == state.entries.len() {
+            format!("{}", visible.len())
+        } else {
+            format!("{} of {}", visible.len(), state.entries.len())
+        },
+        if state.follow {
+            " · following newest"
+        } else {
+            " · f follows"
+        }
+    );
+    let block = panel(Line::styled(title, TITLE));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let header_rows = usize::from(tall);
+    let rows_fit = (inner.height as usize).saturating_sub(header_rows).max(1);
+    let selected = state
+        .selected
+        .and_then(|id| visible.iter().position(|e| e.exchange.id == id));
+    // Only the rows on screen are built: the list may hold thousands.
+    let start = selected
+        .unwrap_or(visible.len().saturating_sub(1))
+        .saturating_sub(rows_fit - 1)
+        .min(visible.len().saturating_sub(rows_fit));
+    let wide = area.width >= SIDE_BY_SIDE_WIDTH;
+    let rows = visible[start..]
+        .iter()
+        .take(rows_fit)
+        .map(|e| list_row(state, e));
+    let widths = [
+        Constraint::Length(12),
+        Constraint::Length(if wide { 21 } else { 15 }),
+        Constraint::Length(7),
+        Constraint::Min(8),
+        Constraint::Length(3),
+        Constraint::Length(if wide { 10 } else { 7 }),
+        Constraint::Length(if wide { 12 } else { 9 }),
+    ];
+    let mut table = Table::new(rows, widths).row_highlight_style(Style::new().bg(Color::DarkGray));
+    if tall {
+        table = table.header(
+            Row::new(["time", "client", "method", "path", "sts", "bytes", "took"]).style(DIM),
+        );
+    }
+    let mut table_state = TableState::default().with_selected(selected.map(|s| s - start));
+    frame.render_stateful_widget(table, inner, &mut table_state);
+}
+
+fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
+    let ex = &e.exchange;
+    let took = match state.waiting(e) {
+        Some((_, quiet)) if quiet >= Duration::from_secs(1) => Span::styled(
+            format!("wait {}", human(quiet)),
+            Style::new().fg(Color::Yellow),
+        ),
+        _ if !e.finished => Span::styled(
+            e.phase.map_or("reading", Phase::name).to_string(),
+            Style::new().fg(Color::Yellow),
+        ),
+        _ => Span::raw(human(ex.timings.total())),
+    };
+    Row::new(vec![
+        Span::raw(clock(&ex.started)),
+        Span::raw(ex.client.to_string()),
+        Span::raw(ex.method.clone().unwrap_or_default()),
+        Span::raw(ex.target.clone().unwrap_or_else(|| {
+            if e.finished {
+                ex.request_line()
+            } else {
+                String::new()
+            }
+        })),
+        status_span(e),
+        Span::raw(if ex.status.is_some() {
+            ex.body_bytes.to_string()
+        } else {
+            String::new()
+        }),
+        took,
+    ])
+}
+
+fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
+    let mut title = vec![];
+    for (i, view) in View::ALL.into_iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, view.title());
+        title.push(if view == state.view {
+            Span::styled(
+                label,
+                Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            )
+        } else {
+            Span::styled(label, DIM)
+        });
+    }
+    if let Some(e) = state.selected_entry() {
+        title.push(Span::raw(format!(" #{}", e.exchange.id)));
+    }
+    if state.hex && matches!(state.view, View::Request | View::Response) {
+        title.push(Span::styled(" hex", HIGHLIGHT));
+    }
+    let block = panel(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(entry) = state.selected_entry() else {
+        let hint = format!(
+            "No exchange yet. Send one:  curl -i http://{}/   or   telnet {} {}",
+            state.info.address,
+            state.info.address.ip(),
+            state.info.address.port()
+        );
+        frame.render_widget(
+            Paragraph::new(hint).style(DIM).wrap(Wrap { trim: false }),
+            inner,
+        );
+        return;
+    };
+    match state.view {
+        View::Request => {
+            let mut text = wire_text(&entry.exchange.request_raw, &[], state.hex);
+            if let Some((waiting, quiet)) = state.waiting(entry) {
+                text.push_line(Line::styled(
+                    format!(
+                        "… the server waits for {waiting} (quiet for {})",
+                        human(quiet)
+                    ),
+                    Style::new().fg(Color::Yellow),
+                ));
+            }
+            scrolled(frame, inner, text, state.scroll);
+        }
+        View::Environ => render_environ(state, entry, frame, inner),
+        View::StartResponse => scrolled(frame, inner, start_response_text(entry), state.scroll),
+        View::Response => {
+            let ex = &entry.exchange;
+            let text = if ex.response_raw.total == 0 {
+                Text::styled(
+                    if entry.finished {
+                        "Nothing was sent: the connection closed without a response."
+                    } else {
+                        "Nothing sent yet."
+                    },
+                    DIM,
+                )
+            } else {
+                wire_text(&ex.response_raw, &[], state.hex)
+            };
+            scrolled(frame, inner, text, state.scroll);
+        }
+    }
+}
+
+/// A paragraph, wrapped, scrolled by `scroll` lines but never past its end.
+fn scrolled(frame: &mut Frame, area: Rect, text: Text<'_>, scroll: u16) {
+    // About how many rows the wrapped text takes (word wrapping may take a few more).
+    let width = usize::from(area.width.max(1));
+    let rows: usize = text
+        .lines
+        .iter()
+        .map(|l| l.width().div_ceil(width).max(1))
+        .sum();
+    let scroll = scroll.min((rows as u16).saturating_sub(area.height));
+    let paragraph = Paragraph::new(text).wrap(Wrap { trim: false });
+    frame.render_widget(paragraph.scroll((scroll, 0)), area);
+}
+
+/// How one byte is drawn: as itself, as a line-end mark, or as an escape.
+fn byte_class(b: u8) -> (Style, String) {
+    match b {
+        b'\r' => (MARK, "\\r".into()),
+        b'\n' => (MARK, "\\n".into()),
+        b'\t' => (MARK, "\\t".into()),
+        b'\\' => (ESCAPE, "\\\\".into()),
+        0x20..=0x7e => (Style::new(), (b as char).to_string()),
+        _ => (ESCAPE, format!("\\x{b:02x}")),
+    }
+}
+
+/// Wire bytes as lines: `\r` `\n` visible, the line break kept, other bytes escaped, and the
+/// `highlight` ranges lit.
+pub fn wire_lines(bytes: &[u8], offset: usize, highlight: &[Range<usize>]) -> Vec<Line<'static>> {
+    let lit = |i: usize| highlight.iter().any(|r| r.contains(&(offset + i)));
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut run = String::new();
+        let mut run_style = None;
+        for (i, &b) in line.iter().enumerate() {
+            let (mut style, text) = byte_class(b);
+            if lit(start + i) {
+                style = style.patch(HIGHLIGHT);
+            }
+            if run_style != Some(style) {
+                if let Some(s) = run_style {
+                    spans.push(Span::styled(std::mem::take(&mut run), s));
+                }
+                run_style = Some(style);
+            }
+            run.push_str(&text);
+        }
+        if let Some(s) = run_style {
+            spans.push(Span::styled(run, s));
+        }
+        lines.push(Line::from(spans));
+        start += line.len();
+    }
+    lines
+}
+
+/// A `hexdump -C` style dump: offset, sixteen bytes in hex, the same bytes as text.
+pub fn hex_lines(bytes: &[u8], highlight: &[Range<usize>]) -> Vec<Line<'static>> {
+    bytes
+        .chunks(HEX_ROW)
+        .enumerate()
+        .map(|(row, chunk)| {
+            let base = row * HEX_ROW;
+            let lit = |i: usize| highlight.iter().any(|r| r.contains(&(base + i)));
+            let mut spans = vec![Span::styled(format!("{base:08x}  "), DIM)];
+            for i in 0..HEX_ROW {
+                let text = chunk
+                    .get(i)
+                    .map_or("   ".to_string(), |b| format!("{b:02x} "));
+                let style = if i < chunk.len() && lit(i) {
+                    HIGHLIGHT
+                } else {
+                    Style::new()
+                };
+                spans.push(Span::styled(text, style));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if (0x20..=0x7e).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            spans.push(Span::styled(format!(" |{ascii}|"), DIM));
+            Line::from(spans)
+        })
+        .collect()
+}
+
+fn wire_text(bytes: &CappedBytes, highlight: &[Range<usize>], hex: bool) -> Text<'static> {
+    let mut lines = if hex {
+        hex_lines(&bytes.stored, highlight)
+    } else {
+        wire_lines(&bytes.stored, 0, highlight)
+    };
+    if bytes.cut() > 0 {
+        lines.push(Line::styled(
+            format!(
+                "… {} more bytes (only the first {} are kept)",
+                bytes.cut(),
+                bytes.stored.len()
+            ),
+            DIM,
+        ));
+    }
+    Text::from(lines)
+}
+
+fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
+    let ex = &entry.exchange;
+    let environ = grouped_environ(ex);
+    if environ.is_empty() {
+        let why = if entry.finished {
+            "No environ: the request never reached get_environ (see the raw request and the log)."
+        } else {
+            "Not built yet: get_environ runs after parse_request."
+        };
+        frame.render_widget(Paragraph::new(why).style(DIM), area);
+        return;
+    }
+    let cursor = state.environ_cursor.min(environ.len() - 1);
+    let key = environ[cursor].1;
+    let source = source_of(key, &ex.request_raw.stored);
+    let side_by_side = area.width >= SIDE_BY_SIDE_WIDTH;
+    let (list_area, source_area) = if side_by_side {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(area);
+        (l, r)
+    } else {
+        let [l, r] = Layout::vertical([Constraint::Min(2), Constraint::Length(3)]).areas(area);
+        (l, r)
+    };
+
+    // The environ, one key per line, grouped; the cursor line reversed.
+    let mut lines = Vec::new();
+    let mut cursor_line = 0;
+    let mut group = None;
+    for (i, (g, k, v)) in environ.iter().enumerate() {
+        if group != Some(*g) {
+            lines.push(Line::styled(g.title(), TITLE.fg(Color::Blue)));
+            group = Some(*g);
+        }
+        if i == cursor {
+            cursor_line = lines.len();
+        }
+        let style = if i == cursor {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
+        let key_style = match g {
+            Group::Cgi => Style::new().fg(Color::Green),
+            Group::Http => Style::new().fg(Color::Cyan),
+            Group::Wsgi => Style::new().fg(Color::Magenta),
+        };
+        lines.push(
+            Line::from(vec![
+                Span::styled(format!("  {k}"), key_style),
+                Span::raw(" = "),
+                Span::raw(v.to_string()),
+            ])
+            .style(style),
+        );
+    }
+    let height = list_area.height as usize;
+    let scroll = cursor_line.saturating_sub(height.saturating_sub(1));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list_area);
+
+    // Where the key under the cursor came from.
+    let mut from = vec![Line::from(vec![
+        Span::styled(format!("{key} "), TITLE),
+        Span::styled("came from", DIM),
+        Span::styled(
+            if state.maximised {
+                ""
+            } else {
+                "  (Enter, then ↑↓: other keys)"
+            },
+            DIM,
+        ),
+    ])];
+    match &source {
+        Source::Elsewhere(why) => from.push(Line::styled(why.to_string(), DIM)),
+        Source::Bytes(ranges) if side_by_side => {
+            from.extend(wire_lines(&ex.request_raw.stored, 0, ranges));
+        }
+        Source::Bytes(ranges) => {
+            // Only the lines that hold highlighted bytes.
+            let raw = &ex.request_raw.stored;
+            let mut start = 0;
+            for line in raw.split_inclusive(|&b| b == b'\n') {
+                let end = start + line.len();
+                if ranges.iter().any(|r| r.start < end && r.end > start) {
+                    from.extend(wire_lines(line, start, ranges));
+                }
+                start = end;
+            }
+        }
+    }
+    let mut paragraph = Paragraph::new(from).wrap(Wrap { trim: false });
+    if side_by_side {
+        paragraph = paragraph.block(Block::new().borders(Borders::LEFT).border_style(DIM));
+    }
+    frame.render_widget(paragraph, source_area);
+}
+
+/// A Python str literal for a header name or value (they are latin-1 `str`s).
+fn py_str(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn start_response_text(entry: &Entry) -> Text<'static> {
+    let ex = &entry.exchange;
+    let mut lines = Vec::new();
+    if ex.start_response.is_empty() {
+        lines.push(Line::styled(
+            if entry.finished {
+                "The app never called start_response."
+            } else {
+                "Not called yet: the app calls start_response(status, headers) when it runs."
+            },
+            DIM,
+        ));
+    }
+    let several = ex.start_response.len() > 1;
+    for (i, call) in ex.start_response.iter().enumerate() {
+        if several {
+            lines.push(Line::styled(
+                format!("call {} of {}", i + 1, ex.start_response.len()),
+                DIM,
+            ));
+        }
+        lines.push(Line::from(vec![
+            Span::styled("start_response", TITLE),
+            Span::raw("("),
+            Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
+            Span::raw(", ["),
+        ]));
+        for (name, value) in &call.headers {
+            lines.push(Line::from(vec![
+                Span::raw("    ("),
+                Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
+                Span::raw(", "),
+                Span::raw(py_str(value)),
+                Span::raw("),"),
+            ]));
+        }
+        lines.push(Line::raw(format!(
+            "], exc_info={})",
+            call.exc_info.as_deref().unwrap_or("None")
+        )));
+        if let Some(error) = &call.error {
+            lines.push(Line::styled(
+                format!("  ↳ raised {error}"),
+                Style::new().fg(Color::Red),
+            ));
+        }
+    }
+    lines.push(Line::raw(match ex.writes.len() {
+        0 => "write() calls: none (the body came from the returned iterable)".to_string(),
+        n => format!(
+            "write() calls: {n}, of {} bytes",
+            ex.writes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }));
+    if let Some(result) = &entry.app_result {
+        lines.push(Line::raw(format!("the app returned: {result}")));
+    }
+    if let Some(error) = &ex.error {
+        lines.push(Line::styled(
+            format!("error: {error}"),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    if let Some(tb) = &ex.traceback {
+        lines.push(Line::styled("traceback:", Style::new().fg(Color::Red)));
+        lines.extend(tb.lines().map(|l| Line::raw(format!("  {l}"))));
+    }
+    Text::from(lines)
+}
+
+fn render_timeline(state: &State, frame: &mut Frame, area: Rect) {
+    let Some(entry) = state.selected_entry() else {
+        frame.render_widget(Paragraph::new(""), area);
+        return;
+    };
+    let current = entry.phase.map(|p| Phase::ALL.iter().position(|&q| q == p));
+    let mut spans = vec![];
+    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+        if i > 0 {
+            let arrow = if area.width >= SIDE_BY_SIDE_WIDTH {
+                " ▸ "
+            } else {
+                "  "
+            };
+            spans.push(Span::styled(arrow, DIM));
+        }
+        let took = entry.exchange.timings.of(phase);
+        let (text, style) = match current {
+            _ if entry.finished => (format!("{} {}", phase.name(), human(took)), Style::new()),
+            Some(Some(c)) if c == i => (phase.name().to_string(), HIGHLIGHT),
+            Some(Some(c)) if c > i => (phase.name().to_string(), Style::new().fg(Color::Green)),
+            _ => (phase.name().to_string(), DIM),
+        };
+        spans.push(Span::styled(text, style));
+    }
+    if entry.finished && area.width >= SIDE_BY_SIDE_WIDTH {
+        spans.push(Span::styled(
+            format!("   total {}", human(entry.exchange.timings.total())),
+            DIM,
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_log(state: &State, frame: &mut Frame, area: Rect) {
+    let block = panel(Line::styled(" log: app output and server notes ", TITLE));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let skip = state.log.len().saturating_sub(inner.height as usize);
+    let lines: Vec<Line> = state
+        .log
+        .iter()
+        .skip(skip)
+        .map(|l| {
+            let who = match l.exchange {
+                Some(id) => format!("#{id} {}", l.stream),
+                None => l.stream.clone(),
+            };
+            let style = match l.stream.as_str() {
+                "error" | "stderr" => Style::new().fg(Color::Red),
+                "inspector" => Style::new().fg(Color::Green),
+                _ => Style::new(),
+            };
+            Line::from(vec![
+                Span::styled(format!("{who:>14} "), DIM),
+                Span::styled(l.text.clone(), style),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_step(state: &State, frame: &mut Frame, area: Rect) {
+    let block = panel(Line::styled(" step mode ", HIGHLIGHT));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines = match state.paused {
+        Some((id, phase)) => {
+            let e = explain(phase);
+            vec![
+                Line::from(vec![
+                    Span::raw(format!("#{id} paused. Next: ")),
+                    Span::styled(e.signature, TITLE.fg(Color::Yellow)),
+                ]),
+                Line::raw(e.what),
+                Line::styled(
+                    "Space/n: run it · r: run the rest of this request · s: leave step mode",
+                    DIM,
+                ),
+            ]
+        }
+        None => vec![
+            Line::raw("The server will pause before each phase of the next request:"),
+            Line::raw("parse_request, get_environ, the app call, finish_response."),
+            Line::styled("Send a request; s leaves step mode.", DIM),
+        ],
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn render_help(frame: &mut Frame, area: Rect) {
+    let width = area.width.min(90).saturating_sub(2);
+    let height = (HELP.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {keys:<11}"), TITLE.fg(Color::Yellow)),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(Line::styled(" keys · any key closes ", TITLE))),
+        popup,
+    );
+}
