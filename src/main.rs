@@ -3,6 +3,7 @@
 //! Everything that can go wrong before the server runs (a bad option, an app that will not
 //! import, a port in use) ends here with one paragraph on standard error and exit code 2.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use pyo3::Python;
 
+use wsgiscope::exchange::Observer;
+use wsgiscope::inspector::{self, Inspector, ServerInfo};
 use wsgiscope::log::{Log, LogFormat};
 use wsgiscope::python::{self, AppSpec};
 use wsgiscope::server::{ServerConfig, WSGIServer};
@@ -32,9 +35,15 @@ struct Cli {
     #[arg(long, default_value_t = 8888)]
     port: u16,
 
-    /// Print to the terminal instead of opening the inspector.
+    /// Print to the terminal instead of opening the inspector (the default when standard
+    /// output is not a terminal, or with --trace or --log json).
     #[arg(long)]
     no_tui: bool,
+
+    /// Step mode: the server pauses before each phase of a request (parse_request,
+    /// get_environ, the app, finish_response) until Space is pressed in the inspector.
+    #[arg(long)]
+    step: bool,
 
     /// Print every exchange in full: request and response bytes, environ, start_response.
     #[arg(long)]
@@ -123,8 +132,22 @@ fn run(cli: Cli) -> Result<(), String> {
         debug: cli.debug,
         script_name: cli.script_name.clone(),
     };
-    let mut server =
-        WSGIServer::new(config, app, Box::new(Log::stdout(format))).map_err(|e| e.to_string())?;
+    // The inspector when a person watches a terminal; the text log otherwise.
+    let tui =
+        !cli.no_tui && !cli.trace && cli.log == LogKind::Text && std::io::stdout().is_terminal();
+    if cli.step && !tui {
+        return Err(
+            "--step needs the inspector, which runs when standard output is a terminal and              neither --no-tui, --trace nor --log json is given"
+                .into(),
+        );
+    }
+    let (observer, link): (Box<dyn Observer>, _) = if tui {
+        let (observer, link) = inspector::channel(cli.step);
+        (Box::new(observer), Some(link))
+    } else {
+        (Box::new(Log::stdout(format)), None)
+    };
+    let mut server = WSGIServer::new(config, app, observer).map_err(|e| e.to_string())?;
     server
         .stop_signal()
         .on_signals()
@@ -147,13 +170,43 @@ fn run(cli: Cli) -> Result<(), String> {
     }
     eprintln!("Serving on http://{address}");
     eprintln!(
-        "Try: telnet {} {}, then type GET / HTTP/1.1 and press Enter twice. Ctrl-C stops.",
+        "Try: telnet {} {}, then type GET / HTTP/1.1 and press Enter twice. {} stops.",
         address.ip(),
-        address.port()
+        address.port(),
+        if tui { "q" } else { "Ctrl-C" }
     );
-    server
-        .serve_forever()
-        .map_err(|e| format!("the server stopped on an error: {e}"))?;
+    let inspector = match link {
+        Some(link) => {
+            let info = ServerInfo {
+                address,
+                app: spec
+                    .as_ref()
+                    .map_or_else(|| "(built-in demo)".to_string(), |s| s.text.clone()),
+                python: info
+                    .version
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let stop = server
+                .stop_signal()
+                .handle()
+                .map_err(|e| format!("cannot create the inspector's stop handle: {e}"))?;
+            Some(
+                Inspector::start(link, info, stop)
+                    .map_err(|e| format!("cannot open the inspector on this terminal: {e}"))?,
+            )
+        }
+        None => None,
+    };
+    let served = server.serve_forever();
+    if let Some(inspector) = inspector {
+        inspector
+            .finish()
+            .map_err(|e| format!("the inspector failed: {e}"))?;
+    }
+    served.map_err(|e| format!("the server stopped on an error: {e}"))?;
     eprintln!("Stopped.");
     Ok(())
 }

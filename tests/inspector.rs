@@ -1,0 +1,228 @@
+//! The inspector, end to end: the real binary in a real terminal (tmux), a real client over
+//! TCP, and the screen read back with `tmux capture-pane`.
+//!
+//! Each test runs in its own tmux server (`-L`, named after the test and the pid), which is
+//! killed when the test ends, pass or fail. The command runs inside a shell that, once
+//! wsgiscope exits, prints its exit code and the terminal's `icanon` setting: raw mode turns
+//! `icanon` off, so seeing `icanon` (not `-icanon`) proves the terminal was given back.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for the screen to show something before it fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A wsgiscope running in a detached tmux session of 120×40.
+struct Session {
+    socket: String,
+}
+
+impl Session {
+    fn start(test: &str, args: &str) -> Session {
+        let socket = format!("wsgiscope-{test}-{}", std::process::id());
+        let command = format!(
+            "{} {args}; echo EXITED $?; stty -a | grep -o -- '-\\?icanon'; sleep 60",
+            env!("CARGO_BIN_EXE_wsgiscope")
+        );
+        let session = Session { socket };
+        let status = Command::new("tmux")
+            .args(["-L", &session.socket, "-f", "/dev/null"])
+            .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", "t"])
+            .arg("-c")
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .arg(command)
+            .status()
+            .expect("tmux runs (install it: apt-get install tmux)");
+        assert!(status.success(), "tmux could not start a session");
+        session
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Wait until the screen shows `needle`; return the screen.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {needle:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, keys: &str) {
+        self.tmux(&["send-keys", "-t", "t", keys]);
+    }
+
+    /// The port, read from the header's telnet hint.
+    fn port(&self) -> u16 {
+        let screen = self.wait_for("telnet 127.0.0.1 ");
+        let after = screen
+            .split("telnet 127.0.0.1 ")
+            .nth(1)
+            .expect("the hint is on screen");
+        after
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port number follows the hint")
+    }
+
+    /// After wsgiscope exited: its exit code, and whether the terminal is out of raw mode and
+    /// off the alternate screen.
+    fn exit_and_terminal(&self) -> (String, bool) {
+        let screen = self.wait_for("icanon");
+        let code = screen
+            .split("EXITED ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or("?")
+            .to_string();
+        let cooked = screen.lines().any(|l| l.trim() == "icanon");
+        let alternate = self.tmux(&["display", "-p", "-t", "t", "#{alternate_on}"]);
+        (code, cooked && alternate.trim() == "0")
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// Send a request; return the response, or `None` if none came within `wait`.
+fn send(port: u16, request: &[u8]) -> TcpStream {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).expect("the server listens");
+    conn.write_all(request).expect("the request goes out");
+    conn
+}
+
+fn response_within(conn: &mut TcpStream, wait: Duration) -> Option<String> {
+    conn.set_read_timeout(Some(wait))
+        .expect("a timeout is valid");
+    let mut out = Vec::new();
+    match conn.read_to_end(&mut out) {
+        Ok(_) => Some(String::from_utf8_lossy(&out).into_owned()),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            (!out.is_empty()).then(|| String::from_utf8_lossy(&out).into_owned())
+        }
+        Err(e) => panic!("reading the response failed: {e}"),
+    }
+}
+
+const GET: &[u8] = b"GET /seen-by-the-inspector?x=1 HTTP/1.1\r\nHost: test\r\n\r\n";
+
+/// The inspector opens on a terminal, shows a request served over TCP, and `q` quits: the
+/// process exits 0 and the terminal is back in cooked mode on the normal screen.
+#[test]
+fn the_inspector_shows_a_request_and_q_restores_the_terminal() {
+    let tmux = Session::start("e2e", "--port 0 apps/hello.py");
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    let response = response_within(&mut conn, PATIENCE).expect("a response");
+    assert!(response.ends_with("hello world!"), "{response}");
+    let screen = tmux.wait_for("/seen-by-the-inspector?x=1");
+    assert!(screen.contains("200"), "{screen}");
+    assert!(
+        screen.contains("GET /seen-by-the-inspector?x=1 HTTP/1.1\\r\\n"),
+        "{screen}"
+    );
+    tmux.keys("2");
+    tmux.wait_for("QUERY_STRING = 'x=1'");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// In step mode the server answers only when the class has pressed Space before each of the
+/// four phases; `r` runs the rest of a request; quitting while paused lets the server go.
+#[test]
+fn step_mode_holds_the_response_until_each_phase_is_advanced() {
+    let tmux = Session::start("step", "--step --port 0 apps/hello.py");
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    for phase in [
+        "parse_request(",
+        "get_environ(",
+        "application(",
+        "finish_response(",
+    ] {
+        tmux.wait_for(&format!("Next: {phase}"));
+        assert_eq!(
+            response_within(&mut conn, Duration::from_millis(300)),
+            None,
+            "the server answered before {phase} was advanced"
+        );
+        tmux.keys("Space");
+    }
+    let response = response_within(&mut conn, PATIENCE).expect("a response after the last step");
+    assert!(response.ends_with("hello world!"), "{response}");
+
+    // r: the rest of the request without stopping.
+    let mut conn = send(port, GET);
+    tmux.wait_for("#2 paused. Next: parse_request(");
+    tmux.keys("r");
+    let response = response_within(&mut conn, PATIENCE).expect("a response after r");
+    assert!(response.ends_with("hello world!"), "{response}");
+
+    // Quitting while the server waits at the gate releases it: the server sees the stop
+    // request as it reads, drops this client, and serve_forever returns.
+    let _conn = send(port, GET);
+    tmux.wait_for("#3 paused. Next: parse_request(");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// An app that kills the interpreter (here `os.abort()`, as a crashing C extension would) ends
+/// the process without unwinding; the terminal is given back all the same.
+#[test]
+fn an_app_that_crashes_the_interpreter_still_restores_the_terminal() {
+    let dir = std::env::temp_dir().join(format!("wsgiscope-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+    let app = dir.join("crash.py");
+    std::fs::write(
+        &app,
+        "import os\n\ndef app(environ, start_response):\n    os.abort()\n",
+    )
+    .expect("the app is written");
+    let tmux = Session::start("crash", &format!("--port 0 {}", app.display()));
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    let _ = response_within(&mut conn, PATIENCE);
+    let (code, restored) = tmux.exit_and_terminal();
+    assert_eq!(code, "134", "SIGABRT is exit code 128 + 6");
+    assert!(
+        restored,
+        "the terminal was left in raw mode:\n{}",
+        tmux.screen()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Ctrl-C is a key while the inspector owns the terminal (raw mode): it quits the same way.
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    let tmux = Session::start("ctrlc", "--port 0 apps/hello.py");
+    tmux.port();
+    tmux.keys("C-c");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
