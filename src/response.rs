@@ -22,6 +22,8 @@
 
 use std::io::{self, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -62,6 +64,9 @@ pub struct Response {
     stream: Option<TcpStream>,
     /// A HEAD request: headers as for GET, no body (RFC 9110 §9.3.2).
     head_request: bool,
+    /// While the client does not read, how long to wait, and the stop signal that ends the
+    /// wait early (see [`Response::watching`]). None: plain blocking writes.
+    watch: Option<(RawFd, Duration)>,
     /// What start_response set, until it is sent.
     pub head: Option<Head>,
     /// Whether the status line and headers went out. After that the app can no longer change
@@ -89,6 +94,7 @@ impl Response {
         Response {
             stream: Some(stream),
             head_request,
+            watch: None,
             head: None,
             headers_sent: false,
             content_length: None,
@@ -99,6 +105,21 @@ impl Response {
             writes: Vec::new(),
             checks: Vec::new(),
         }
+    }
+
+    /// Wait at most `timeout` for a client that does not read, and stop waiting as soon as
+    /// `stop` (the server's stop signal) becomes readable.
+    ///
+    /// A blocking write to a client that reads nothing (its buffers full) would sleep until
+    /// the write timeout, deaf to Ctrl-C. So the socket is made non-blocking, and each time it
+    /// is full the server waits with `poll` on both the socket and the stop signal.
+    pub fn watching(mut self, stop: RawFd, timeout: Duration) -> Self {
+        if let Some(stream) = &self.stream
+            && stream.set_nonblocking(true).is_ok()
+        {
+            self.watch = Some((stop, timeout));
+        }
+        self
     }
 
     /// Give the connection back to the server.
@@ -248,13 +269,83 @@ impl Response {
     /// Write bytes to the client and keep a copy for the record.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.raw.push(bytes);
-        match &mut self.stream {
-            Some(stream) => stream.write_all(bytes),
-            None => Err(io::Error::new(
+        match (&mut self.stream, self.watch) {
+            (Some(stream), Some((stop, timeout))) => write_watching(stream, bytes, stop, timeout),
+            (Some(stream), None) => stream.write_all(bytes),
+            (None, _) => Err(io::Error::new(
                 io::ErrorKind::NotConnected,
                 "the exchange is over: the connection was closed",
             )),
         }
+    }
+}
+
+/// Write all of `bytes` to a non-blocking `stream`, waiting while it is full for at most
+/// `timeout` at a time, unless `stop` becomes readable first.
+fn write_watching(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    stop: RawFd,
+    timeout: Duration,
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                wait_writable(stream.as_raw_fd(), stop, timeout)?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Wait until `fd` can take more bytes; an error when `stop` is raised or `timeout` passes.
+fn wait_writable(fd: RawFd, stop: RawFd, timeout: Duration) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd,
+                events: libc::POLLOUT,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: stop,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = left.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: `fds` is a valid array of two pollfd structs for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if fds[1].revents != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "the server was asked to stop while the client was not reading",
+            ));
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the client read nothing for {} seconds (--timeout)",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        // Writable, or an error/hang-up that the next write will report.
+        return Ok(());
     }
 }
 

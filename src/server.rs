@@ -539,7 +539,10 @@ impl WSGIServer {
         let environ = match environ {
             Ok(environ) => environ,
             Err(err) => {
-                let response = Mutex::new(Response::new(conn, request.method == "HEAD"));
+                let response = Mutex::new(
+                    Response::new(conn, request.method == "HEAD")
+                        .watching(self.stop.fd(), self.config.timeout),
+                );
                 self.app_failed(py, &response, exchange, AppFailure::Raised(err));
                 return start_response::lock(&response).take_stream();
             }
@@ -553,7 +556,10 @@ impl WSGIServer {
             environ: exchange.environ.clone(),
         });
 
-        let response = Arc::new(Mutex::new(Response::new(conn, request.method == "HEAD")));
+        // Watching the stop signal: Ctrl-C must not wait for a client that does not read.
+        let response = Response::new(conn, request.method == "HEAD")
+            .watching(self.stop.fd(), self.config.timeout);
+        let response = Arc::new(Mutex::new(response));
         self.phase(exchange, Phase::Application);
         let started = Instant::now();
         let result = StartResponse::new(Arc::clone(&response));

@@ -50,3 +50,18 @@ fn signals_stop_the_server_while_a_client_is_connected_and_silent() {
         drop(conn);
     }
 }
+
+/// A client that asked for a large response and does not read it fills the socket buffers,
+/// so the server's write blocks; a signal still stops the server within a second.
+#[test]
+fn signals_stop_the_server_while_a_client_does_not_read_the_response() {
+    let mut server = start_server(&[&path("tests/apps/close_tracker.py")]);
+    let mut conn = server.connect();
+    std::io::Write::write_all(&mut conn, b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    // Let the server fill the socket buffers and block in its write.
+    thread::sleep(Duration::from_millis(300));
+    let (status, took) = server.signal_and_wait(libc::SIGTERM, WITHIN);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(took <= WITHIN, "took {took:?}");
+    drop(conn);
+}
