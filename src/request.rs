@@ -1,16 +1,115 @@
 //! Reading a request: bytes in, a [`Request`] or a [`RequestError`] out. No sockets here.
 //!
-//! SKELETON — to be filled in (see the doc on each item).
+//! # What a request head is
+//!
+//! An HTTP/1.1 request starts with a *head*: one request line, then one header field per line,
+//! then an empty line (RFC 9112 §2.1). Whatever follows the empty line is the body.
+//!
+//! ```text
+//! GET /hello?name=world HTTP/1.1\r\n     request line: METHOD SP TARGET SP HTTP-VERSION
+//! Host: localhost:8888\r\n               header field: name ":" value
+//! Content-Length: 5\r\n                  how long the body is (or Transfer-Encoding: chunked)
+//! \r\n                                   the empty line: the head is over
+//! hello                                  the body
+//! ```
+//!
+//! The head says how the body is delimited: `Content-Length: n` (exactly n bytes follow), or
+//! `Transfer-Encoding: chunked` (the body comes in pieces, each announced by its size in hex,
+//! until a piece of size 0; [`ChunkedDecoder`] reads that), or neither (no body at all).
+//!
+//! # Why this parser is strict
+//!
+//! A server rarely reads a request alone: a proxy or load balancer in front of it often reads
+//! the same bytes first. If the two disagree about where a request ends (one believes
+//! Content-Length and the other Transfer-Encoding, one treats a lone CR as a line end and the
+//! other does not) an attacker can hide a second request inside the body of the first, and the
+//! server answers a request the proxy never saw. That is *request smuggling*. RFC 9112 lists the
+//! ambiguous forms, and we refuse every one of them with a 400 whose one-sentence message names
+//! the rule. A request that is merely unusual but not ambiguous (HTTP/1.1 without Host, a header
+//! name with `_`) is served, and a [`RequestNote`] records what was odd about it.
+//!
+//! We are lenient only where that is safe and a person at a keyboard needs it: lines may end in
+//! a bare LF (netcat and telnet users press Enter), and empty lines before the request line are
+//! skipped (RFC 9112 §2.2).
+//!
+//! # How it works
+//!
+//! [`parse_request`] is a pure function that the server calls again with the whole buffer
+//! each time more bytes arrive; until the empty line is there it answers `Ok(None)`. It works in
+//! two passes:
+//!
+//! 1. A line scanner checks each *complete* line as soon as it arrives, so that a person typing
+//!    into telnet gets the 400 the moment they press Enter on a bad line, and so that the
+//!    message can say which line was wrong and why (httparse would only say "invalid token").
+//! 2. Once the empty line has arrived, httparse parses the head into its fields, and we apply the
+//!    rules that concern the head as a whole: one Host, how the body is delimited, `Expect`.
+//!
+//! Simplification: each call scans the buffer from the start. With the 64 KiB head limit that
+//! is cheap, but a head arriving one byte per read costs quadratic time (measured: about 1.3 s
+//! of CPU in a release build for a full 64 KiB head sent byte by byte); a production server
+//! would remember how far it got.
+
+use std::fmt::Write as _;
 
 /// At most this many header fields in one request (more is a 431).
 pub const MAX_HEADERS: usize = 100;
 /// The request line plus the header block may take at most this many bytes (more is a 431).
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// 400 Bad Request (RFC 9110 §15.5.1): the request is malformed or ambiguous.
+const BAD_REQUEST: u16 = 400;
+/// 413 Content Too Large (RFC 9110 §15.5.14): the body is over `--max-body`.
+const CONTENT_TOO_LARGE: u16 = 413;
+/// 431 Request Header Fields Too Large (RFC 6585 §5).
+const FIELDS_TOO_LARGE: u16 = 431;
+/// 501 Not Implemented (RFC 9110 §15.6.2): a method or transfer coding this server lacks.
+const NOT_IMPLEMENTED: u16 = 501;
+/// 505 HTTP Version Not Supported (RFC 9110 §15.6.6).
+const VERSION_NOT_SUPPORTED: u16 = 505;
+
+/// Error messages quote at most this many bytes of the offending text (a choice: the sentence
+/// around the quote should still fit a terminal line or two).
+const QUOTE_LIMIT: usize = 60;
+/// The shape of a request line (RFC 9112 §3), quoted in the messages about it.
+const REQUEST_LINE_SHAPE: &str = "METHOD SP TARGET SP HTTP-VERSION, e.g. \"GET / HTTP/1.1\"";
+
+/// A chunk size has at most this many hex digits: 16 hex digits are 64 bits, all a `u64` holds.
+const MAX_CHUNK_SIZE_DIGITS: usize = 16;
+/// A chunk-size line with its extensions may take at most this many bytes (a choice: real
+/// clients send a few bytes, and the decoder must not buffer an endless line).
+const MAX_CHUNK_LINE_BYTES: usize = 4096;
+
+/// Fields that must not appear in a trailer section: they frame the message, route it,
+/// authenticate it or control how it is handled, and all of that must be known from the head
+/// (RFC 9110 §6.5.1). Compared case-insensitively.
+const FORBIDDEN_TRAILERS: [&str; 19] = [
+    "Content-Length",
+    "Transfer-Encoding",
+    "Host",
+    "Content-Type",
+    "Content-Encoding",
+    "Content-Range",
+    "Trailer",
+    "Authorization",
+    "Set-Cookie",
+    "Cookie",
+    "Expect",
+    "Range",
+    "TE",
+    "Cache-Control",
+    "Max-Forwards",
+    "Proxy-Authorization",
+    "Connection",
+    "Keep-Alive",
+    "Upgrade",
+];
+
 /// The HTTP version of the request line. Only HTTP/1.0 and HTTP/1.1 are spoken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// HTTP/1.0: no Host required, no chunked bodies.
     Http10,
+    /// HTTP/1.1: what every client sends today.
     Http11,
 }
 
@@ -39,7 +138,9 @@ pub enum BodyFraming {
 /// white space around it removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// The field name as sent; compare it case-insensitively (RFC 9110 §5.1).
     pub name: String,
+    /// The field value without the white space around it; bytes ≥ 0x80 are kept as they came.
     pub value: Vec<u8>,
 }
 
@@ -64,13 +165,14 @@ pub struct Request {
     pub method: String,
     /// The request-target exactly as sent (REQUEST_URI).
     pub target: String,
+    /// HTTP/1.0 or HTTP/1.1 (any other version was refused).
     pub version: Version,
     /// The path part of the target, still percent-encoded (for absolute-form, the path after the
     /// authority; "*" for the asterisk form; "/" when an absolute-form target has no path).
     pub raw_path: String,
     /// The query part after '?', raw, without the '?' ("" when there is none).
     pub query: String,
-    /// For an absolute-form target, its authority (host[:port]); RFC 9112 §3.2.2 says it
+    /// For an absolute-form target, its authority (`host[:port]`); RFC 9112 §3.2.2 says it
     /// replaces the Host header.
     pub authority: Option<String>,
     /// Every header field in order, except the dropped underscore ones.
@@ -90,9 +192,19 @@ pub struct Request {
 pub struct RequestError {
     /// 400, 408, 413, 431, 501 or 505.
     pub status: u16,
-    /// One sentence for the response body, e.g. "header line 3: the name \"Bad Name\" contains a
-    /// space; a header name must be a token (RFC 9110 §5.1)".
+    /// One sentence for the response body, e.g. "line 3: the header name \"Bad Name\" is not a
+    /// token (RFC 9110 §5.6.2)". Line numbers count every line the client sent, from 1.
     pub message: String,
+}
+
+impl RequestError {
+    /// An error with this status and message.
+    fn new(status: u16, message: impl Into<String>) -> Self {
+        RequestError {
+            status,
+            message: message.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for RequestError {
@@ -103,14 +215,629 @@ impl std::fmt::Display for RequestError {
 
 impl std::error::Error for RequestError {}
 
+/// A 400 Bad Request with this message: the most common refusal.
+fn bad(message: impl Into<String>) -> RequestError {
+    RequestError::new(BAD_REQUEST, message)
+}
+
 /// Parse the head at the start of `buf`.
 ///
 /// `Ok(None)`: the head is not complete yet (read more bytes and call again with the whole
 /// buffer). `Ok(Some(request))`: complete; the body starts at `request.head_len`.
 /// `max_body`: a Content-Length above it is refused with 413 right away.
+///
+/// Errors come as early as they can be known: a bad line is refused as soon as its line end
+/// has arrived, even before the rest of the head, and a head that grows past
+/// [`MAX_HEAD_BYTES`] without its empty line is refused while still incomplete.
 pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, RequestError> {
-    let _ = (buf, max_body);
-    todo!()
+    // Pass 1: check every complete line, and find the empty line that ends the head. Only the
+    // first MAX_HEAD_BYTES bytes can belong to an acceptable head.
+    let window = &buf[..buf.len().min(MAX_HEAD_BYTES)];
+    let head_len = match scan_head(window)? {
+        Some(head_len) => head_len,
+        None if buf.len() > MAX_HEAD_BYTES => {
+            return Err(RequestError::new(
+                FIELDS_TOO_LARGE,
+                format!(
+                    "the request head has not ended after {MAX_HEAD_BYTES} bytes, the limit for \
+                     the request line and header fields together"
+                ),
+            ));
+        }
+        None => return Ok(None),
+    };
+
+    // Pass 2: httparse splits the checked head into its parts.
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut fields);
+    match parsed.parse(&buf[..head_len]) {
+        Ok(httparse::Status::Complete(len)) => debug_assert_eq!(len, head_len),
+        // Both cases would mean the line scanner and httparse disagree; refuse rather than guess.
+        Ok(httparse::Status::Partial) => {
+            return Err(bad(format!(
+                "the request head looked complete after {head_len} bytes, but httparse wants more"
+            )));
+        }
+        Err(error) => {
+            return Err(bad(format!(
+                "the request head is malformed (httparse says: {error})"
+            )));
+        }
+    }
+    let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
+    else {
+        // httparse fills in all three before it reports Complete.
+        return Err(bad(
+            "httparse returned a request line without all of its parts",
+        ));
+    };
+    let version = if minor == 0 {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let parts = split_target(method, target)?;
+
+    let mut headers = Vec::with_capacity(parsed.headers.len());
+    let mut notes = Vec::new();
+    for field in parsed.headers.iter() {
+        if field.name.contains('_') {
+            // `X_User` and `X-User` both become HTTP_X_USER in the environ; a proxy that
+            // checked one could be fooled by the other, so the underscore one goes.
+            notes.push(RequestNote::UnderscoreHeaderDropped(field.name.to_owned()));
+            continue;
+        }
+        headers.push(Header {
+            name: field.name.to_owned(),
+            value: field.value.to_vec(),
+        });
+    }
+
+    let hosts = values(&headers, "Host").count();
+    if hosts > 1 {
+        return Err(bad(format!(
+            "the request has {hosts} Host headers, but exactly one is allowed (RFC 9112 §3.2)"
+        )));
+    }
+    if hosts == 0 && version == Version::Http11 {
+        notes.push(RequestNote::MissingHost);
+    }
+
+    let body = body_framing(&headers, version, max_body)?;
+    // RFC 9110 §10.1.1: a server ignores 100-continue in an HTTP/1.0 request.
+    let expect_continue = version == Version::Http11
+        && values(&headers, "Expect").any(|value| value.eq_ignore_ascii_case(b"100-continue"));
+
+    Ok(Some(Request {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        version,
+        raw_path: parts.raw_path,
+        query: parts.query,
+        authority: parts.authority,
+        headers,
+        body,
+        expect_continue,
+        notes,
+        head_len,
+    }))
+}
+
+/// Check every complete line of `window` and find where the head ends.
+///
+/// `Ok(Some(head_len))`: the empty line ending the head is there, and `head_len` bytes (leading
+/// empty lines included) make up the head. `Ok(None)`: no error so far, but the head goes on.
+/// Line numbers in messages count every line the client sent, starting at 1.
+fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
+    let mut pos = 0;
+    let mut line_no = 0;
+    let mut request_line_seen = false;
+    let mut field_lines = 0;
+    loop {
+        let rest = &window[pos..];
+        line_no += 1;
+        let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
+            // An unfinished line. A CR with a byte after it is a bare CR already; a CR at the
+            // very end may still get its LF.
+            let cr = rest.iter().position(|&b| b == b'\r');
+            if cr.is_some_and(|i| i + 1 < rest.len()) {
+                return Err(bare_cr(line_no));
+            }
+            return Ok(None);
+        };
+        let line = strip_cr(&rest[..lf]);
+        if line.contains(&b'\r') {
+            return Err(bare_cr(line_no));
+        }
+        pos += lf + 1;
+
+        if !request_line_seen {
+            // Empty lines before the request line are skipped (RFC 9112 §2.2).
+            if !line.is_empty() {
+                check_request_line(line)?;
+                request_line_seen = true;
+            }
+            continue;
+        }
+        if line.is_empty() {
+            return Ok(Some(pos));
+        }
+        field_lines += 1;
+        if field_lines > MAX_HEADERS {
+            return Err(RequestError::new(
+                FIELDS_TOO_LARGE,
+                format!("the request has more than {MAX_HEADERS} header fields, the limit"),
+            ));
+        }
+        check_field_line(line, line_no, field_lines == 1)?;
+    }
+}
+
+/// The line without the CR of its CRLF ending (the LF is already gone).
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The error for a CR that is not followed by LF on line `line_no`.
+fn bare_cr(line_no: usize) -> RequestError {
+    bad(format!(
+        "line {line_no}: a CR not followed by LF (a bare CR) is not allowed in the head, because \
+         servers and proxies could split lines differently (RFC 9112 §2.2)"
+    ))
+}
+
+/// Check the request line: `METHOD SP TARGET SP HTTP-VERSION` (RFC 9112 §3), then the version,
+/// the method and the form of the target.
+fn check_request_line(line: &[u8]) -> Result<(), RequestError> {
+    let q = quote(line);
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    if parts.iter().any(|part| part.is_empty()) {
+        return Err(bad(format!(
+            "the request line {q} must have exactly one space between its parts: \
+             {REQUEST_LINE_SHAPE}"
+        )));
+    }
+    let (method, target, version) = match parts[..] {
+        [method, target, version] => (method, target, version),
+        [_, second] if second.starts_with(b"HTTP/") => {
+            return Err(bad(format!(
+                "the request line {q} has no target; it must be {REQUEST_LINE_SHAPE}"
+            )));
+        }
+        [_, _] => {
+            return Err(bad(format!(
+                "the HTTP version is missing from the request line {q} (HTTP/0.9-style requests \
+                 are not served); it must be {REQUEST_LINE_SHAPE}"
+            )));
+        }
+        [_, _, _, _, ..] => {
+            return Err(bad(format!(
+                "the request line {q} has more than three parts, and a space inside the target \
+                 must be sent as %20; it must be {REQUEST_LINE_SHAPE}"
+            )));
+        }
+        _ => {
+            return Err(bad(format!(
+                "the request line {q} must be {REQUEST_LINE_SHAPE}"
+            )));
+        }
+    };
+
+    if !is_token(method) {
+        return Err(bad(format!(
+            "bad method token {}: a method is made of letters, digits and !#$%&'*+-.^_`|~ \
+             (RFC 9110 §9.1)",
+            quote(method)
+        )));
+    }
+    check_version(version)?;
+    if method == b"CONNECT" {
+        return Err(RequestError::new(
+            NOT_IMPLEMENTED,
+            "CONNECT is for proxies; this server is not one (RFC 9110 §9.3.6)",
+        ));
+    }
+    let target = check_target_bytes(target)?;
+    // `is_token` allowed only ASCII, so the method is valid UTF-8.
+    let method = std::str::from_utf8(method).unwrap_or_default();
+    split_target(method, target).map(|_| ())
+}
+
+/// Accept HTTP/1.0 and HTTP/1.1; refuse another well-formed version with 505 and anything
+/// else with 400. `HTTP/2` and `HTTP/3` (the names people type) count as well-formed.
+fn check_version(version: &[u8]) -> Result<(), RequestError> {
+    match version {
+        b"HTTP/1.0" | b"HTTP/1.1" => Ok(()),
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Err(unsupported_version(version))
+        }
+        [b'H', b'T', b'T', b'P', b'/', major] if major.is_ascii_digit() && *major != b'1' => {
+            Err(unsupported_version(version))
+        }
+        _ => Err(bad(format!(
+            "the HTTP version {} is malformed; it must be HTTP/1.1 or HTTP/1.0, in capitals \
+             (RFC 9112 §2.3)",
+            quote(version)
+        ))),
+    }
+}
+
+/// The 505 for a well-formed version other than 1.0 and 1.1.
+fn unsupported_version(version: &[u8]) -> RequestError {
+    RequestError::new(
+        VERSION_NOT_SUPPORTED,
+        format!(
+            "{} is not supported: this server speaks only HTTP/1.0 and HTTP/1.1 (RFC 9110 \
+             §15.6.6)",
+            String::from_utf8_lossy(version)
+        ),
+    )
+}
+
+/// Check the bytes of a request-target: visible ASCII, or UTF-8 beyond ASCII as httparse
+/// accepts it, and no fragment.
+fn check_target_bytes(target: &[u8]) -> Result<&str, RequestError> {
+    if let Some(&byte) = target.iter().find(|&&b| b < b'!' || b == 0x7F) {
+        return Err(bad(format!(
+            "the target {} contains the control byte 0x{byte:02X}, which a request target may \
+             not contain (RFC 9112 §3.2)",
+            quote(target)
+        )));
+    }
+    let Ok(text) = std::str::from_utf8(target) else {
+        return Err(bad(format!(
+            "the target {} contains bytes that are not UTF-8, and non-ASCII characters must be \
+             percent-encoded (RFC 3986 §2.1)",
+            quote(target)
+        )));
+    };
+    if text.contains('#') {
+        return Err(bad(format!(
+            "the target {} contains '#', but a fragment stays in the client and is never sent \
+             (RFC 9110 §7.1)",
+            quote(target)
+        )));
+    }
+    Ok(text)
+}
+
+/// The parts of a request-target that the environ needs.
+struct TargetParts {
+    /// The path, still percent-encoded.
+    raw_path: String,
+    /// The query without its '?'.
+    query: String,
+    /// The authority of an absolute-form target.
+    authority: Option<String>,
+}
+
+/// Split a target into path, query and authority according to its form (RFC 9112 §3.2).
+///
+/// origin-form `/path?query` is what clients send to a server; absolute-form
+/// `http://host/path?query` is what they send to a proxy (and a server must accept it too);
+/// asterisk-form `*` goes with OPTIONS only; authority-form `host:port` with CONNECT only.
+fn split_target(method: &str, target: &str) -> Result<TargetParts, RequestError> {
+    if target.starts_with('/') {
+        let (raw_path, query) = target.split_once('?').unwrap_or((target, ""));
+        return Ok(TargetParts {
+            raw_path: raw_path.to_owned(),
+            query: query.to_owned(),
+            authority: None,
+        });
+    }
+    if target == "*" {
+        if method != "OPTIONS" {
+            return Err(bad(format!(
+                "the asterisk-form target \"*\" is only for OPTIONS, not {method} \
+                 (RFC 9112 §3.2.4)"
+            )));
+        }
+        return Ok(TargetParts {
+            raw_path: "*".to_owned(),
+            query: String::new(),
+            authority: None,
+        });
+    }
+    if let Some((scheme, rest)) = target.split_once("://")
+        && is_scheme(scheme)
+    {
+        return split_absolute_form(target, scheme, rest);
+    }
+    let looks_like_authority = target.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && !host.contains('/') && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    if looks_like_authority {
+        return Err(bad(format!(
+            "the authority-form target {} is only for CONNECT, which this server does not serve \
+             (RFC 9112 §3.2.3)",
+            quote(target.as_bytes())
+        )));
+    }
+    Err(bad(format!(
+        "the target {} is relative, but a target must start with '/', e.g. \"/index.html\" \
+         (RFC 9112 §3.2.1)",
+        quote(target.as_bytes())
+    )))
+}
+
+/// Split an absolute-form target `scheme://authority/path?query` (RFC 9112 §3.2.2).
+fn split_absolute_form(
+    target: &str,
+    scheme: &str,
+    rest: &str,
+) -> Result<TargetParts, RequestError> {
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(bad(format!(
+            "the absolute-form target {} has the scheme \"{scheme}\", but only http and https \
+             are served (RFC 9110 §4.2)",
+            quote(target.as_bytes())
+        )));
+    }
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(authority_end);
+    if authority.is_empty() {
+        return Err(bad(format!(
+            "the absolute-form target {} has no host (RFC 9110 §4.2.1)",
+            quote(target.as_bytes())
+        )));
+    }
+    if authority.contains('@') {
+        return Err(bad(format!(
+            "the absolute-form target {} carries user information before '@', which an http \
+             URI must not (RFC 9110 §4.2.4)",
+            quote(target.as_bytes())
+        )));
+    }
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    Ok(TargetParts {
+        raw_path: if path.is_empty() { "/" } else { path }.to_owned(),
+        query: query.to_owned(),
+        authority: Some(authority.to_owned()),
+    })
+}
+
+/// `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` (RFC 3986 §3.1).
+fn is_scheme(scheme: &str) -> bool {
+    let mut bytes = scheme.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+/// Check one header line, `name ":" OWS value OWS` (RFC 9112 §5). `first`: it is the first
+/// line after the request line.
+fn check_field_line(line: &[u8], line_no: usize, first: bool) -> Result<(), RequestError> {
+    if line.starts_with(b" ") || line.starts_with(b"\t") {
+        return Err(bad(if first {
+            format!(
+                "line {line_no} starts with white space, which is not allowed between the \
+                 request line and the first header field (RFC 9112 §2.2)"
+            )
+        } else {
+            format!(
+                "line {line_no} starts with white space: obsolete line folding (continuing a \
+                 header value on the next line) is not allowed (RFC 9112 §5.2)"
+            )
+        }));
+    }
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return Err(bad(format!(
+            "line {line_no}: {} is not a header field, which must be name: value (RFC 9112 §5)",
+            quote(line)
+        )));
+    };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    if name.is_empty() {
+        return Err(bad(format!(
+            "line {line_no}: the header name before the colon is empty (RFC 9112 §5)"
+        )));
+    }
+    let trimmed = trim_ows(name);
+    if trimmed.len() < name.len() && is_token(trimmed) {
+        return Err(bad(format!(
+            "line {line_no}: white space between the header name {} and the colon is not allowed \
+             (RFC 9112 §5.1)",
+            quote(trimmed)
+        )));
+    }
+    if !is_token(name) {
+        return Err(bad(format!(
+            "line {line_no}: the header name {} is not a token (RFC 9110 §5.6.2)",
+            quote(name)
+        )));
+    }
+    if let Some(&byte) = value.iter().find(|&&b| is_ctl(b)) {
+        return Err(bad(format!(
+            "line {line_no}: the value of the header {} contains the control character \
+             0x{byte:02X}, which a field value may not contain (RFC 9110 §5.5)",
+            quote(name)
+        )));
+    }
+    Ok(())
+}
+
+/// A control character other than HTAB: NUL..US and DEL, none of which may be in a field
+/// value (RFC 9110 §5.5).
+fn is_ctl(b: u8) -> bool {
+    (b < b' ' && b != b'\t') || b == 0x7F
+}
+
+/// `token = 1*tchar` (RFC 9110 §5.6.2): methods and header names are tokens.
+fn is_token(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b))
+}
+
+/// `tchar`: letters, digits and ``!#$%&'*+-.^_`|~`` (RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// The bytes without the optional white space (SP and HTAB) around them (RFC 9110 §5.6.3).
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+/// The values of the headers called `name` (case-insensitive), in order.
+fn values<'a>(headers: &'a [Header], name: &'a str) -> impl Iterator<Item = &'a [u8]> {
+    headers
+        .iter()
+        .filter(move |header| header.name.eq_ignore_ascii_case(name))
+        .map(|header| header.value.as_slice())
+}
+
+/// Decide how the body is delimited (RFC 9112 §6), refusing every ambiguous combination.
+fn body_framing(
+    headers: &[Header],
+    version: Version,
+    max_body: u64,
+) -> Result<BodyFraming, RequestError> {
+    let lengths: Vec<&[u8]> = values(headers, "Content-Length").collect();
+    let encodings: Vec<&[u8]> = values(headers, "Transfer-Encoding").collect();
+
+    if !encodings.is_empty() {
+        if !lengths.is_empty() {
+            return Err(bad(
+                "the request has both Content-Length and Transfer-Encoding, and a proxy that \
+                 believed the other one would see a different request (request smuggling, \
+                 RFC 9112 §6.1)",
+            ));
+        }
+        if version == Version::Http10 {
+            return Err(bad(
+                "Transfer-Encoding is not part of HTTP/1.0, so the body framing of this \
+                 HTTP/1.0 request is faulty (RFC 9112 §6.1)",
+            ));
+        }
+        return chunked_framing(&encodings);
+    }
+
+    let Some(&first) = lengths.first() else {
+        return Ok(BodyFraming::None);
+    };
+    for &value in &lengths {
+        if value.contains(&b',') {
+            return Err(bad(format!(
+                "the Content-Length {} is a list, but it must be a single number of bytes \
+                 (RFC 9112 §6.3)",
+                quote(value)
+            )));
+        }
+        if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+            return Err(bad(format!(
+                "the Content-Length {} is not a number of bytes: only the digits 0-9 are \
+                 allowed, without sign or spaces (RFC 9110 §8.6)",
+                quote(value)
+            )));
+        }
+    }
+    if let Some(&other) = lengths.iter().find(|&&value| value != first) {
+        return Err(bad(format!(
+            "conflicting Content-Length headers {} and {} make the body length ambiguous \
+             (RFC 9112 §6.3)",
+            quote(first),
+            quote(other)
+        )));
+    }
+    if lengths.len() > 1 {
+        return Err(bad(format!(
+            "repeated Content-Length header ({} times {}): send it exactly once (RFC 9112 §6.3)",
+            lengths.len(),
+            quote(first)
+        )));
+    }
+    // All digits, checked above; only the size can fail, and a number too big for u64 is
+    // certainly too big for the limit.
+    let length = first.iter().try_fold(0u64, |n, &digit| {
+        n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    });
+    match length {
+        Some(length) if length <= max_body => Ok(BodyFraming::Length(length)),
+        _ => Err(RequestError::new(
+            CONTENT_TOO_LARGE,
+            format!(
+                "the body of {} bytes is larger than the limit of {max_body} bytes (--max-body)",
+                String::from_utf8_lossy(first)
+            ),
+        )),
+    }
+}
+
+/// Check the transfer codings of all Transfer-Encoding headers together: chunked, exactly once
+/// and last (RFC 9112 §6.3, §7), and nothing else, since chunked is all this server decodes.
+fn chunked_framing(encodings: &[&[u8]]) -> Result<BodyFraming, RequestError> {
+    // A list may be spread over several headers (RFC 9110 §5.3); empty elements are skipped
+    // (RFC 9110 §5.6.1).
+    let codings: Vec<&[u8]> = encodings
+        .iter()
+        .flat_map(|value| value.split(|&b| b == b','))
+        .map(trim_ows)
+        .filter(|coding| !coding.is_empty())
+        .collect();
+    let listed = quote(&codings.join(&b", "[..]));
+    let is_chunked = |coding: &[u8]| coding.eq_ignore_ascii_case(b"chunked");
+
+    let Some(last) = codings.last() else {
+        return Err(bad(
+            "the Transfer-Encoding header is empty, so the body framing is unknown \
+             (RFC 9112 §6.1)",
+        ));
+    };
+    let chunked = codings.iter().filter(|coding| is_chunked(coding)).count();
+    if chunked > 1 {
+        return Err(bad(format!(
+            "the Transfer-Encoding {listed} applies chunked {chunked} times, but it must be \
+             applied exactly once (RFC 9112 §7)"
+        )));
+    }
+    if !is_chunked(last) {
+        return Err(bad(format!(
+            "the Transfer-Encoding {listed} does not end with chunked, so the end of the body \
+             cannot be found (RFC 9112 §6.3)"
+        )));
+    }
+    if let Some(other) = codings.iter().find(|coding| !is_chunked(coding)) {
+        return Err(RequestError::new(
+            NOT_IMPLEMENTED,
+            format!(
+                "the transfer coding {} is not implemented: this server decodes only chunked \
+                 (RFC 9112 §6.1)",
+                quote(other)
+            ),
+        ));
+    }
+    Ok(BodyFraming::Chunked)
+}
+
+/// Quote bytes for an error message: in double quotes, with controls, quotes, backslashes and
+/// non-ASCII bytes escaped, and cut after [`QUOTE_LIMIT`] bytes.
+fn quote(bytes: &[u8]) -> String {
+    let mut quoted = String::from("\"");
+    for &b in bytes.iter().take(QUOTE_LIMIT) {
+        match b {
+            b'"' => quoted.push_str("\\\""),
+            b'\\' => quoted.push_str("\\\\"),
+            b'\t' => quoted.push_str("\\t"),
+            b' '..=b'~' => quoted.push(char::from(b)),
+            // Writing into a String cannot fail.
+            _ => {
+                let _ = write!(quoted, "\\x{b:02X}");
+            }
+        }
+    }
+    if bytes.len() > QUOTE_LIMIT {
+        quoted.push('…');
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Progress of the chunked decoder.
@@ -123,26 +850,1015 @@ pub enum ChunkStatus {
 }
 
 /// An incremental decoder for `Transfer-Encoding: chunked` (RFC 9112 §7.1).
+///
+/// A chunked body is a series of chunks, each a size line in hex, the data, and CRLF; a chunk
+/// of size 0 ends the data, and a trailer section (header fields, then an empty line) ends the
+/// body:
+///
+/// ```text
+/// 5\r\n          size 5 (hex)
+/// hello\r\n      5 bytes of data
+/// 0\r\n          the last chunk
+/// \r\n           an empty trailer section
+/// ```
+///
+/// Bytes may arrive in any split, down to one at a time, so the decoder is a state machine that
+/// remembers where it stopped. Its memory is bounded: the only line it keeps is the current
+/// size or trailer line, cut off at a fixed limit; data goes straight to the output.
+///
+/// Size lines are strict, because a size read differently by a proxy is a smuggled request:
+/// hex digits only, no sign, no `0x`, no `_`, no white space before the digits or at the end of
+/// the line. White space between the digits and a `;` extension is accepted, as RFC 9112 §7.1.1
+/// allows it (`BWS`). Like the head, lines may end in a bare LF.
 #[derive(Debug)]
 pub struct ChunkedDecoder {
-    _todo: (),
+    /// Where in the body the next byte belongs.
+    state: ChunkState,
+    /// The size or trailer line read so far, without its LF.
+    line: Vec<u8>,
+    /// The body size the chunk sizes so far add up to (checked against `max_body`).
+    body_len: u64,
+    /// The largest body accepted (`--max-body`).
+    max_body: u64,
+    /// The size of the current chunk, for the message when its CRLF is missing.
+    chunk_size: u64,
+    /// The names of the trailer fields, as sent.
+    trailers: Vec<String>,
+    /// Bytes of the trailer section so far (it may take at most [`MAX_HEAD_BYTES`]).
+    trailer_bytes: usize,
+}
+
+/// Where in a chunked body the decoder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    /// Reading a chunk-size line into `line`.
+    SizeLine,
+    /// Copying chunk data; this many bytes of the chunk are still to come.
+    Data { remaining: u64 },
+    /// The chunk data is complete; its CRLF (or LF) comes next.
+    DataEnd,
+    /// The CR after the chunk data was read; its LF comes next.
+    DataEndLf,
+    /// After the last chunk: reading trailer lines into `line` until an empty one.
+    Trailers,
+    /// The body is complete.
+    Done,
 }
 
 impl ChunkedDecoder {
     /// A decoder that refuses (413) a body whose decoded size exceeds `max_body`.
     pub fn new(max_body: u64) -> Self {
-        let _ = max_body;
-        ChunkedDecoder { _todo: () }
+        ChunkedDecoder {
+            state: ChunkState::SizeLine,
+            line: Vec::new(),
+            body_len: 0,
+            max_body,
+            chunk_size: 0,
+            trailers: Vec::new(),
+            trailer_bytes: 0,
+        }
     }
 
     /// Feed the next bytes; decoded body bytes are appended to `out`.
+    ///
+    /// After `Done`, further calls answer `Done { consumed: 0 }`: bytes after the body are not
+    /// the decoder's.
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<ChunkStatus, RequestError> {
-        let _ = (input, out);
-        todo!()
+        let mut pos = 0;
+        while pos < input.len() {
+            match self.state {
+                ChunkState::Done => break,
+                ChunkState::Data { remaining } => {
+                    let available = input.len() - pos;
+                    // A chunk larger than usize is larger than any input slice.
+                    let take = usize::try_from(remaining).map_or(available, |r| r.min(available));
+                    out.extend_from_slice(&input[pos..pos + take]);
+                    pos += take;
+                    // `take` is at most `remaining`, so this cannot underflow.
+                    let remaining = remaining - take as u64;
+                    self.state = if remaining == 0 {
+                        ChunkState::DataEnd
+                    } else {
+                        ChunkState::Data { remaining }
+                    };
+                }
+                ChunkState::DataEnd | ChunkState::DataEndLf => {
+                    let byte = input[pos];
+                    pos += 1;
+                    self.state = match (self.state, byte) {
+                        (ChunkState::DataEnd, b'\r') => ChunkState::DataEndLf,
+                        (_, b'\n') => ChunkState::SizeLine,
+                        _ => {
+                            return Err(bad(format!(
+                                "chunk data was not followed by CRLF (the chunk size said {} \
+                                 bytes), so size and data disagree (RFC 9112 §7.1)",
+                                self.chunk_size
+                            )));
+                        }
+                    };
+                }
+                ChunkState::SizeLine | ChunkState::Trailers => {
+                    let byte = input[pos];
+                    pos += 1;
+                    if self.push_line_byte(byte)? {
+                        // Take the line out to read it, then give the buffer back for reuse.
+                        let line = std::mem::take(&mut self.line);
+                        let result = if self.state == ChunkState::SizeLine {
+                            self.on_size_line(strip_cr(&line))
+                        } else {
+                            self.on_trailer_line(strip_cr(&line))
+                        };
+                        self.line = line;
+                        self.line.clear();
+                        result?;
+                    }
+                }
+            }
+        }
+        Ok(match self.state {
+            ChunkState::Done => ChunkStatus::Done { consumed: pos },
+            _ => ChunkStatus::NeedMore,
+        })
     }
 
     /// Trailer field names seen (they are discarded).
     pub fn trailers(&self) -> &[String] {
-        &[]
+        &self.trailers
+    }
+
+    /// Add one byte to the size or trailer line; `Ok(true)` when it was the LF ending the line.
+    fn push_line_byte(&mut self, byte: u8) -> Result<bool, RequestError> {
+        let in_trailers = self.state == ChunkState::Trailers;
+        if in_trailers {
+            self.trailer_bytes += 1;
+            if self.trailer_bytes > MAX_HEAD_BYTES {
+                return Err(RequestError::new(
+                    FIELDS_TOO_LARGE,
+                    format!(
+                        "the trailer section of the chunked body is longer than \
+                         {MAX_HEAD_BYTES} bytes, the limit"
+                    ),
+                ));
+            }
+        }
+        if self.line.last() == Some(&b'\r') && byte != b'\n' {
+            return Err(bad(format!(
+                "a CR not followed by LF (a bare CR) in the {} line {} is not allowed \
+                 (RFC 9112 §2.2)",
+                if in_trailers { "trailer" } else { "chunk-size" },
+                quote(&self.line)
+            )));
+        }
+        if byte == b'\n' {
+            return Ok(true);
+        }
+        if !in_trailers && self.line.len() >= MAX_CHUNK_LINE_BYTES {
+            return Err(bad(format!(
+                "the chunk-size line {} is longer than {MAX_CHUNK_LINE_BYTES} bytes with its \
+                 extensions (RFC 9112 §7.1.1)",
+                quote(&self.line)
+            )));
+        }
+        self.line.push(byte);
+        Ok(false)
+    }
+
+    /// Read a complete chunk-size line: `1*HEXDIG [ BWS ";" chunk-ext ]`.
+    fn on_size_line(&mut self, line: &[u8]) -> Result<(), RequestError> {
+        let mut size: u64 = 0;
+        let mut digits = 0;
+        for &byte in line {
+            let Some(value) = hex_value(byte) else { break };
+            digits += 1;
+            if digits > MAX_CHUNK_SIZE_DIGITS {
+                return Err(chunk_size_error(
+                    line,
+                    &format!(
+                        "it has more than {MAX_CHUNK_SIZE_DIGITS} hex digits, too many for a \
+                         64-bit size"
+                    ),
+                ));
+            }
+            size = size << 4 | value;
+        }
+        if digits == 0 {
+            let hint = match line.first() {
+                None => "it is empty, but a chunk size needs at least one hex digit",
+                Some(b'+' | b'-') => "a chunk size has no sign",
+                Some(b' ' | b'\t') => "white space before the size is not allowed",
+                Some(_) => "it does not start with a hex digit",
+            };
+            return Err(chunk_size_error(line, hint));
+        }
+        let after = &line[digits..];
+        match after.first() {
+            None => {}
+            Some(b'_') => {
+                return Err(chunk_size_error(
+                    line,
+                    "a chunk size has no '_' between digits",
+                ));
+            }
+            Some(b'x' | b'X') if &line[..digits] == b"0" => {
+                return Err(chunk_size_error(line, "a chunk size has no \"0x\" prefix"));
+            }
+            Some(_) => check_chunk_extensions(line, after)?,
+        }
+
+        let body_len = self.body_len.saturating_add(size);
+        if body_len > self.max_body {
+            return Err(RequestError::new(
+                CONTENT_TOO_LARGE,
+                format!(
+                    "the chunked body of at least {body_len} bytes is larger than the limit of \
+                     {} bytes (--max-body)",
+                    self.max_body
+                ),
+            ));
+        }
+        self.body_len = body_len;
+        self.chunk_size = size;
+        self.state = if size == 0 {
+            ChunkState::Trailers
+        } else {
+            ChunkState::Data { remaining: size }
+        };
+        Ok(())
+    }
+
+    /// Read a complete trailer line: an empty one ends the body, any other must be a field
+    /// line that is allowed in trailers.
+    fn on_trailer_line(&mut self, line: &[u8]) -> Result<(), RequestError> {
+        if line.is_empty() {
+            self.state = ChunkState::Done;
+            return Ok(());
+        }
+        if self.trailers.len() >= MAX_HEADERS {
+            return Err(RequestError::new(
+                FIELDS_TOO_LARGE,
+                format!("the chunked body has more than {MAX_HEADERS} trailer fields, the limit"),
+            ));
+        }
+        let field = line
+            .iter()
+            .position(|&b| b == b':')
+            .map(|colon| (&line[..colon], &line[colon + 1..]))
+            .filter(|(name, _)| is_token(name));
+        let Some((name, value)) = field else {
+            return Err(bad(format!(
+                "the trailer line {} is not a field line name: value with a token name \
+                 (RFC 9112 §7.1.2)",
+                quote(line)
+            )));
+        };
+        if let Some(&byte) = value.iter().find(|&&b| is_ctl(b)) {
+            return Err(bad(format!(
+                "the value of the trailer field {} contains the control character 0x{byte:02X} \
+                 (RFC 9110 §5.5)",
+                quote(name)
+            )));
+        }
+        // A token is ASCII, so it is valid UTF-8.
+        let name = String::from_utf8_lossy(name).into_owned();
+        if FORBIDDEN_TRAILERS
+            .iter()
+            .any(|forbidden| forbidden.eq_ignore_ascii_case(&name))
+        {
+            return Err(bad(format!(
+                "the trailer field \"{name}\" is not allowed after the body, because fields that \
+                 frame, route, authenticate or control a request must come in the head \
+                 (RFC 9110 §6.5.1)"
+            )));
+        }
+        self.trailers.push(name);
+        Ok(())
+    }
+}
+
+/// The value of a hex digit, or None for any other byte.
+fn hex_value(byte: u8) -> Option<u64> {
+    char::from(byte).to_digit(16).map(u64::from)
+}
+
+/// Check what follows the hex digits of a chunk-size line: optional white space, then `;` and
+/// the extensions, which are skipped; they may not hold control characters.
+fn check_chunk_extensions(line: &[u8], after: &[u8]) -> Result<(), RequestError> {
+    let rest = trim_ows(after);
+    let bws = after
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let hint = if rest.is_empty() {
+        "white space after the size is not allowed at the end of the line"
+    } else if !after[bws..].starts_with(b";") {
+        "only a ';' chunk extension may follow the hex digits of the size"
+    } else if after.iter().any(|&b| is_ctl(b)) {
+        "the chunk extension contains a control character"
+    } else {
+        return Ok(());
+    };
+    Err(chunk_size_error(line, hint))
+}
+
+/// The 400 for a malformed chunk-size line, quoting the line and saying what is wrong.
+fn chunk_size_error(line: &[u8], hint: &str) -> RequestError {
+    bad(format!(
+        "bad chunk size line {}: {hint} (RFC 9112 §7.1)",
+        quote(line)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body limit far above anything these tests send.
+    const LIMIT: u64 = 1 << 20;
+
+    /// Parse a head that must be complete and valid.
+    fn parse(raw: &[u8]) -> Request {
+        match parse_request(raw, LIMIT) {
+            Ok(Some(request)) => request,
+            other => panic!("expected a request from {:?}, got {other:?}", quote(raw)),
+        }
+    }
+
+    /// Parse a head that must be refused with `status`, and whose message must contain every
+    /// one of `words`.
+    fn assert_refused(raw: &[u8], status: u16, words: &[&str]) -> RequestError {
+        let error = match parse_request(raw, LIMIT) {
+            Err(error) => error,
+            other => panic!("expected {status} from {:?}, got {other:?}", quote(raw)),
+        };
+        assert_eq!(error.status, status, "{error}");
+        for word in words {
+            assert!(error.message.contains(word), "{word:?} not in: {error}");
+        }
+        assert!(!error.message.contains('\n'), "one line: {error}");
+        error
+    }
+
+    /// A request whose only header block is `fields`.
+    fn with_fields(fields: &str) -> Vec<u8> {
+        format!("POST /upload HTTP/1.1\r\nHost: x\r\n{fields}\r\n").into_bytes()
+    }
+
+    fn header<'a>(request: &'a Request, name: &'a str) -> Option<&'a [u8]> {
+        values(&request.headers, name).next()
+    }
+
+    // --- the request head ---------------------------------------------------------------
+
+    #[test]
+    fn tutorial_request_without_host_is_served_with_a_note() {
+        let request = parse(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.target, "/");
+        assert_eq!(request.version, Version::Http11);
+        assert_eq!(request.raw_path, "/");
+        assert_eq!(request.query, "");
+        assert_eq!(request.authority, None);
+        assert!(request.headers.is_empty());
+        assert_eq!(request.body, BodyFraming::None);
+        assert!(!request.expect_continue);
+        assert_eq!(request.notes, vec![RequestNote::MissingHost]);
+        assert_eq!(request.head_len, 18);
+    }
+
+    #[test]
+    fn every_prefix_is_incomplete_and_the_whole_parses_the_same_byte_by_byte() {
+        let head = b"POST /form?a=1&b=%20 HTTP/1.1\r\nHost: localhost:8888\r\n\
+                     Content-Type: text/plain\r\nContent-Length: 5\r\n\r\n";
+        let mut full = head.to_vec();
+        full.extend_from_slice(b"hello");
+        for end in 0..head.len() {
+            assert_eq!(
+                parse_request(&full[..end], LIMIT),
+                Ok(None),
+                "prefix of {end} bytes"
+            );
+        }
+        let request = parse(&full);
+        assert_eq!(request, parse(head));
+        assert_eq!(request.head_len, head.len());
+        assert_eq!(request.raw_path, "/form");
+        assert_eq!(request.query, "a=1&b=%20");
+        assert_eq!(request.body, BodyFraming::Length(5));
+        assert_eq!(header(&request, "content-type"), Some(&b"text/plain"[..]));
+        assert!(request.notes.is_empty());
+    }
+
+    #[test]
+    fn bare_lf_line_endings_from_telnet_are_accepted() {
+        let request = parse(b"GET /hi HTTP/1.1\nHost: x\n\n");
+        assert_eq!(request.raw_path, "/hi");
+        assert_eq!(header(&request, "Host"), Some(&b"x"[..]));
+        assert_eq!(request.head_len, 26);
+    }
+
+    #[test]
+    fn empty_lines_before_the_request_line_are_skipped_and_counted_in_head_len() {
+        let request = parse(b"\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.head_len, 3 + 16 + 9 + 2);
+        assert_eq!(parse_request(b"\r\n", LIMIT), Ok(None));
+    }
+
+    #[test]
+    fn http_1_0_needs_no_host() {
+        let request = parse(b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(request.version, Version::Http10);
+        assert!(request.notes.is_empty());
+    }
+
+    #[test]
+    fn header_values_lose_surrounding_white_space_and_keep_obs_text() {
+        let request = parse(b"GET / HTTP/1.1\r\nHost: x\r\nX-Name: \t caf\xC3\xA9 \t\r\n\r\n");
+        assert_eq!(header(&request, "X-Name"), Some(&b"caf\xC3\xA9"[..]));
+    }
+
+    #[test]
+    fn any_token_method_is_accepted() {
+        assert_eq!(
+            parse(b"PURGE /x HTTP/1.1\r\nHost: x\r\n\r\n").method,
+            "PURGE"
+        );
+        assert_eq!(parse(b"get /x HTTP/1.1\r\nHost: x\r\n\r\n").method, "get");
+    }
+
+    #[test]
+    fn absolute_form_gives_the_authority_and_the_path() {
+        let request = parse(b"GET http://example.com:8080/a/b?q=1?2 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(request.target, "http://example.com:8080/a/b?q=1?2");
+        assert_eq!(request.authority.as_deref(), Some("example.com:8080"));
+        assert_eq!(request.raw_path, "/a/b");
+        assert_eq!(request.query, "q=1?2");
+    }
+
+    #[test]
+    fn absolute_form_without_a_path_has_the_path_slash() {
+        let request = parse(b"GET HTTPS://Example.com?x HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(request.authority.as_deref(), Some("Example.com"));
+        assert_eq!(request.raw_path, "/");
+        assert_eq!(request.query, "x");
+    }
+
+    #[test]
+    fn absolute_form_with_another_scheme_or_no_host_is_refused() {
+        assert_refused(b"GET ftp://h/x HTTP/1.1\r\n\r\n", 400, &["scheme", "ftp"]);
+        assert_refused(b"GET http:///x HTTP/1.1\r\n\r\n", 400, &["no host"]);
+        assert_refused(
+            b"GET http://u@h/ HTTP/1.1\r\n\r\n",
+            400,
+            &["user information"],
+        );
+    }
+
+    #[test]
+    fn asterisk_form_is_accepted_with_options() {
+        let request = parse(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(request.raw_path, "*");
+        assert_eq!(request.query, "");
+    }
+
+    #[test]
+    fn asterisk_form_with_get_is_refused() {
+        assert_refused(
+            b"GET * HTTP/1.1\r\n\r\n",
+            400,
+            &["asterisk", "OPTIONS", "GET"],
+        );
+    }
+
+    #[test]
+    fn authority_form_is_refused_outside_connect() {
+        assert_refused(
+            b"GET example.com:443 HTTP/1.1\r\n\r\n",
+            400,
+            &["authority-form", "CONNECT"],
+        );
+    }
+
+    #[test]
+    fn relative_target_is_refused() {
+        assert_refused(
+            b"GET foo/bar HTTP/1.1\r\n\r\n",
+            400,
+            &["\"foo/bar\"", "relative", "'/'"],
+        );
+    }
+
+    #[test]
+    fn fragment_in_the_target_is_refused() {
+        assert_refused(b"GET /page#top HTTP/1.1\r\n\r\n", 400, &["'#'", "fragment"]);
+    }
+
+    #[test]
+    fn control_or_non_utf8_bytes_in_the_target_are_refused() {
+        assert_refused(b"GET /a\x7Fb HTTP/1.1\r\n\r\n", 400, &["target", "0x7F"]);
+        assert_refused(b"GET /a\tb HTTP/1.1\r\n\r\n", 400, &["target", "0x09"]);
+        assert_refused(b"GET /caf\xE9 HTTP/1.1\r\n\r\n", 400, &["target", "UTF-8"]);
+        // UTF-8 beyond ASCII passes, as it does in httparse.
+        assert_eq!(
+            parse(b"GET /caf\xC3\xA9 HTTP/1.1\r\nHost: x\r\n\r\n").raw_path,
+            "/café"
+        );
+    }
+
+    #[test]
+    fn request_line_without_version_is_refused_as_soon_as_it_ends() {
+        // HTTP/0.9 style, refused before the rest of the head arrives.
+        assert_refused(b"GET /\r\n", 400, &["version is missing", "GET / HTTP/1.1"]);
+        assert_refused(b"GET HTTP/1.1\n", 400, &["no target"]);
+        assert_refused(b"GET\r\n", 400, &["METHOD SP TARGET SP HTTP-VERSION"]);
+    }
+
+    #[test]
+    fn request_line_with_extra_spaces_is_refused() {
+        assert_refused(b"GET  / HTTP/1.1\r\n\r\n", 400, &["exactly one space"]);
+        assert_refused(b"GET / HTTP/1.1 \r\n\r\n", 400, &["exactly one space"]);
+        assert_refused(b"GET /a b HTTP/1.1\r\n\r\n", 400, &["%20"]);
+    }
+
+    #[test]
+    fn malformed_version_is_400() {
+        assert_refused(
+            b"GET / http/1.1\r\n\r\n",
+            400,
+            &["\"http/1.1\"", "malformed"],
+        );
+        assert_refused(b"GET / HTTP/1\r\n\r\n", 400, &["malformed"]);
+        assert_refused(b"GET / HTTP/1.10\r\n\r\n", 400, &["malformed"]);
+        assert_refused(b"GET / HTTPS/1.1\r\n\r\n", 400, &["malformed"]);
+    }
+
+    #[test]
+    fn other_well_formed_versions_are_505() {
+        assert_refused(
+            b"GET / HTTP/2.0\r\n\r\n",
+            505,
+            &["HTTP/2.0", "not supported"],
+        );
+        assert_refused(b"GET / HTTP/3\r\n\r\n", 505, &["HTTP/3"]);
+        assert_refused(b"GET / HTTP/1.2\r\n\r\n", 505, &["HTTP/1.2"]);
+        assert_refused(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, &["HTTP/2.0"]);
+    }
+
+    #[test]
+    fn method_that_is_not_a_token_is_refused() {
+        assert_refused(
+            b"G(T / HTTP/1.1\r\n\r\n",
+            400,
+            &["bad method token", "\"G(T\""],
+        );
+    }
+
+    #[test]
+    fn connect_is_not_implemented() {
+        assert_refused(
+            b"CONNECT example.com:443 HTTP/1.1\r\n\r\n",
+            501,
+            &["CONNECT", "proxies"],
+        );
+    }
+
+    #[test]
+    fn bare_cr_in_the_head_is_refused() {
+        assert_refused(
+            b"GET / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n",
+            400,
+            &["line 2", "bare CR"],
+        );
+        assert_refused(
+            b"GET / HTTP/1.1\rHost: x\r\n\r\n",
+            400,
+            &["line 1", "bare CR"],
+        );
+        assert_refused(b"\rGET / HTTP/1.1\r\n\r\n", 400, &["bare CR"]);
+    }
+
+    #[test]
+    fn bare_cr_is_refused_before_its_line_ends() {
+        assert_refused(b"GET / HTTP/1.1\r\nX-A: 1\rX", 400, &["line 2", "bare CR"]);
+        // A CR at the very end may still get its LF.
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.1\r\nX-A: 1\r", LIMIT),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn control_characters_in_a_header_value_are_refused_naming_the_header() {
+        for control in [b'\0', 0x07, 0x7F, 0x0B] {
+            let mut raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-Bell: a".to_vec();
+            raw.push(control);
+            raw.extend_from_slice(b"b\r\n\r\n");
+            let hex = format!("0x{control:02X}");
+            assert_refused(
+                &raw,
+                400,
+                &["line 3", "\"X-Bell\"", "control character", &hex],
+            );
+        }
+    }
+
+    #[test]
+    fn obsolete_line_folding_is_refused() {
+        let raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n  b\r\n\r\n";
+        assert_refused(
+            raw,
+            400,
+            &["line 4", "obsolete line folding", "RFC 9112 §5.2"],
+        );
+        assert_refused(
+            b"GET / HTTP/1.1\r\n\tX: y\r\n\r\n",
+            400,
+            &["line 2", "white space"],
+        );
+    }
+
+    #[test]
+    fn header_name_that_is_not_a_token_is_refused_with_its_line() {
+        let raw = b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n";
+        assert_refused(raw, 400, &["line 3", "\"Bad Name\"", "not a token"]);
+        assert_refused(
+            b"GET / HTTP/1.1\r\nX(y): 1\r\n\r\n",
+            400,
+            &["\"X(y)\"", "token"],
+        );
+        assert_refused(b"GET / HTTP/1.1\r\n: 1\r\n\r\n", 400, &["line 2", "empty"]);
+    }
+
+    #[test]
+    fn white_space_before_the_colon_is_refused() {
+        let raw = b"GET / HTTP/1.1\r\nHost : x\r\n\r\n";
+        assert_refused(raw, 400, &["line 2", "\"Host\"", "colon", "RFC 9112 §5.1"]);
+    }
+
+    #[test]
+    fn header_line_without_colon_is_refused() {
+        let raw = b"GET / HTTP/1.1\nHost x\n\n";
+        assert_refused(raw, 400, &["line 2", "\"Host x\"", "name: value"]);
+    }
+
+    #[test]
+    fn line_numbers_count_leading_empty_lines() {
+        assert_refused(
+            b"\r\nGET / HTTP/1.1\r\nBad Name: 1\r\n\r\n",
+            400,
+            &["line 3"],
+        );
+    }
+
+    #[test]
+    fn header_with_underscore_is_dropped_with_a_note() {
+        let request = parse(b"GET / HTTP/1.1\r\nHost: x\r\nX_User: admin\r\nX-User: me\r\n\r\n");
+        assert_eq!(request.headers.len(), 2);
+        assert_eq!(header(&request, "X-User"), Some(&b"me"[..]));
+        assert_eq!(header(&request, "X_User"), None);
+        assert_eq!(
+            request.notes,
+            vec![RequestNote::UnderscoreHeaderDropped("X_User".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_hundred_headers_are_accepted() {
+        let fields: String = (0..MAX_HEADERS - 1)
+            .map(|i| format!("X-{i}: v\r\n"))
+            .collect();
+        assert_eq!(parse(&with_fields(&fields)).headers.len(), MAX_HEADERS);
+    }
+
+    #[test]
+    fn more_than_a_hundred_headers_is_431() {
+        let fields: String = (0..MAX_HEADERS).map(|i| format!("X-{i}: v\r\n")).collect();
+        assert_refused(&with_fields(&fields), 431, &["more than 100 header fields"]);
+    }
+
+    #[test]
+    fn endless_head_is_431_while_still_incomplete() {
+        let mut raw = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+        raw.resize(60 * 1024, b'a');
+        assert_eq!(parse_request(&raw, LIMIT), Ok(None));
+        raw.resize(65 * 1024, b'a');
+        assert_refused(&raw, 431, &["65536 bytes"]);
+    }
+
+    #[test]
+    fn more_than_one_host_is_refused() {
+        let raw = b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n";
+        assert_refused(raw, 400, &["2 Host headers"]);
+    }
+
+    #[test]
+    fn expect_100_continue_is_noticed_case_insensitively_on_http_1_1() {
+        let raw = with_fields("Content-Length: 3\r\nExpect: 100-Continue\r\n");
+        assert!(parse(&raw).expect_continue);
+        assert!(!parse(&with_fields("Expect: something-else\r\n")).expect_continue);
+        let old = b"POST / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n";
+        assert!(!parse(old).expect_continue);
+    }
+
+    // --- body framing ---------------------------------------------------------------------
+
+    #[test]
+    fn content_length_gives_the_body_length() {
+        let request = parse(&with_fields("Content-Length: 0042\r\n"));
+        assert_eq!(request.body, BodyFraming::Length(42));
+    }
+
+    #[test]
+    fn content_length_over_the_limit_is_413_before_the_body_arrives() {
+        let raw = with_fields("Content-Length: 101\r\n");
+        let error = parse_request(&raw, 100).unwrap_err();
+        assert_eq!(error.status, 413);
+        assert_eq!(
+            error.message,
+            "the body of 101 bytes is larger than the limit of 100 bytes (--max-body)"
+        );
+        let huge = with_fields("Content-Length: 99999999999999999999999\r\n");
+        assert_refused(&huge, 413, &["99999999999999999999999 bytes"]);
+    }
+
+    #[test]
+    fn content_length_that_is_not_plain_digits_is_refused() {
+        for value in ["+5", "-5", "5 5", "5a", "0x5", "", "1e3"] {
+            let raw = with_fields(&format!("Content-Length: {value}\r\n"));
+            assert_refused(&raw, 400, &["Content-Length", "digits"]);
+        }
+    }
+
+    #[test]
+    fn content_length_list_is_refused() {
+        let raw = with_fields("Content-Length: 5, 5\r\n");
+        assert_refused(&raw, 400, &["\"5, 5\"", "list"]);
+    }
+
+    #[test]
+    fn repeated_content_length_is_refused() {
+        let raw = with_fields("Content-Length: 5\r\nContent-Length: 5\r\n");
+        assert_refused(&raw, 400, &["repeated", "2 times"]);
+    }
+
+    #[test]
+    fn conflicting_content_lengths_are_refused() {
+        let raw = with_fields("Content-Length: 5\r\ncontent-length: 6\r\n");
+        assert_refused(&raw, 400, &["conflicting", "\"5\"", "\"6\""]);
+    }
+
+    #[test]
+    fn content_length_with_transfer_encoding_is_smuggling() {
+        let raw = with_fields("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n");
+        assert_refused(&raw, 400, &["both", "smuggling", "RFC 9112 §6.1"]);
+    }
+
+    #[test]
+    fn transfer_encoding_chunked_is_accepted_case_insensitively() {
+        let request = parse(&with_fields("Transfer-Encoding: Chunked\r\n"));
+        assert_eq!(request.body, BodyFraming::Chunked);
+        let spread = with_fields("Transfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n");
+        assert_eq!(parse(&spread).body, BodyFraming::Chunked);
+    }
+
+    #[test]
+    fn transfer_encoding_on_http_1_0_is_refused() {
+        let raw = b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_refused(raw, 400, &["HTTP/1.0"]);
+    }
+
+    #[test]
+    fn chunked_not_last_is_refused() {
+        let raw = with_fields("Transfer-Encoding: chunked, gzip\r\n");
+        assert_refused(&raw, 400, &["does not end with chunked"]);
+        let alone = with_fields("Transfer-Encoding: gzip\r\n");
+        assert_refused(&alone, 400, &["\"gzip\"", "does not end with chunked"]);
+    }
+
+    #[test]
+    fn chunked_twice_is_refused_even_across_headers() {
+        let raw = with_fields("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n");
+        assert_refused(&raw, 400, &["chunked 2 times", "exactly once"]);
+    }
+
+    #[test]
+    fn codings_other_than_chunked_are_not_implemented() {
+        for coding in ["gzip", "deflate", "compress", "identity", "x-custom"] {
+            let raw = with_fields(&format!("Transfer-Encoding: {coding}, chunked\r\n"));
+            let quoted = format!("\"{coding}\"");
+            assert_refused(&raw, 501, &[&quoted, "decodes only chunked"]);
+        }
+        let spread = with_fields("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n");
+        assert_refused(&spread, 501, &["\"gzip\""]);
+    }
+
+    #[test]
+    fn empty_transfer_encoding_is_refused() {
+        assert_refused(&with_fields("Transfer-Encoding: \r\n"), 400, &["empty"]);
+    }
+
+    // --- chunked bodies -------------------------------------------------------------------
+
+    /// Feed `body` in one call.
+    fn decode_whole(body: &[u8], max_body: u64) -> Result<(Vec<u8>, ChunkStatus), RequestError> {
+        let mut decoder = ChunkedDecoder::new(max_body);
+        let mut out = Vec::new();
+        let status = decoder.feed(body, &mut out)?;
+        Ok((out, status))
+    }
+
+    /// Feed `body` one byte per call, until the decoder is done; the status says where.
+    fn decode_bytewise(
+        body: &[u8],
+        max_body: u64,
+    ) -> Result<(Vec<u8>, ChunkStatus, ChunkedDecoder), RequestError> {
+        let mut decoder = ChunkedDecoder::new(max_body);
+        let mut out = Vec::new();
+        for (i, byte) in body.iter().enumerate() {
+            if let ChunkStatus::Done { consumed } = decoder.feed(&[*byte], &mut out)? {
+                assert_eq!(consumed, 1);
+                return Ok((out, ChunkStatus::Done { consumed: i + 1 }, decoder));
+            }
+        }
+        Ok((out, ChunkStatus::NeedMore, decoder))
+    }
+
+    /// Feed `body` whole and byte by byte; both must give the same refusal with `status`,
+    /// mentioning every one of `words`.
+    fn assert_chunked_refused(body: &[u8], status: u16, words: &[&str]) {
+        let whole = decode_whole(body, LIMIT).expect_err("refused when fed whole");
+        let bytewise = decode_bytewise(body, LIMIT).expect_err("refused byte by byte");
+        assert_eq!(whole, bytewise);
+        assert_eq!(whole.status, status, "{whole}");
+        for word in words {
+            assert!(whole.message.contains(word), "{word:?} not in: {whole}");
+        }
+    }
+
+    #[test]
+    fn chunked_body_decodes_the_same_whole_and_byte_by_byte() {
+        let body = b"5\r\nhello\r\nB\r\n, wide worl\r\n1\r\nd\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+        let end = body.len() - 16;
+        let (out, status) = decode_whole(body, LIMIT).unwrap();
+        assert_eq!(out, b"hello, wide world");
+        assert_eq!(status, ChunkStatus::Done { consumed: end });
+        let (out, status, mut decoder) = decode_bytewise(body, LIMIT).unwrap();
+        assert_eq!(out, b"hello, wide world");
+        assert_eq!(status, ChunkStatus::Done { consumed: end });
+        assert_eq!(
+            decoder.feed(b"more", &mut Vec::new()),
+            Ok(ChunkStatus::Done { consumed: 0 })
+        );
+    }
+
+    #[test]
+    fn chunked_body_split_anywhere_needs_more_until_the_end() {
+        let body = b"a\r\n0123456789\r\n0\r\n\r\n";
+        for split in 0..body.len() {
+            let mut decoder = ChunkedDecoder::new(LIMIT);
+            let mut out = Vec::new();
+            assert_eq!(
+                decoder.feed(&body[..split], &mut out),
+                Ok(ChunkStatus::NeedMore)
+            );
+            let rest = body.len() - split;
+            assert_eq!(
+                decoder.feed(&body[split..], &mut out),
+                Ok(ChunkStatus::Done { consumed: rest })
+            );
+            assert_eq!(out, b"0123456789");
+        }
+    }
+
+    #[test]
+    fn chunked_body_with_bare_lf_line_endings_is_accepted() {
+        let (out, status) = decode_whole(b"3\nabc\n0\n\n", LIMIT).unwrap();
+        assert_eq!(out, b"abc");
+        assert_eq!(status, ChunkStatus::Done { consumed: 9 });
+    }
+
+    #[test]
+    fn chunk_extensions_are_skipped() {
+        let body = b"5;name=value;flag\r\nhello\r\n3 ; q=\"a b\"\r\nabc\r\n0;last\r\n\r\n";
+        let (out, _) = decode_whole(body, LIMIT).unwrap();
+        assert_eq!(out, b"helloabc");
+        assert_eq!(decode_bytewise(body, LIMIT).unwrap().0, b"helloabc");
+    }
+
+    #[test]
+    fn chunk_sizes_are_hex_in_either_case_with_up_to_16_digits() {
+        let body = b"a\r\n0123456789\r\nA\r\n0123456789\r\n0000000000000001\r\nx\r\n0\r\n\r\n";
+        assert_eq!(decode_whole(body, LIMIT).unwrap().0.len(), 21);
+    }
+
+    #[test]
+    fn bad_chunk_sizes_are_refused_quoting_the_line() {
+        let cases: [(&[u8], &str); 10] = [
+            (b"+5\r\nhello\r\n0\r\n\r\n", "no sign"),
+            (b"-5\r\nhello\r\n0\r\n\r\n", "no sign"),
+            (b"6_0\r\n", "'_'"),
+            (b" 5\r\nhello\r\n0\r\n\r\n", "white space before"),
+            (b"5 \r\nhello\r\n0\r\n\r\n", "white space after"),
+            (b"5 5\r\n", "only a ';'"),
+            (b"0x5\r\nhello\r\n0\r\n\r\n", "\"0x\""),
+            (b"\r\nhello\r\n", "empty"),
+            (b"g\r\n", "hex digit"),
+            (b"10000000000000000\r\n", "more than 16 hex digits"),
+        ];
+        for (body, hint) in cases {
+            let line = strip_cr(&body[..body.iter().position(|&b| b == b'\n').unwrap()]);
+            let quoted = quote(line);
+            assert_chunked_refused(body, 400, &["bad chunk size line", &quoted, hint]);
+        }
+    }
+
+    #[test]
+    fn bare_cr_in_a_chunk_extension_is_refused() {
+        assert_chunked_refused(
+            b"5;a=\rb\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["bare CR", "chunk-size"],
+        );
+    }
+
+    #[test]
+    fn endless_chunk_size_line_is_refused() {
+        let mut body = b"5;".to_vec();
+        body.resize(MAX_CHUNK_LINE_BYTES + 10, b'a');
+        assert_chunked_refused(&body, 400, &["longer than 4096 bytes"]);
+    }
+
+    #[test]
+    fn chunk_data_not_followed_by_crlf_is_refused() {
+        let message = "chunk data was not followed by CRLF (the chunk size said 5 bytes)";
+        assert_chunked_refused(b"5\r\nhello!\r\n0\r\n\r\n", 400, &[message]);
+        assert_chunked_refused(b"5\r\nhello\rX\n0\r\n\r\n", 400, &[message]);
+    }
+
+    #[test]
+    fn allowed_trailer_is_recorded() {
+        let body = b"3\r\nabc\r\n0\r\nX-Checksum: 900150983cd2\r\nServer-Timing: db;dur=5\r\n\r\n";
+        let (_, status, decoder) = decode_bytewise(body, LIMIT).unwrap();
+        assert_eq!(
+            status,
+            ChunkStatus::Done {
+                consumed: body.len()
+            }
+        );
+        assert_eq!(decoder.trailers(), ["X-Checksum", "Server-Timing"]);
+    }
+
+    #[test]
+    fn forbidden_trailers_are_refused() {
+        for name in [
+            "Content-Length",
+            "transfer-encoding",
+            "HOST",
+            "Set-Cookie",
+            "TE",
+        ] {
+            let body = format!("3\r\nabc\r\n0\r\n{name}: 1\r\n\r\n");
+            let quoted = format!("\"{name}\"");
+            assert_chunked_refused(body.as_bytes(), 400, &[&quoted, "RFC 9110 §6.5.1"]);
+        }
+    }
+
+    #[test]
+    fn malformed_trailer_line_is_refused() {
+        assert_chunked_refused(
+            b"0\r\nno colon here\r\n\r\n",
+            400,
+            &["trailer line", "token"],
+        );
+        assert_chunked_refused(b"0\r\nBad Name: 1\r\n\r\n", 400, &["trailer line"]);
+        assert_chunked_refused(b"0\r\nX: a\x01b\r\n\r\n", 400, &["\"X\"", "0x01"]);
+    }
+
+    #[test]
+    fn missing_final_crlf_needs_more() {
+        assert_eq!(
+            decode_whole(b"3\r\nabc\r\n0\r\n", LIMIT).unwrap().1,
+            ChunkStatus::NeedMore
+        );
+        let trailer = b"3\r\nabc\r\n0\r\nX-A: 1\r\n";
+        assert_eq!(
+            decode_whole(trailer, LIMIT).unwrap().1,
+            ChunkStatus::NeedMore
+        );
+    }
+
+    #[test]
+    fn chunked_body_over_the_limit_is_413() {
+        let body = b"5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n";
+        let whole = decode_whole(body, 8).unwrap_err();
+        assert_eq!(whole.status, 413);
+        assert!(
+            whole
+                .message
+                .contains("larger than the limit of 8 bytes (--max-body)"),
+            "{whole}"
+        );
+        assert_eq!(decode_bytewise(body, 8).err(), Some(whole));
+        assert_eq!(decode_whole(body, 10).unwrap().0, b"helloworld");
     }
 }
