@@ -387,6 +387,15 @@ pub trait Observer {
         false
     }
 
+    /// Whether [`Event::EnvironBuilt`] and [`Event::AppReturned`] are wanted: copies of the
+    /// environ and the start_response calls before the record is finished. The inspector asks
+    /// for them only in step mode, where the class looks at what each phase produced; otherwise
+    /// the finished record brings them, and the server spares the copies (measured: under
+    /// load they cost about a fifth of its requests per second).
+    fn wants_progress(&self) -> bool {
+        false
+    }
+
     /// One event.
     fn on_event(&mut self, event: Event);
 }

@@ -551,7 +551,7 @@ impl WSGIServer {
             .iter()
             .map(|(k, v)| (k.to_string(), start_response::repr(&v)))
             .collect();
-        self.emit_live(|| Event::EnvironBuilt {
+        self.emit_progress(|| Event::EnvironBuilt {
             id: exchange.id,
             environ: exchange.environ.clone(),
         });
@@ -566,7 +566,7 @@ impl WSGIServer {
         let result = Bound::new(py, result)
             .and_then(|start_response| self.app.bind(py).call1((environ, start_response)));
         exchange.timings.application = started.elapsed();
-        self.emit_live(|| Event::AppReturned {
+        self.emit_progress(|| Event::AppReturned {
             id: exchange.id,
             start_response: start_response::lock(&response).calls.clone(),
             result: match &result {
@@ -697,6 +697,13 @@ impl WSGIServer {
     /// Send a live event, built only when the observer wants live events.
     fn emit_live(&mut self, event: impl FnOnce() -> Event) {
         if self.observer.wants_live() {
+            self.observer.on_event(event());
+        }
+    }
+
+    /// Send what a phase produced, built only when the observer wants it (step mode).
+    fn emit_progress(&mut self, event: impl FnOnce() -> Event) {
+        if self.observer.wants_progress() {
             self.observer.on_event(event());
         }
     }

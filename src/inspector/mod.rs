@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event;
 
-use crate::exchange::{Event, Observer};
+use crate::exchange::{Event, Exchange, Observer};
 use crate::server::StopHandle;
 
 pub use state::{Message, ServerInfo, State};
@@ -58,6 +58,8 @@ const MAX_MESSAGES_PER_TURN: usize = 20_000;
 /// The server's side: an [`Observer`] that sends every event to the inspector.
 pub struct InspectorObserver {
     to_inspector: Sender<Message>,
+    /// Records the inspector no longer shows, sent back to be freed on this thread.
+    spent: Receiver<Vec<Exchange>>,
     gate: Arc<StepGate>,
 }
 
@@ -66,11 +68,21 @@ impl Observer for InspectorObserver {
         true
     }
 
+    fn wants_progress(&self) -> bool {
+        self.gate.is_stepping()
+    }
+
     fn on_event(&mut self, event: Event) {
         let pause = match &event {
             Event::PhaseStarted { id, phase } if self.gate.will_wait(*id) => Some((*id, *phase)),
             _ => None,
         };
+        if matches!(event, Event::Finished(_)) {
+            // Once per exchange: free what the inspector gave back.
+            while let Ok(spent) = self.spent.try_recv() {
+                drop(spent);
+            }
+        }
         // A send fails only when the inspector is gone; the server goes on regardless.
         let _ = self.to_inspector.send(Message::Server(event));
         if let Some((id, phase)) = pause {
@@ -83,6 +95,7 @@ impl Observer for InspectorObserver {
 /// The inspector's end of the channel, before its thread starts.
 pub struct InspectorLink {
     from_server: Receiver<Message>,
+    spent: Sender<Vec<Exchange>>,
     gate: Arc<StepGate>,
 }
 
@@ -90,13 +103,19 @@ pub struct InspectorLink {
 /// to give [`Inspector::start`]. `stepping` starts in step mode (`--step`).
 pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
     let (to_inspector, from_server) = mpsc::channel();
+    let (spent_tx, spent_rx) = mpsc::channel();
     let gate = Arc::new(StepGate::new(stepping));
     (
         InspectorObserver {
             to_inspector,
+            spent: spent_rx,
             gate: Arc::clone(&gate),
         },
-        InspectorLink { from_server, gate },
+        InspectorLink {
+            from_server,
+            spent: spent_tx,
+            gate,
+        },
     )
 }
 
@@ -191,6 +210,9 @@ fn run(
                 // The server is gone: nothing more will come.
                 Err(TryRecvError::Disconnected) => return Ok(()),
             }
+        }
+        if !state.spent.is_empty() {
+            let _ = link.spent.send(std::mem::take(&mut state.spent));
         }
         let live = state.entries.back().is_some_and(|e| !e.finished);
         if live && last_draw.elapsed() >= LIVE_TICK {

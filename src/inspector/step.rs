@@ -10,6 +10,7 @@
 //! The gate can always be opened for good ([`StepGate::release`]): quitting the inspector, or the
 //! inspector thread dying, must never leave the server stuck at a gate.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::exchange::Phase;
@@ -17,8 +18,6 @@ use crate::exchange::Phase;
 /// What the gate knows, behind its mutex.
 #[derive(Debug, Default)]
 struct Gate {
-    /// Step mode is on: phases wait.
-    stepping: bool,
     /// The server is waiting at the gate now.
     waiting: bool,
     /// The inspector said "go" to the waiting server.
@@ -32,6 +31,9 @@ struct Gate {
 /// The gate between the server's thread and the inspector's, shared by both.
 #[derive(Debug, Default)]
 pub struct StepGate {
+    /// Step mode is on: phases wait. Outside the mutex, because the server reads it before
+    /// every phase of every request, and that must cost next to nothing when it is off.
+    stepping: AtomicBool,
     gate: Mutex<Gate>,
     changed: Condvar,
 }
@@ -40,10 +42,8 @@ impl StepGate {
     /// A gate, closed before each phase when `stepping` is true.
     pub fn new(stepping: bool) -> Self {
         StepGate {
-            gate: Mutex::new(Gate {
-                stepping,
-                ..Gate::default()
-            }),
+            stepping: AtomicBool::new(stepping),
+            gate: Mutex::new(Gate::default()),
             changed: Condvar::new(),
         }
     }
@@ -56,8 +56,11 @@ impl StepGate {
     /// Whether the phase of exchange `id` must wait (called by the server's side first, so it
     /// can tell the inspector it is paused before it sleeps).
     pub fn will_wait(&self, id: u64) -> bool {
+        if !self.is_stepping() {
+            return false;
+        }
         let gate = self.lock();
-        gate.stepping && !gate.released && gate.run_through != Some(id)
+        !gate.released && gate.run_through != Some(id)
     }
 
     /// The server's side: wait here until the inspector says go (if stepping), then return.
@@ -65,7 +68,7 @@ impl StepGate {
         let mut gate = self.lock();
         gate.waiting = true;
         gate.go = false;
-        while gate.stepping && !gate.released && !gate.go && gate.run_through != Some(id) {
+        while self.is_stepping() && !gate.released && !gate.go && gate.run_through != Some(id) {
             gate = self.changed.wait(gate).unwrap_or_else(|p| p.into_inner());
         }
         gate.waiting = false;
@@ -79,12 +82,14 @@ impl StepGate {
 
     /// Whether step mode is on.
     pub fn is_stepping(&self) -> bool {
-        self.lock().stepping
+        self.stepping.load(Ordering::SeqCst)
     }
 
     /// Turn step mode on or off (off lets a waiting server go).
     pub fn set_stepping(&self, on: bool) {
-        self.lock().stepping = on;
+        // Changed under the lock, so a server about to sleep cannot miss the wake-up.
+        let _gate = self.lock();
+        self.stepping.store(on, Ordering::SeqCst);
         self.changed.notify_all();
     }
 
