@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
+use crate::checks::{self, Check};
 use crate::python::OutputStream;
 use crate::request::{BodyFraming, Request};
 
@@ -106,7 +107,13 @@ pub fn get_environ<'py>(
         // read CONTENT_LENGTH bytes (Django does) see the body too.
         env.set_item("CONTENT_LENGTH", body.len().to_string())?;
     }
-    env.set_item("wsgi.input", WsgiInput::new(body))?;
+    // Without Content-Length or chunked framing the request has no body, and an app cannot
+    // know where the input ends unless it trusts wsgi.input_terminated.
+    let length_known = request.body != BodyFraming::None;
+    env.set_item(
+        "wsgi.input",
+        WsgiInput::new(body).length_known(length_known),
+    )?;
     Ok(env)
 }
 
@@ -183,16 +190,61 @@ pub fn latin1(bytes: &[u8]) -> String {
 /// and iteration; all return `bytes`. The body was read whole before the app was called (a
 /// simplification: a production server streams it from the socket), so reading never blocks
 /// and stops cleanly at the end.
+///
+/// It also watches how it is read: `read()` or `readline()` with no size when the request had
+/// no length is a mistake on a server that streams from the socket (it waits forever), so it
+/// is noted as a finding ([`checks::INPUT_READ_UNBOUNDED`]).
 #[pyclass(module = "wsgiscope")]
 pub struct WsgiInput {
     data: Vec<u8>,
     pos: usize,
+    /// Whether the request said how long its body is (Content-Length or chunked).
+    length_known: bool,
+    /// Findings about how the app read, for the server to collect.
+    findings: Vec<Check>,
 }
 
 impl WsgiInput {
     /// A stream over `data`.
     pub fn new(data: Vec<u8>) -> Self {
-        WsgiInput { data, pos: 0 }
+        WsgiInput {
+            data,
+            pos: 0,
+            length_known: true,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Say whether the request gave the body's length.
+    pub fn length_known(mut self, known: bool) -> Self {
+        self.length_known = known;
+        self
+    }
+
+    /// The findings so far, taken out.
+    pub fn take_findings(&mut self) -> Vec<Check> {
+        std::mem::take(&mut self.findings)
+    }
+
+    /// Note a read with no size (`method`) when the length is unknown, once per exchange.
+    ///
+    /// werkzeug (Flask) reads to the end only after checking `wsgi.input_terminated`, which
+    /// this server sets True: that is PEP 3333-conforming, so reads coming straight from
+    /// werkzeug's own code are not flagged.
+    fn watch_unbounded(&mut self, py: Python<'_>, method: &str, size: Option<i64>) {
+        if self.length_known || size.is_some_and(|n| n >= 0) || !self.findings.is_empty() {
+            return;
+        }
+        if caller_module(py).is_some_and(|m| m == "werkzeug" || m.starts_with("werkzeug.")) {
+            return;
+        }
+        self.findings.push(Check::new(
+            &checks::INPUT_READ_UNBOUNDED,
+            format!(
+                "wsgi.input.{method}() was called with no size, and the request has no \
+                 CONTENT_LENGTH"
+            ),
+        ));
     }
 
     /// The next `size` bytes (all the rest when `size` is None or negative).
@@ -227,12 +279,14 @@ impl WsgiInput {
     /// Read `size` bytes, or all that is left.
     #[pyo3(signature = (size=None))]
     fn read<'py>(&mut self, py: Python<'py>, size: Option<i64>) -> Bound<'py, PyBytes> {
+        self.watch_unbounded(py, "read", size);
         PyBytes::new(py, self.take(size))
     }
 
     /// Read one line (up to and including b"\n"), at most `size` bytes.
     #[pyo3(signature = (size=None))]
     fn readline<'py>(&mut self, py: Python<'py>, size: Option<i64>) -> Bound<'py, PyBytes> {
+        self.watch_unbounded(py, "readline", size);
         PyBytes::new(py, self.take_line(size))
     }
 
@@ -266,6 +320,23 @@ impl WsgiInput {
             self.pos
         )
     }
+}
+
+/// The module name (`__name__`) of the Python code that called into Rust just now.
+fn caller_module(py: Python<'_>) -> Option<String> {
+    // A Rust method has no Python frame of its own, so frame 0 is its caller's.
+    let frame = py
+        .import("sys")
+        .ok()?
+        .call_method1("_getframe", (0,))
+        .ok()?;
+    frame
+        .getattr("f_globals")
+        .ok()?
+        .get_item("__name__")
+        .ok()?
+        .extract()
+        .ok()
 }
 
 #[cfg(test)]

@@ -97,18 +97,8 @@ pub struct OutputLine {
     pub text: String,
 }
 
-/// A finding about the request or the app's behaviour: the rule, what happened, where the rule
-/// is written. Issue #4 adds many rules; the request notes and the response checks of the core
-/// server already produce some.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// A stable id such as `missing-host` or `content-length-mismatch`.
-    pub rule: &'static str,
-    /// One sentence saying what happened.
-    pub message: String,
-    /// Where the rule is written: "PEP 3333 §…" or "RFC 9112 §…".
-    pub reference: &'static str,
-}
+/// A finding about the request or the app's behaviour; see [`crate::checks`] for the rules.
+pub use crate::checks::Check;
 
 /// The time each phase took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -224,13 +214,9 @@ impl Exchange {
         }
     }
 
-    /// Add a finding.
-    pub fn check(&mut self, rule: &'static str, reference: &'static str, message: String) {
-        self.checks.push(Check {
-            rule,
-            message,
-            reference,
-        });
+    /// Add a finding of `rule`.
+    pub fn check(&mut self, rule: &'static crate::checks::Rule, message: String) {
+        self.checks.push(Check::new(rule, message));
     }
 
     /// The record as one JSON object, with the field names DESIGN.md fixes.
@@ -282,11 +268,7 @@ impl Exchange {
             "error": self.error,
             "traceback": self.traceback,
             "output": self.output.iter().map(|l| json!({"stream": l.stream, "text": l.text})).collect::<Vec<_>>(),
-            "checks": self.checks.iter().map(|c| json!({
-                "rule": c.rule,
-                "message": c.message,
-                "reference": c.reference,
-            })).collect::<Vec<_>>(),
+            "checks": self.checks.iter().map(Check::to_json).collect::<Vec<_>>(),
         })
     }
 }

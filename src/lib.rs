@@ -22,13 +22,16 @@
 //!    headers wait for the first body chunk.
 //! 6. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`.
 //! 7. [`exchange`]: the record every phase writes into, and the events a live view receives.
-//! 8. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
-//! 9. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
-//!    by a channel, that shows each exchange as it happens and can pause the server before
-//!    each phase (step mode).
+//! 8. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an
+//!    explanation, a fix and its reference, and the pure checks of a status, a header, a head.
+//! 9. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
+//! 10. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
+//!     by a channel, that shows each exchange as it happens and can pause the server before
+//!     each phase (step mode).
 //!
 //! `src/main.rs` only reads the command line and wires these together.
 
+pub mod checks;
 pub mod environ;
 pub mod exchange;
 pub mod inspector;

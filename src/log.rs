@@ -4,8 +4,9 @@
 //! it they print. They write to standard output, one exchange at a time, after it finished.
 //!
 //! - **access** (default): one line per request, as wsgiref and Apache print it,
-//!   `127.0.0.1 - - [25/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 12`, followed by what the app
-//!   printed and any error, indented.
+//!   `127.0.0.1 - - [25/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 12`, with ` [2 findings]`
+//!   after the size when the checks found something, followed by what the app printed, the
+//!   findings and any error, indented.
 //! - **trace** (`--trace`): the whole record as text: request and response bytes with `\r\n`
 //!   visible, the environ sorted, the start_response arguments, timings, findings.
 //! - **json** (`--log json`): one JSON object per exchange, the fields of
@@ -93,7 +94,7 @@ impl<W: Write> Observer for Log<W> {
 /// findings, errors and traceback.
 pub fn access_text(exchange: &Exchange) -> String {
     let mut text = format!(
-        "{} - - [{}] \"{}\" {} {}\n",
+        "{} - - [{}] \"{}\" {} {}{}\n",
         exchange.client.ip(),
         exchange.started.format("%d/%b/%Y %H:%M:%S"),
         exchange.request_line(),
@@ -101,14 +102,15 @@ pub fn access_text(exchange: &Exchange) -> String {
             .status
             .map_or_else(|| "-".to_string(), |s| s.to_string()),
         exchange.body_bytes,
+        crate::checks::marker(exchange.checks.len()),
     );
     for line in &exchange.output {
         text.push_str(&format!("    [{}] {}\n", line.stream, line.text));
     }
     for check in &exchange.checks {
         text.push_str(&format!(
-            "    note {}: {} ({})\n",
-            check.rule, check.message, check.reference
+            "    note {}: {} ({})\n        fix: {}\n",
+            check.rule, check.message, check.reference, check.fix
         ));
     }
     if let Some(error) = &exchange.error {
@@ -183,8 +185,8 @@ pub fn trace_text(ex: &Exchange) -> String {
         t.push_str("--- findings\n");
         for check in &ex.checks {
             t.push_str(&format!(
-                "    {}: {} ({})\n",
-                check.rule, check.message, check.reference
+                "    {}: {} ({})\n        fix: {}\n",
+                check.rule, check.message, check.reference, check.fix
             ));
         }
     }

@@ -156,6 +156,9 @@ pub enum RequestNote {
     UnderscoreHeaderDropped(String),
     /// Trailer fields after a chunked body were read and discarded (WSGI has no place for them).
     TrailersDiscarded(Vec<String>),
+    /// A header line started with white space (obsolete line folding). The request is refused
+    /// with 400, so this note rides on the [`RequestError`].
+    ObsoleteLineFolding,
 }
 
 /// A parsed request head: everything up to and including the blank line.
@@ -195,12 +198,15 @@ pub struct RequestError {
     /// One sentence for the response body, e.g. "line 3: the header name \"Bad Name\" is not a
     /// token (RFC 9110 §5.6.2)". Line numbers count every line the client sent, from 1.
     pub message: String,
+    /// A note for the record besides the refusal (obsolete line folding), if any.
+    pub note: Option<RequestNote>,
 }
 
 impl RequestError {
     /// An error with this status and message.
     fn new(status: u16, message: impl Into<String>) -> Self {
         RequestError {
+            note: None,
             status,
             message: message.into(),
         }
@@ -611,17 +617,18 @@ fn is_scheme(scheme: &str) -> bool {
 /// line after the request line.
 fn check_field_line(line: &[u8], line_no: usize, first: bool) -> Result<(), RequestError> {
     if line.starts_with(b" ") || line.starts_with(b"\t") {
-        return Err(bad(if first {
-            format!(
+        if first {
+            return Err(bad(format!(
                 "line {line_no} starts with white space, which is not allowed between the \
                  request line and the first header field (RFC 9112 §2.2)"
-            )
-        } else {
-            format!(
-                "line {line_no} starts with white space: obsolete line folding (continuing a \
-                 header value on the next line) is not allowed (RFC 9112 §5.2)"
-            )
-        }));
+            )));
+        }
+        let mut error = bad(format!(
+            "line {line_no} starts with white space: obsolete line folding (continuing a \
+             header value on the next line) is not allowed (RFC 9112 §5.2)"
+        ));
+        error.note = Some(RequestNote::ObsoleteLineFolding);
+        return Err(error);
     }
     let Some(colon) = line.iter().position(|&b| b == b':') else {
         return Err(bad(format!(
@@ -666,7 +673,7 @@ fn is_ctl(b: u8) -> bool {
 }
 
 /// `token = 1*tchar` (RFC 9110 §5.6.2): methods and header names are tokens.
-fn is_token(bytes: &[u8]) -> bool {
+pub fn is_token(bytes: &[u8]) -> bool {
     !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b))
 }
 

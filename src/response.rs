@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
+use crate::checks::{self, Check, Spot};
 use crate::environ::SERVER_SOFTWARE;
-use crate::exchange::{CappedBytes, Check, StartResponseCall};
+use crate::exchange::{CappedBytes, StartResponseCall};
 
 /// What `start_response` set and is not sent yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +85,21 @@ pub struct Response {
     pub calls: Vec<StartResponseCall>,
     /// The size of every write() call, for the record.
     pub writes: Vec<usize>,
-    /// Findings made while sending.
+    /// Findings made while the app ran and the response was sent.
     pub checks: Vec<Check>,
+    /// `--strict`: a finding about the app replaces the response with a 500 (or, once the
+    /// head was sent, cuts the connection).
+    strict: bool,
+    /// Why `--strict` stopped the app's response, once it did; nothing more is sent then.
+    pub stopped: Option<String>,
+    /// The whole body's length, when the server knows it before sending (a one-item list).
+    whole_body: Option<u64>,
+    /// Which finding said the body was not allowed (1xx/204/304/HEAD), to update its count.
+    body_finding: Option<usize>,
+    /// Which finding said the body does not match Content-Length, to update its count.
+    length_finding: Option<usize>,
+    /// How many findings there were when the head went out (for `--strict` after that).
+    findings_at_head: usize,
 }
 
 impl Response {
@@ -104,7 +118,24 @@ impl Response {
             calls: Vec::new(),
             writes: Vec::new(),
             checks: Vec::new(),
+            strict: false,
+            stopped: None,
+            whole_body: None,
+            body_finding: None,
+            length_finding: None,
+            findings_at_head: 0,
         }
+    }
+
+    /// Apply `--strict`: see [`crate::checks`].
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Record a finding about this response.
+    pub fn flag(&mut self, check: Check) {
+        self.checks.push(check);
     }
 
     /// Wait at most `timeout` for a client that does not read, and stop waiting as soon as
@@ -136,31 +167,40 @@ impl Response {
         }
     }
 
-    /// Use `length` as Content-Length when the app gave none: the server knows the whole body
-    /// (a one-item list, or an empty body). Has no effect once headers are sent.
+    /// The whole body is `length` bytes (a one-item list, or an empty body): use it as
+    /// Content-Length when the app gave none, and compare it with the app's when it gave one.
+    /// Has no effect once headers are sent.
     pub fn set_known_length(&mut self, length: u64) {
         if let Some(head) = &self.head
             && !self.headers_sent
-            && head.header("Content-Length").is_none()
-            && head.allows_body()
         {
-            self.content_length = Some(length);
+            self.whole_body = Some(length);
+            if head.header("Content-Length").is_none() && head.allows_body() {
+                self.content_length = Some(length);
+            }
         }
     }
 
-    /// Send one body chunk, with the headers first if they have not gone yet.
+    /// Send one body chunk, with the headers first if they have not gone yet. `spot` says
+    /// where the chunk came from (a chunk of the result, a write() call), for findings.
     ///
     /// An empty chunk sends nothing (PEP 3333: headers wait for the first non-empty chunk).
     /// A body the status or method forbids is dropped and noted; bytes past the app's own
     /// Content-Length are dropped and noted.
-    pub fn send_body(&mut self, chunk: &[u8]) -> io::Result<()> {
-        if chunk.is_empty() {
+    pub fn send_body(&mut self, chunk: &[u8], spot: Spot) -> io::Result<()> {
+        // A finding since the last chunk (a bad write() the app caught) stops it here.
+        self.strict_after_head();
+        if chunk.is_empty() || self.stopped.is_some() {
             return Ok(());
         }
         self.body_produced += chunk.len() as u64;
+        self.flag_forbidden_body(chunk.len(), &spot);
         let allowed = self.body_allowed();
         let mut out = Vec::new();
         if !self.headers_sent {
+            if !self.before_head()? {
+                return Ok(());
+            }
             out = self.head_bytes();
         }
         if allowed {
@@ -170,8 +210,78 @@ impl Response {
             let take = (chunk.len() as u64).min(room) as usize;
             out.extend_from_slice(&chunk[..take]);
             self.body_sent += take as u64;
+            if take < chunk.len() {
+                self.flag_length_mismatch(Some(spot));
+            }
         }
-        self.send(&out)
+        self.send(&out)?;
+        self.strict_after_head();
+        Ok(())
+    }
+
+    /// The first body bytes for a status (or method) that has no body: note it, once.
+    fn flag_forbidden_body(&mut self, len: usize, spot: &Spot) {
+        let Some(head) = &self.head else { return };
+        if self.body_finding.is_some() {
+            return;
+        }
+        let check = if !head.allows_body() {
+            Check::new(
+                &checks::BODY_NOT_ALLOWED,
+                format!(
+                    "the app produced body bytes (the first chunk has {len}) for a {} response, \
+                     which has no body; they were not sent",
+                    head.code
+                ),
+            )
+        } else if self.head_request {
+            Check::new(
+                &checks::BODY_ON_HEAD,
+                format!(
+                    "the app produced body bytes (the first chunk has {len}) for a HEAD \
+                     request; they were not sent"
+                ),
+            )
+        } else {
+            return;
+        };
+        self.body_finding = Some(self.checks.len());
+        self.flag(check.at(spot.clone()));
+    }
+
+    /// The body does not match the Content-Length that was sent: note it, or update the note
+    /// with the latest count. `spot`: the chunk that went past the length, while sending;
+    /// None at the end, when the count is final.
+    fn flag_length_mismatch(&mut self, spot: Option<Spot>) {
+        let Some(cl) = self.content_length else {
+            return;
+        };
+        let produced = self.body_produced;
+        let message = if produced > cl {
+            format!(
+                "Content-Length said {cl} bytes but the app produced {}{produced}; the extra \
+                 bytes were not sent",
+                if spot.is_some() { "at least " } else { "" }
+            )
+        } else {
+            format!(
+                "Content-Length said {cl} bytes but the app produced {produced}; the client \
+                 waits for bytes that never come, then sees a cut body"
+            )
+        };
+        match self.length_finding {
+            Some(i) => self.checks[i].message = message,
+            None => {
+                self.length_finding = Some(self.checks.len());
+                let check = Check::new(&checks::CONTENT_LENGTH_MISMATCH, message);
+                self.flag(match spot {
+                    Some(spot) => check.at(spot),
+                    None => check.at(Spot::SentHeader {
+                        name: "Content-Length".into(),
+                    }),
+                });
+            }
+        }
     }
 
     /// Whether body bytes may go on the wire.
@@ -179,51 +289,133 @@ impl Response {
         !self.head_request && self.head.as_ref().is_some_and(Head::allows_body)
     }
 
+    /// Just before the head goes out: check it as a whole, and under `--strict` send a 500
+    /// instead when anything about the app was found. Returns whether the app's head may go.
+    fn before_head(&mut self) -> io::Result<bool> {
+        if let Some(head) = &self.head {
+            let mut found = checks::check_head(head.code, &head.headers);
+            let app_length = head
+                .header("Content-Length")
+                .and_then(|cl| cl.trim().parse::<u64>().ok());
+            if let (Some(whole), Some(cl)) = (self.whole_body, app_length)
+                && whole != cl
+                && self.body_allowed()
+            {
+                found.push(
+                    Check::new(
+                        &checks::CONTENT_LENGTH_MISMATCH,
+                        format!(
+                            "Content-Length said {cl} bytes but the body the app returned has \
+                             {whole}{}",
+                            if whole > cl {
+                                "; the extra bytes were not sent"
+                            } else {
+                                "; the client waits for bytes that never come, then sees a cut \
+                                 body"
+                            }
+                        ),
+                    )
+                    .at(Spot::SentHeader {
+                        name: "Content-Length".into(),
+                    }),
+                );
+                self.length_finding = Some(self.checks.len() + found.len() - 1);
+            }
+            self.checks.extend(found);
+        }
+        if !self.strict {
+            return Ok(true);
+        }
+        let broken: Vec<&str> = self
+            .checks
+            .iter()
+            .filter(|c| c.is_about_app())
+            .map(|c| c.rule)
+            .collect();
+        if broken.is_empty() {
+            return Ok(true);
+        }
+        let why = format!(
+            "--strict: the app broke {} ({}), so a 500 was sent instead of its response",
+            if broken.len() == 1 { "a rule" } else { "rules" },
+            broken.join(", ")
+        );
+        self.stopped = Some(why.clone());
+        self.send_server_response(
+            500,
+            &format!(
+                "{why}. Each finding, its explanation and its fix are in the server's record."
+            ),
+        )?;
+        Ok(false)
+    }
+
+    /// `--strict` after the head went out: a new finding about the app cuts the connection,
+    /// the only way left to say the response is not what it should be.
+    fn strict_after_head(&mut self) {
+        if !self.strict || self.stopped.is_some() || !self.headers_sent {
+            return;
+        }
+        let new: Vec<&str> = self.checks[self.findings_at_head.min(self.checks.len())..]
+            .iter()
+            .filter(|c| c.is_about_app())
+            .map(|c| c.rule)
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        self.stopped = Some(format!(
+            "--strict: the app broke {} after the headers were sent: the connection was closed, \
+             the only way left to tell the client the response is not right",
+            new.join(", ")
+        ));
+        if let Some(stream) = self.stream.take() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
     /// End the response: send the headers if no body chunk did, then compare the body with
     /// the Content-Length that was announced.
     pub fn finish(&mut self) -> io::Result<()> {
+        self.strict_after_head();
+        if self.stopped.is_some() {
+            return Ok(());
+        }
         if !self.headers_sent {
+            if !self.before_head()? {
+                return Ok(());
+            }
             let head = self.head_bytes();
             self.send(&head)?;
         }
         let Some(head) = &self.head else {
             return Ok(());
         };
-        if !head.allows_body() && self.body_produced > 0 {
-            self.checks.push(Check {
-                rule: "body-not-allowed",
-                message: format!(
-                    "the app produced {} body bytes for a {} response, which has no body; they \
-                     were not sent",
-                    self.body_produced, head.code
-                ),
-                reference: "RFC 9110 §6.4.1",
-            });
+        if let Some(i) = self.body_finding {
+            let what = if head.allows_body() {
+                "a HEAD request".to_string()
+            } else {
+                format!("a {} response, which has no body", head.code)
+            };
+            self.checks[i].message = format!(
+                "the app produced {} body bytes for {what}; they were not sent",
+                self.body_produced
+            );
         }
         if let Some(cl) = self.content_length
             && self.body_allowed()
             && self.body_produced != cl
         {
-            self.checks.push(Check {
-                rule: "content-length-mismatch",
-                message: format!(
-                    "Content-Length said {cl} bytes but the app produced {}; {}",
-                    self.body_produced,
-                    if self.body_produced > cl {
-                        "the extra bytes were not sent"
-                    } else {
-                        "the client sees a cut body"
-                    }
-                ),
-                reference: "RFC 9112 §6.3",
-            });
+            self.flag_length_mismatch(None);
         }
+        self.strict_after_head();
         Ok(())
     }
 
     /// The status line and header block for the head set by start_response.
     fn head_bytes(&mut self) -> Vec<u8> {
         self.headers_sent = true;
+        self.findings_at_head = self.checks.len();
         let Some(head) = &self.head else {
             return Vec::new();
         };

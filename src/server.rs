@@ -30,9 +30,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::environ;
+use crate::checks::{self, Check, Spot};
+use crate::environ::{self, WsgiInput};
 use crate::exchange::{Event, Exchange, MAX_RESULT_REPR, Observer, Phase, Waiting};
 use crate::python;
 use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestNote};
@@ -64,6 +65,9 @@ pub struct ServerConfig {
     pub debug: bool,
     /// The mount point of the app (SCRIPT_NAME), "" for the root.
     pub script_name: String,
+    /// `--strict`: every finding about the app turns its response into a 500 (see
+    /// [`crate::checks`]).
+    pub strict: bool,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +79,7 @@ impl Default for ServerConfig {
             max_body: 16 * 1024 * 1024,
             debug: false,
             script_name: String::new(),
+            strict: false,
         }
     }
 }
@@ -417,8 +422,7 @@ impl WSGIServer {
                 }
                 if !decoder.trailers().is_empty() {
                     exchange.check(
-                        "trailers-discarded",
-                        "PEP 3333 §Other HTTP Features",
+                        &checks::TRAILERS_DISCARDED,
                         format!(
                             "the trailer fields {} were read and discarded: WSGI has no place \
                              for them",
@@ -480,7 +484,15 @@ impl WSGIServer {
         exchange: &mut Exchange,
     ) -> Option<(TcpStream, bool)> {
         let (code, message) = match error {
-            ReadError::Bad(e) => (e.status, e.message),
+            ReadError::Bad(e) => {
+                if e.note == Some(RequestNote::ObsoleteLineFolding) {
+                    exchange.check(
+                        &checks::OBSOLETE_LINE_FOLDING,
+                        format!("the request was refused with 400: {}", e.message),
+                    );
+                }
+                (e.status, e.message)
+            }
             ReadError::TimedOut { started: true } => (
                 408,
                 format!(
@@ -541,7 +553,8 @@ impl WSGIServer {
             Err(err) => {
                 let response = Mutex::new(
                     Response::new(conn, request.method == "HEAD")
-                        .watching(self.stop.fd(), self.config.timeout),
+                        .watching(self.stop.fd(), self.config.timeout)
+                        .strict(self.config.strict),
                 );
                 self.app_failed(py, &response, exchange, AppFailure::Raised(err));
                 return start_response::lock(&response).take_stream();
@@ -555,10 +568,18 @@ impl WSGIServer {
             id: exchange.id,
             environ: exchange.environ.clone(),
         });
+        // Kept to collect its findings (how the app read the body), even if the app replaces
+        // the environ's wsgi.input.
+        let input: Option<Bound<'_, WsgiInput>> = environ
+            .get_item("wsgi.input")
+            .ok()
+            .flatten()
+            .and_then(|i| i.cast_into().ok());
 
         // Watching the stop signal: Ctrl-C must not wait for a client that does not read.
         let response = Response::new(conn, request.method == "HEAD")
-            .watching(self.stop.fd(), self.config.timeout);
+            .watching(self.stop.fd(), self.config.timeout)
+            .strict(self.config.strict);
         let response = Arc::new(Mutex::new(response));
         self.phase(exchange, Phase::Application);
         let started = Instant::now();
@@ -578,6 +599,17 @@ impl WSGIServer {
             .collect(),
         });
 
+        // Findings about reading the input, before the head goes out (for --strict).
+        let take_input_findings = || {
+            input
+                .as_ref()
+                .map(|i| i.borrow_mut().take_findings())
+                .unwrap_or_default()
+        };
+        for finding in take_input_findings() {
+            start_response::lock(&response).flag(finding);
+        }
+
         self.phase(exchange, Phase::FinishResponse);
         let started = Instant::now();
         match result {
@@ -590,6 +622,14 @@ impl WSGIServer {
         exchange.start_response = std::mem::take(&mut response.calls);
         exchange.writes = std::mem::take(&mut response.writes);
         exchange.checks.append(&mut response.checks);
+        // A generator may read the input while it is iterated.
+        exchange.checks.extend(take_input_findings());
+        if let Some(why) = response.stopped.take() {
+            match &mut exchange.error {
+                Some(error) => error.push_str(&format!("; {why}")),
+                None => exchange.error = Some(why),
+            }
+        }
         exchange.response_raw.push(&response.raw.stored);
         exchange.response_raw.total += response.raw.cut();
         exchange.status = response.status_sent();
@@ -655,7 +695,10 @@ impl WSGIServer {
                 format!("the app raised {}", python::describe(py, err)),
                 Some(python::traceback_text(py, err)),
             ),
-            AppFailure::Bad(message) => (message.clone(), None),
+            AppFailure::Broke(check) => {
+                exchange.checks.push(check.clone());
+                (check.message.clone(), None)
+            }
             AppFailure::ClientGone(e) => {
                 exchange.error = Some(format!(
                     "the client went away while the response was sent ({e})"
@@ -666,6 +709,10 @@ impl WSGIServer {
         exchange.error = Some(summary.clone());
         exchange.traceback = traceback.clone();
         let mut response = start_response::lock(response);
+        if response.stopped.is_some() {
+            // --strict already answered or cut the connection; the record says why.
+            return;
+        }
         if response.headers_sent {
             exchange.error = Some(format!(
                 "{summary}, after the headers were sent: the connection was closed, the only way \
@@ -729,30 +776,44 @@ impl WSGIServer {
 enum AppFailure {
     /// An exception from the app (in the call, the iteration, or start_response's checks).
     Raised(PyErr),
-    /// A result that breaks PEP 3333 without an exception (a str result, a str chunk...).
-    Bad(String),
+    /// A result that breaks PEP 3333 without an exception (a str result, a str chunk...):
+    /// the finding that says which rule.
+    Broke(Check),
     /// The client closed the connection.
     ClientGone(io::Error),
 }
 
-/// Iterate the result and send it.
+/// Iterate the result and send it, checking it on the way (see [`crate::checks`]).
 fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<(), AppFailure> {
-    if result.is_instance_of::<PyBytes>() || result.is_instance_of::<PyString>() {
-        let kind = if result.is_instance_of::<PyBytes>() {
-            "bytes"
-        } else {
-            "str"
-        };
-        return Err(AppFailure::Bad(format!(
-            "the app returned a {kind} object instead of an iterable of bytes; iterating {kind} \
-             gives single {}, so return [body] instead of body (PEP 3333 §Specification Details)",
-            if kind == "bytes" {
-                "integers"
-            } else {
-                "characters"
-            }
-        )));
+    let broke = |rule, message: String| AppFailure::Broke(Check::new(rule, message));
+    if result.is_none() {
+        return Err(broke(
+            &checks::RESULT_NONE,
+            "the app returned None instead of an iterable of bytes (did it forget `return`?)"
+                .into(),
+        ));
     }
+    if result.is_instance_of::<PyString>() {
+        return Err(broke(
+            &checks::RESULT_STR,
+            format!(
+                "the app returned a str object ({}) instead of an iterable of bytes; iterating \
+                 str gives single characters, so return [text.encode('utf-8')]",
+                start_response::short_repr(result)
+            ),
+        ));
+    }
+    if result.is_instance_of::<PyBytes>() {
+        return Err(broke(
+            &checks::RESULT_BYTES,
+            format!(
+                "the app returned a bytes object ({}) instead of an iterable of bytes; iterating \
+                 bytes gives single integers, so return [body] instead of body",
+                start_response::short_repr(result)
+            ),
+        ));
+    }
+    let list_like = result.is_instance_of::<PyList>() || result.is_instance_of::<PyTuple>();
     // A one-item list is the whole body: its length is the Content-Length.
     if let Ok(list) = result.cast::<PyList>()
         && list.len() == 1
@@ -761,44 +822,76 @@ fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<
     {
         start_response::lock(response).set_known_length(bytes.as_bytes().len() as u64);
     }
+    if let Some(closed) = closed_already(result) {
+        if closed.impossible {
+            return Err(broke(&checks::ITERATED_AFTER_CLOSE, closed.message));
+        }
+        start_response::lock(response)
+            .flag(Check::new(&checks::ITERATED_AFTER_CLOSE, closed.message));
+    }
     let mut sent_any = false;
     let iter = result.try_iter().map_err(|_| {
-        AppFailure::Bad(format!(
-            "the app returned {}, which is not iterable; return a list of bytes such as \
-             [b'hello'] (PEP 3333 §Specification Details)",
-            start_response::repr(result)
-        ))
+        broke(
+            &checks::RESULT_NOT_ITERABLE,
+            format!(
+                "the app returned {}, which is not iterable; return a list of bytes such as \
+                 [b'hello']",
+                start_response::short_repr(result)
+            ),
+        )
     })?;
-    for chunk in iter {
+    let mut offset = 0u64;
+    for (index, chunk) in iter.enumerate() {
         let chunk = chunk.map_err(AppFailure::Raised)?;
+        let spot = Spot::Chunk { index, offset };
         let Ok(bytes) = chunk.cast::<PyBytes>() else {
-            return Err(AppFailure::Bad(format!(
-                "the app yielded {} where a bytes chunk was expected; encode text first, e.g. \
-                 text.encode('utf-8') (PEP 3333 §Unicode Issues)",
-                start_response::repr(&chunk)
-            )));
+            return Err(AppFailure::Broke(
+                Check::new(
+                    &checks::CHUNK_NOT_BYTES,
+                    format!(
+                        "the app yielded {} {} (chunk {index}) where a bytes chunk was \
+                         expected; encode text first, e.g. text.encode('utf-8')",
+                        start_response::type_name(&chunk),
+                        start_response::short_repr(&chunk)
+                    ),
+                )
+                .at(spot),
+            ));
         };
         let mut response = start_response::lock(response);
         if response.head.is_none() {
-            return Err(AppFailure::Bad(
-                "the app produced body bytes before calling start_response (PEP 3333 §The \
-                 start_response() Callable)"
-                    .into(),
-            ));
+            return Err(AppFailure::Broke(if list_like {
+                Check::new(
+                    &checks::START_RESPONSE_NOT_CALLED,
+                    "the app returned its body before calling start_response, so there is no \
+                     status to send",
+                )
+            } else {
+                Check::new(
+                    &checks::BODY_BEFORE_START_RESPONSE,
+                    "the result yielded body bytes before calling start_response, so there is \
+                     no status to send",
+                )
+                .at(spot)
+            }));
         }
         if !bytes.as_bytes().is_empty() {
             sent_any = true;
         }
+        offset += bytes.as_bytes().len() as u64;
         response
-            .send_body(bytes.as_bytes())
+            .send_body(bytes.as_bytes(), spot)
             .map_err(AppFailure::ClientGone)?;
+        if response.stopped.is_some() {
+            // --strict replaced or cut the response: no point in running the app further.
+            return Ok(());
+        }
     }
     let mut response = start_response::lock(response);
     if response.head.is_none() {
-        return Err(AppFailure::Bad(
-            "the app returned without calling start_response, so there is no status to send \
-             (PEP 3333 §The start_response() Callable)"
-                .into(),
+        return Err(broke(
+            &checks::START_RESPONSE_NOT_CALLED,
+            "the app returned without calling start_response, so there is no status to send".into(),
         ));
     }
     if !sent_any && !response.headers_sent {
@@ -807,20 +900,66 @@ fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<
     response.finish().map_err(AppFailure::ClientGone)
 }
 
+/// A result the app closed before handing it over (see [`checks::ITERATED_AFTER_CLOSE`]).
+struct ClosedResult {
+    message: String,
+    /// Iterating it would fail (a closed file), rather than just give nothing (a finished
+    /// generator).
+    impossible: bool,
+}
+
+/// Whether the result was closed before the server began to iterate it: a file object (or a
+/// `wsgi.file_wrapper` around one) whose `closed` is true, or a generator that already ran to
+/// its end or was closed.
+fn closed_already(result: &Bound<'_, PyAny>) -> Option<ClosedResult> {
+    let is_closed = |obj: &Bound<'_, PyAny>| {
+        obj.getattr_opt("closed")
+            .ok()
+            .flatten()
+            .and_then(|c| c.is_truthy().ok())
+            .unwrap_or(false)
+    };
+    let filelike = result.getattr_opt("filelike").ok().flatten();
+    if is_closed(result) || filelike.as_ref().is_some_and(is_closed) {
+        return Some(ClosedResult {
+            message: format!(
+                "the app returned {}, whose file was already closed, so the server cannot \
+                 read the body from it",
+                start_response::short_repr(result)
+            ),
+            impossible: true,
+        });
+    }
+    let generator = result
+        .py()
+        .import("types")
+        .and_then(|t| t.getattr("GeneratorType"))
+        .ok()?;
+    if result.is_instance(&generator).ok()? && result.getattr("gi_frame").ok()?.is_none() {
+        return Some(ClosedResult {
+            message: format!(
+                "the app returned {}, which had already finished or been closed, so the body \
+                 is empty",
+                start_response::short_repr(result)
+            ),
+            impossible: false,
+        });
+    }
+    None
+}
+
 /// Turn the parser's notes into findings on the record.
 fn note_request(request: &Request, exchange: &mut Exchange) {
     for note in &request.notes {
         match note {
             RequestNote::MissingHost => exchange.check(
-                "missing-host",
-                "RFC 9112 §3.2",
+                &checks::MISSING_HOST,
                 "an HTTP/1.1 request must carry a Host header; it was served anyway, as the \
                  tutorial's transcript expects"
                     .into(),
             ),
             RequestNote::UnderscoreHeaderDropped(name) => exchange.check(
-                "underscore-header-dropped",
-                "PEP 3333 §environ Variables",
+                &checks::UNDERSCORE_HEADER_DROPPED,
                 format!(
                     "the header {name:?} was dropped: its name has '_', and in the environ \
                      HTTP_{} would be the same key as the one for a '-' spelling, which a \
@@ -829,9 +968,12 @@ fn note_request(request: &Request, exchange: &mut Exchange) {
                 ),
             ),
             RequestNote::TrailersDiscarded(names) => exchange.check(
-                "trailers-discarded",
-                "PEP 3333 §Other HTTP Features",
+                &checks::TRAILERS_DISCARDED,
                 format!("the trailer fields {} were discarded", names.join(", ")),
+            ),
+            RequestNote::ObsoleteLineFolding => exchange.check(
+                &checks::OBSOLETE_LINE_FOLDING,
+                "a header line continued the previous one".into(),
             ),
         }
     }

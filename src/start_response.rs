@@ -7,31 +7,22 @@
 //! `(status, response_headers, exc_info=None)` and gets back `write`, a legacy way to send body
 //! bytes imperatively.
 //!
-//! [`StartResponse`] is a Rust object Python can call. It checks the arguments as the standard
-//! library's wsgiref does, and raises a Python exception naming the rule when one is broken: the
-//! app sees the exception (as it would under wsgiref) and the exchange record keeps it.
+//! [`StartResponse`] is a Rust object Python can call. It checks the arguments against the
+//! rules of [`crate::checks`] and records every finding on the exchange. A mistake that makes
+//! the response impossible (no status line can be made, a header would break the header block)
+//! raises a Python exception naming the rule, as wsgiref does: the app sees it, and the server
+//! answers 500. A mistake the server can live with (a status without reason phrase, a tuple of
+//! headers instead of a list, a hop-by-hop header, which is dropped) is only flagged.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PySequence, PyString, PyTuple};
 
+use crate::checks::{self, Check, HeaderVerdict, Spot, StatusVerdict};
 use crate::exchange::StartResponseCall;
 use crate::response::{Head, Response};
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, which is the server's
-/// business, so PEP 3333 §Other HTTP Features forbids the app to set them.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailers",
-    "transfer-encoding",
-    "upgrade",
-];
 
 /// The `start_response` callable handed to the app.
 #[pyclass(module = "wsgiscope", frozen)]
@@ -75,45 +66,105 @@ impl StartResponse {
             exc_info: exc_info.map(repr),
             error: None,
         };
-        let result = self.start(py, status, response_headers, exc_info);
+        let index = lock(&self.response).calls.len();
+        let mut findings = Vec::new();
+        let result = self.start(py, index, status, response_headers, exc_info, &mut findings);
         if let Err(err) = &result {
             call.error = Some(crate::python::describe(py, err));
         }
-        lock(&self.response).calls.push(call);
+        let mut response = lock(&self.response);
+        response.calls.push(call);
+        for finding in findings {
+            response.flag(finding);
+        }
         result.map(|()| Write {
             response: Arc::clone(&self.response),
         })
     }
 }
 
+/// The text of the exception raised for a finding: what happened, where the rule is written,
+/// and the rule id to look up in the inspector's Checks view.
+pub fn exception_text(check: &Check) -> String {
+    format!(
+        "{} ({}; rule {})",
+        check.message, check.reference, check.rule
+    )
+}
+
+/// Record `check` and build the exception that tells the app about it.
+fn refuse(make: fn(String) -> PyErr, check: Check, findings: &mut Vec<Check>) -> PyErr {
+    let err = make(exception_text(&check));
+    findings.push(check);
+    err
+}
+
+fn type_error(text: String) -> PyErr {
+    PyTypeError::new_err(text)
+}
+
+fn value_error(text: String) -> PyErr {
+    PyValueError::new_err(text)
+}
+
+fn runtime_error(text: String) -> PyErr {
+    PyRuntimeError::new_err(text)
+}
+
 impl StartResponse {
-    /// The rules of a call, in the order wsgiref applies them.
+    /// The rules of call number `call`, in the order wsgiref applies them. Findings go into
+    /// `findings`; an error means the call is refused (and its finding is among them).
     fn start(
         &self,
         py: Python<'_>,
+        call: usize,
         status: &Bound<'_, PyAny>,
         headers: &Bound<'_, PyAny>,
         exc_info: Option<&Bound<'_, PyAny>>,
+        findings: &mut Vec<Check>,
     ) -> PyResult<()> {
-        let already_started = lock(&self.response).head.is_some();
+        let (already_started, headers_sent) = {
+            let response = lock(&self.response);
+            (response.head.is_some(), response.headers_sent)
+        };
         match exc_info {
-            // Too late to change anything: re-raise the app's own error, so it stops.
-            Some(exc_info) if lock(&self.response).headers_sent => {
-                return Err(reraise(py, exc_info));
+            Some(exc_info) => {
+                let is_triple = exc_info.cast::<PyTuple>().is_ok_and(|t| t.len() == 3);
+                if !is_triple {
+                    findings.push(
+                        Check::new(
+                            &checks::EXC_INFO_NOT_TUPLE,
+                            format!(
+                                "exc_info is {}, not the (type, value, traceback) tuple of \
+                                 sys.exc_info()",
+                                short_repr(exc_info)
+                            ),
+                        )
+                        .at(Spot::ExcInfo { call }),
+                    );
+                }
+                // Too late to change anything: re-raise the app's own error, so it stops.
+                if headers_sent {
+                    return Err(reraise(py, exc_info));
+                }
+                // Nothing sent yet: the new status and headers replace the old ones.
             }
-            // Nothing sent yet: the new status and headers replace the old ones.
-            Some(_) => {}
             None if already_started => {
-                return Err(PyRuntimeError::new_err(
-                    "start_response was already called; a second call must pass exc_info, and \
-                     only an app handling an error should make one (PEP 3333 §The \
-                     start_response() Callable)",
+                return Err(refuse(
+                    runtime_error,
+                    Check::new(
+                        &checks::START_RESPONSE_TWICE,
+                        "start_response was called a second time without exc_info; the first \
+                         status and headers stay",
+                    )
+                    .at(Spot::Status { call }),
+                    findings,
                 ));
             }
             None => {}
         }
-        let (status, code) = check_status(status)?;
-        let headers = check_headers(headers)?;
+        let (status, code) = check_status(status, call, findings)?;
+        let headers = check_headers(headers, call, findings)?;
         lock(&self.response).head = Some(Head {
             status,
             code,
@@ -134,155 +185,226 @@ fn reraise(py: Python<'_>, exc_info: &Bound<'_, PyAny>) -> PyErr {
         Some(value) if !value.is_none() => PyErr::from_value(value),
         _ => PyTypeError::new_err(format!(
             "exc_info must be the 3-tuple sys.exc_info() returns, got {} (PEP 3333 §The \
-             start_response() Callable)",
+             start_response() Callable; rule exc-info-not-tuple)",
             repr(exc_info)
         )),
     }
     .clone_ref(py)
 }
 
-/// Check the status argument: a str like "200 OK" (PEP 3333 §The start_response() Callable).
-pub fn check_status(status: &Bound<'_, PyAny>) -> PyResult<(String, u16)> {
+/// Check the status argument of call `call`: a str like "200 OK". Returns the status line text
+/// to send (a missing reason phrase gets the space the status line needs) and its code.
+fn check_status(
+    status: &Bound<'_, PyAny>,
+    call: usize,
+    findings: &mut Vec<Check>,
+) -> PyResult<(String, u16)> {
+    let spot = Spot::Status { call };
     let Ok(text) = status.cast::<PyString>() else {
-        return Err(PyTypeError::new_err(format!(
-            "status must be a str like '200 OK', not {} {} (PEP 3333 §The start_response() \
-             Callable)",
-            type_name(status),
-            repr(status)
-        )));
+        return Err(refuse(
+            type_error,
+            Check::new(
+                &checks::STATUS_NOT_STR,
+                format!(
+                    "the status is {} {}, not a str like '200 OK'",
+                    type_name(status),
+                    short_repr(status)
+                ),
+            )
+            .at(spot),
+            findings,
+        ));
     };
     let text = text.to_string();
-    let code = status_code(&text).map_err(PyValueError::new_err)?;
-    Ok((text, code))
+    match checks::check_status(&text) {
+        StatusVerdict::Impossible(check) => Err(refuse(value_error, check.at(spot), findings)),
+        StatusVerdict::Send {
+            code,
+            findings: found,
+        } => {
+            findings.extend(found.into_iter().map(|c| c.at(spot.clone())));
+            let line = if text.len() == 3 {
+                format!("{text} ")
+            } else {
+                text
+            };
+            Ok((line, code))
+        }
+    }
 }
 
-/// The code of a status line such as "404 Not Found", or why it is not one.
-pub fn status_code(status: &str) -> Result<u16, String> {
-    let rule = "(PEP 3333 §The start_response() Callable)";
-    let bytes = status.as_bytes();
-    if bytes.len() < 4 || !bytes[..3].iter().all(u8::is_ascii_digit) || bytes[3] != b' ' {
-        return Err(format!(
-            "status {status:?} must be a 3-digit code, a space and a reason, like '200 OK' {rule}"
+/// Check the headers argument of call `call`: a list of (name, value) tuples of str. Returns
+/// the headers to send (hop-by-hop ones dropped).
+fn check_headers(
+    headers: &Bound<'_, PyAny>,
+    call: usize,
+    findings: &mut Vec<Check>,
+) -> PyResult<Vec<(String, String)>> {
+    let not_list = |what: String| Check::new(&checks::HEADERS_NOT_LIST, what);
+    let items = if headers.cast::<PyList>().is_ok() {
+        headers.try_iter()?
+    } else if headers.is_instance_of::<PyDict>()
+        || headers.is_instance_of::<PyString>()
+        || headers.is_instance_of::<PyBytes>()
+    {
+        return Err(refuse(
+            type_error,
+            not_list(format!(
+                "response_headers is a {} {}, not a list of (name, value) tuples",
+                type_name(headers),
+                short_repr(headers)
+            )),
+            findings,
         ));
-    }
-    if let Some(c) = status.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "status {status:?} contains the control character {c:?} {rule}"
-        ));
-    }
-    if status.chars().any(|c| c as u32 > 0xff) {
-        return Err(format!(
-            "status {status:?} has characters outside latin-1 {rule}"
-        ));
-    }
-    // Checked above: three ASCII digits.
-    let code: u16 = status[..3].parse().expect("three ASCII digits");
-    if code < 100 {
-        return Err(format!(
-            "status code {code} is below 100; HTTP status codes run from 100 to 599 (RFC 9110 \
-             §15)"
-        ));
-    }
-    Ok(code)
-}
-
-/// Check the headers argument: a list of (name, value) tuples of str.
-pub fn check_headers(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
-    let rule = "(PEP 3333 §The start_response() Callable)";
-    let Ok(list) = headers.cast::<PyList>() else {
-        return Err(PyTypeError::new_err(format!(
-            "response_headers must be a list of (name, value) tuples, not {} {rule}",
+    } else {
+        let Ok(items) = headers.try_iter() else {
+            return Err(refuse(
+                type_error,
+                not_list(format!(
+                    "response_headers is {}, not a list of (name, value) tuples",
+                    short_repr(headers)
+                )),
+                findings,
+            ));
+        };
+        findings.push(not_list(format!(
+            "response_headers is a {}, not a list; it was served, but wsgiref and other servers \
+             refuse it",
             type_name(headers)
         )));
+        items
     };
-    let mut checked = Vec::with_capacity(list.len());
-    for item in list.iter() {
-        let pair = item
-            .cast::<PyTuple>()
-            .ok()
-            .filter(|t| t.len() == 2)
-            .ok_or_else(|| {
-                PyTypeError::new_err(format!(
-                    "each response header must be a (name, value) tuple, got {} {rule}",
-                    repr(&item)
-                ))
-            })?;
-        let (name, value) = (pair.get_item(0)?, pair.get_item(1)?);
-        let (Ok(name), Ok(value)) = (name.cast::<PyString>(), value.cast::<PyString>()) else {
-            return Err(PyTypeError::new_err(format!(
-                "header names and values must be str, got {} {rule}",
-                repr(&item)
-            )));
+    let mut checked = Vec::new();
+    for (index, item) in items.enumerate() {
+        let item = item?;
+        let spot = |name: &str| Spot::Header {
+            call,
+            index,
+            name: name.to_string(),
         };
-        let (name, value) = (name.to_string(), value.to_string());
-        check_header(&name, &value).map_err(PyValueError::new_err)?;
-        checked.push((name, value));
+        let pair = match item.cast::<PyTuple>() {
+            Ok(t) if t.len() == 2 => Some((t.get_item(0)?, t.get_item(1)?)),
+            Ok(_) => None,
+            Err(_) => match item.cast::<PySequence>() {
+                Ok(seq) if !item.is_instance_of::<PyString>() && seq.len()? == 2 => {
+                    findings.push(
+                        Check::new(
+                            &checks::HEADER_NOT_TUPLE,
+                            format!(
+                                "header {index} is the {} {}, not a tuple; it was served",
+                                type_name(&item),
+                                short_repr(&item)
+                            ),
+                        )
+                        .at(spot("")),
+                    );
+                    Some((seq.get_item(0)?, seq.get_item(1)?))
+                }
+                _ => None,
+            },
+        };
+        let Some((name, value)) = pair else {
+            return Err(refuse(
+                type_error,
+                Check::new(
+                    &checks::HEADER_NOT_TUPLE,
+                    format!(
+                        "header {index} is {}, not a (name, value) tuple",
+                        short_repr(&item)
+                    ),
+                )
+                .at(spot("")),
+                findings,
+            ));
+        };
+        let (Ok(name_str), Ok(value_str)) = (name.cast::<PyString>(), value.cast::<PyString>())
+        else {
+            let (what, obj) = if name.cast::<PyString>().is_err() {
+                ("name", &name)
+            } else {
+                ("value", &value)
+            };
+            let label = name
+                .cast::<PyString>()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            return Err(refuse(
+                type_error,
+                Check::new(
+                    &checks::HEADER_NOT_STR,
+                    format!(
+                        "header {index} {}: its {what} {} is a {}, not a str",
+                        short_repr(&item),
+                        short_repr(obj),
+                        type_name(obj)
+                    ),
+                )
+                .at(spot(&label)),
+                findings,
+            ));
+        };
+        let (name, value) = (name_str.to_string(), value_str.to_string());
+        match checks::check_header(&name, &value) {
+            HeaderVerdict::Send => checked.push((name, value)),
+            HeaderVerdict::Flag(check) => {
+                findings.push(check.at(spot(&name)));
+                checked.push((name, value));
+            }
+            HeaderVerdict::Drop(check) => findings.push(check.at(spot(&name))),
+            HeaderVerdict::Impossible(check) => {
+                return Err(refuse(value_error, check.at(spot(&name)), findings));
+            }
+        }
     }
     Ok(checked)
 }
 
-/// The rules for one header: a token name, not hop-by-hop, not `Status`; a latin-1 value
-/// without CR, LF or other control characters.
-pub fn check_header(name: &str, value: &str) -> Result<(), String> {
-    if name.is_empty() || !name.bytes().all(is_tchar) {
-        return Err(format!(
-            "header name {name:?} is not a token (letters, digits and !#$%&'*+-.^_`|~ only; RFC \
-             9110 §5.1)"
-        ));
-    }
-    let lower = name.to_ascii_lowercase();
-    if HOP_BY_HOP.contains(&lower.as_str()) {
-        return Err(format!(
-            "{name} is a hop-by-hop header, which only the server may set (PEP 3333 §Other HTTP \
-             Features)"
-        ));
-    }
-    if lower == "status" {
-        return Err(
-            "a 'Status' header is CGI's way to set the status; in WSGI the status is the first \
-             argument of start_response (PEP 3333 §The start_response() Callable)"
-                .to_string(),
-        );
-    }
-    if let Some(c) = value.chars().find(|&c| c.is_control() && c != '\t') {
-        return Err(format!(
-            "the value of header {name} contains the control character {c:?}; CR and LF would \
-             let it start a new header (RFC 9110 §5.5)"
-        ));
-    }
-    if value.chars().any(|c| c as u32 > 0xff) {
-        return Err(format!(
-            "the value of header {name} has characters outside latin-1: {value:?}; encode it \
-             (e.g. RFC 8187 for filenames) or use ASCII (PEP 3333 §Unicode Issues)"
-        ));
-    }
-    Ok(())
-}
-
-/// A token character (RFC 9110 §5.6.2).
-pub fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 /// The headers argument as pairs for the record, whatever shape it had.
 fn header_pairs_for_record(headers: &Bound<'_, PyAny>) -> Vec<(String, String)> {
-    let pairs = headers.cast::<PyList>().ok().and_then(|list| {
-        list.iter()
-            .map(|item| {
-                let t = item.cast::<PyTuple>().ok().filter(|t| t.len() == 2)?;
-                let text = |i| {
-                    let v = t.get_item(i).ok()?;
-                    Some(
-                        v.cast::<PyString>()
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|_| repr(&v)),
-                    )
-                };
-                Some((text(0)?, text(1)?))
-            })
-            .collect::<Option<Vec<_>>>()
-    });
+    let iterable = !(headers.is_instance_of::<PyDict>()
+        || headers.is_instance_of::<PyString>()
+        || headers.is_instance_of::<PyBytes>());
+    let pairs = iterable
+        .then(|| headers.try_iter().ok())
+        .flatten()
+        .and_then(|items| {
+            items
+                .map(|item| {
+                    let item = item.ok()?;
+                    if item.is_instance_of::<PyString>() {
+                        return None;
+                    }
+                    let t = item
+                        .cast::<PySequence>()
+                        .ok()
+                        .filter(|t| t.len().ok() == Some(2))?;
+                    let text = |i| {
+                        let v = t.get_item(i).ok()?;
+                        Some(
+                            v.cast::<PyString>()
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|_| repr(&v)),
+                        )
+                    };
+                    Some((text(0)?, text(1)?))
+                })
+                .collect::<Option<Vec<_>>>()
+        });
     pairs.unwrap_or_else(|| vec![("(not a list of pairs)".into(), repr(headers))])
+}
+
+/// How much of a repr a finding quotes.
+const MAX_QUOTED_REPR: usize = 80;
+
+/// `repr(obj)`, cut to [`MAX_QUOTED_REPR`] characters for a message.
+pub fn short_repr(obj: &Bound<'_, PyAny>) -> String {
+    let text = repr(obj);
+    if text.chars().count() > MAX_QUOTED_REPR {
+        let cut: String = text.chars().take(MAX_QUOTED_REPR).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
 }
 
 /// `repr(obj)`, or a placeholder when repr itself fails.
@@ -292,7 +414,7 @@ pub fn repr(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "<repr failed>".into())
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())
@@ -310,63 +432,42 @@ pub struct Write {
 #[pymethods]
 impl Write {
     fn __call__(&self, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let Ok(bytes) = data.cast::<PyBytes>() else {
-            return Err(PyTypeError::new_err(format!(
-                "write() takes bytes, not {}; encode text first, e.g. text.encode('utf-8') (PEP \
-                 3333 §Unicode Issues)",
-                type_name(data)
-            )));
-        };
+        let bytes = data.cast::<PyBytes>().ok();
+        let described = bytes
+            .is_none()
+            .then(|| format!("{} {}", type_name(data), short_repr(data)));
         let mut response = lock(&self.response);
-        if response.head.is_none() {
-            return Err(PyRuntimeError::new_err(
-                "write() was called before start_response set a status",
-            ));
+        let spot = Spot::Write {
+            index: response.writes.len(),
+        };
+        let mut findings = Vec::new();
+        let refused = match (bytes, described) {
+            (Some(bytes), _) if response.head.is_some() => {
+                response.writes.push(bytes.as_bytes().len());
+                return Ok(response.send_body(bytes.as_bytes(), spot)?);
+            }
+            (None, Some(what)) => refuse(
+                type_error,
+                Check::new(
+                    &checks::WRITE_NOT_BYTES,
+                    format!("write() was given the {what}, not bytes"),
+                )
+                .at(spot),
+                &mut findings,
+            ),
+            _ => refuse(
+                runtime_error,
+                Check::new(
+                    &checks::WRITE_BEFORE_START_RESPONSE,
+                    "write() was called before start_response set a status",
+                )
+                .at(spot),
+                &mut findings,
+            ),
+        };
+        for finding in findings {
+            response.flag(finding);
         }
-        response.writes.push(bytes.as_bytes().len());
-        response.send_body(bytes.as_bytes())?;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_needs_code_space_reason() {
-        assert_eq!(status_code("200 OK"), Ok(200));
-        assert_eq!(status_code("404 Not Found"), Ok(404));
-        assert!(status_code("200").unwrap_err().contains("3-digit"));
-        assert!(status_code("OK 200").is_err());
-        assert!(status_code("099 Low").unwrap_err().contains("below 100"));
-        assert!(
-            status_code("200 OK\r\nX: y")
-                .unwrap_err()
-                .contains("control")
-        );
-    }
-
-    #[test]
-    fn header_rules() {
-        assert!(check_header("Content-Type", "text/plain").is_ok());
-        assert!(check_header("Bad Name", "x").unwrap_err().contains("token"));
-        assert!(
-            check_header("Connection", "close")
-                .unwrap_err()
-                .contains("hop-by-hop")
-        );
-        assert!(check_header("Status", "200 OK").is_err());
-        assert!(
-            check_header("X-A", "a\r\nSet-Cookie: x")
-                .unwrap_err()
-                .contains("control")
-        );
-        assert!(check_header("X-A", "café").is_ok());
-        assert!(
-            check_header("X-A", "snow ☃")
-                .unwrap_err()
-                .contains("latin-1")
-        );
+        Err(refused)
     }
 }

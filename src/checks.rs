@@ -1,0 +1,928 @@
+//! Conformance checks: the PEP 3333 and HTTP rules an app (or a request) can break, each named,
+//! explained and shown, without stopping the server.
+//!
+//! Students learn WSGI by getting it wrong. The standard library's `wsgiref.validate` stops the
+//! app with a bare `AssertionError`; werkzeug's lint middleware prints warnings nobody reads.
+//! wsgiscope notes each mistake where it happens (in `start_response`, in `write()`, while it
+//! iterates the result, while the app reads `wsgi.input`, when the head goes out) as a
+//! [`Check`] on the exchange record, which the logs, the JSON lines and the inspector all show.
+//!
+//! This module holds two things:
+//!
+//! - **The catalogue**, [`RULES`]: every rule with a stable id (what tests and lessons name), a
+//!   one-sentence explanation, how to fix it, and where it is written (a PEP 3333 section or an
+//!   RFC 9110/9112 section). A finding on the record names its rule and adds the specifics
+//!   ("the header 'Bad Name'…").
+//! - **The pure part of the logic**: the status line, one header, a whole head. The checks that
+//!   need Python objects (is the result a `str`? is a chunk `bytes`?) live where those objects
+//!   are, in `start_response.rs`, `server.rs` and `environ.rs`, and take their rule from here.
+//!
+//! What happens after a finding depends on whether the response can still be made:
+//!
+//! - a mistake that makes the response **impossible** (no status to send, a header that would
+//!   let a value start a new header line, a result that is not bytes) gives a 500 when nothing
+//!   was sent yet, as in the rest of the server, and `start_response` raises so the app sees it
+//!   (as under wsgiref);
+//! - everything else is **served as the app asked and flagged**; where HTTP leaves no choice
+//!   the server adjusts (it drops hop-by-hop headers and bodies a status forbids) and says so;
+//! - `--strict` turns every finding about the app into a 500 (or, once the head was sent, a
+//!   closed connection), for a class that wants wsgiref's all-or-nothing behaviour. Notes
+//!   about the request, and a body on HEAD (which HTTP makes the server's job to drop), never
+//!   count.
+
+use serde_json::{Value, json};
+
+use crate::request::is_token;
+
+/// Whose behaviour a rule is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum About {
+    /// The app broke a rule: a mistake to fix. `--strict` turns these into 500s.
+    App,
+    /// Something about the request or the exchange worth a note; not the app's fault.
+    Note,
+}
+
+/// One rule of the catalogue.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The stable id, e.g. `result-bytes`. Tests, lessons and `--log json` readers use it.
+    pub id: &'static str,
+    /// Whose mistake it is.
+    pub about: About,
+    /// One sentence: what the rule says and why.
+    pub explanation: &'static str,
+    /// One sentence: how to fix the app.
+    pub fix: &'static str,
+    /// Where the rule is written: "PEP 3333 §…" or "RFC 9110 §…".
+    pub reference: &'static str,
+}
+
+/// Where a finding points: the part of the record the inspector highlights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spot {
+    /// The status argument of start_response call number `call` (from 0).
+    Status { call: usize },
+    /// Header number `index` (from 0) of start_response call `call`, named `name`.
+    Header {
+        call: usize,
+        index: usize,
+        name: String,
+    },
+    /// The `exc_info` argument of start_response call `call`.
+    ExcInfo { call: usize },
+    /// Chunk number `index` (from 0) of the result; `offset` body bytes came before it.
+    Chunk { index: usize, offset: u64 },
+    /// The write() call number `index` (from 0).
+    Write { index: usize },
+    /// A header of the response as sent, by name.
+    SentHeader { name: String },
+}
+
+impl Spot {
+    /// The spot as JSON: `{"status": {"call": 0}}` and the like.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Spot::Status { call } => json!({"status": {"call": call}}),
+            Spot::Header { call, index, name } => {
+                json!({"header": {"call": call, "index": index, "name": name}})
+            }
+            Spot::ExcInfo { call } => json!({"exc_info": {"call": call}}),
+            Spot::Chunk { index, offset } => json!({"chunk": {"index": index, "offset": offset}}),
+            Spot::Write { index } => json!({"write": {"index": index}}),
+            Spot::SentHeader { name } => json!({"sent_header": {"name": name}}),
+        }
+    }
+}
+
+/// A finding: which rule, what happened here, where to look. The record keeps these in
+/// `Exchange::checks`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The rule's stable id, such as `missing-host` or `content-length-mismatch`.
+    pub rule: &'static str,
+    /// One sentence saying what happened, with the specifics (which header, which chunk).
+    pub message: String,
+    /// Where the rule is written: "PEP 3333 §…" or "RFC 9112 §…".
+    pub reference: &'static str,
+    /// How to fix it, from the catalogue.
+    pub fix: &'static str,
+    /// The part of the exchange it is about, when there is one to point at.
+    pub at: Option<Spot>,
+}
+
+impl Check {
+    /// A finding of `rule` with this message.
+    pub fn new(rule: &'static Rule, message: impl Into<String>) -> Self {
+        Check {
+            rule: rule.id,
+            message: message.into(),
+            reference: rule.reference,
+            fix: rule.fix,
+            at: None,
+        }
+    }
+
+    /// The same finding, pointing at `spot`.
+    pub fn at(mut self, spot: Spot) -> Self {
+        self.at = Some(spot);
+        self
+    }
+
+    /// The catalogue entry of this finding's rule.
+    pub fn rule(&self) -> Option<&'static Rule> {
+        rule(self.rule)
+    }
+
+    /// Whether this finding is about the app (and so counts for `--strict`).
+    pub fn is_about_app(&self) -> bool {
+        self.rule().is_some_and(|r| r.about == About::App)
+    }
+
+    /// The finding as JSON: `rule`, `message`, `reference` (also as `pep3333`, the key
+    /// DESIGN.md names), `fix`, `explanation`, `about` and `at`.
+    pub fn to_json(&self) -> Value {
+        let rule = self.rule();
+        json!({
+            "rule": self.rule,
+            "message": self.message,
+            "reference": self.reference,
+            "pep3333": self.reference,
+            "fix": self.fix,
+            "explanation": rule.map(|r| r.explanation),
+            "about": match rule.map(|r| r.about) {
+                Some(About::Note) => "note",
+                _ => "app",
+            },
+            "at": self.at.as_ref().map(Spot::to_json),
+        })
+    }
+}
+
+/// The catalogue entry of a rule id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+const START_RESPONSE: &str = "PEP 3333 §The start_response() Callable";
+const APP_SIDE: &str = "PEP 3333 §The Application/Framework Side";
+const UNICODE: &str = "PEP 3333 §Unicode Issues";
+
+// --- The app's call and its result -------------------------------------------------------
+
+pub const RESULT_NONE: Rule = Rule {
+    id: "result-none",
+    about: About::App,
+    explanation: "The app returned None; it must return an iterable of bytes, the body.",
+    fix: "End the app with a return of a list of bytes, e.g. `return [b'hello']` (a function \
+          without `return` returns None).",
+    reference: APP_SIDE,
+};
+
+pub const RESULT_STR: Rule = Rule {
+    id: "result-str",
+    about: About::App,
+    explanation: "The app returned a str; iterating a str gives single characters, and a body \
+                  must be bytes.",
+    fix: "Encode the text and put it in a list: `return [text.encode('utf-8')]`.",
+    reference: UNICODE,
+};
+
+pub const RESULT_BYTES: Rule = Rule {
+    id: "result-bytes",
+    about: About::App,
+    explanation: "The app returned bytes itself; the result is iterated, and iterating bytes \
+                  gives integers, one per byte.",
+    fix: "Wrap the body in a list: `return [body]`.",
+    reference: "PEP 3333 §Specification Details",
+};
+
+pub const RESULT_NOT_ITERABLE: Rule = Rule {
+    id: "result-not-iterable",
+    about: About::App,
+    explanation: "The app returned an object the server cannot iterate for body chunks.",
+    fix: "Return a list of bytes, or a generator that yields bytes.",
+    reference: APP_SIDE,
+};
+
+pub const CHUNK_NOT_BYTES: Rule = Rule {
+    id: "chunk-not-bytes",
+    about: About::App,
+    explanation: "The result yielded something that is not bytes; every body chunk must be bytes.",
+    fix: "Yield or return bytes: encode text first with `.encode('utf-8')`.",
+    reference: UNICODE,
+};
+
+pub const START_RESPONSE_NOT_CALLED: Rule = Rule {
+    id: "start-response-not-called",
+    about: About::App,
+    explanation: "The app returned without calling start_response, so there is no status and no \
+                  headers to send.",
+    fix: "Call `start_response('200 OK', [('Content-Type', 'text/plain')])` before returning.",
+    reference: START_RESPONSE,
+};
+
+pub const BODY_BEFORE_START_RESPONSE: Rule = Rule {
+    id: "body-before-start-response",
+    about: About::App,
+    explanation: "The result produced a body chunk before start_response was called; the head \
+                  must be known before the first byte of the body.",
+    fix: "In a generator, call start_response before the first `yield`.",
+    reference: START_RESPONSE,
+};
+
+pub const START_RESPONSE_TWICE: Rule = Rule {
+    id: "start-response-twice",
+    about: About::App,
+    explanation: "start_response was called a second time without exc_info; only an app handling \
+                  an error may call it again, and it must say which error.",
+    fix: "Call start_response once; call it again only inside `except`, passing \
+          `sys.exc_info()` as the third argument.",
+    reference: START_RESPONSE,
+};
+
+pub const EXC_INFO_NOT_TUPLE: Rule = Rule {
+    id: "exc-info-not-tuple",
+    about: About::App,
+    explanation: "exc_info is not the (type, value, traceback) tuple that sys.exc_info() \
+                  returns.",
+    fix: "Pass `sys.exc_info()` itself, from inside the `except` block.",
+    reference: START_RESPONSE,
+};
+
+pub const WRITE_BEFORE_START_RESPONSE: Rule = Rule {
+    id: "write-before-start-response",
+    about: About::App,
+    explanation: "write() was called before start_response set a status, so there is no head to \
+                  send before the bytes.",
+    fix: "Call start_response first and use the write callable it returns.",
+    reference: "PEP 3333 §The write() Callable",
+};
+
+pub const WRITE_NOT_BYTES: Rule = Rule {
+    id: "write-not-bytes",
+    about: About::App,
+    explanation: "write() was given something that is not bytes.",
+    fix: "Pass bytes: `write(text.encode('utf-8'))`.",
+    reference: "PEP 3333 §The write() Callable",
+};
+
+/// wsgiref's validator asserts that a result is not iterated after `close()`. This server never
+/// does that, so the mistake to catch is the app's: a result the app itself closed before the
+/// server could iterate it (a file returned from inside a `with` block, a generator closed
+/// early).
+pub const ITERATED_AFTER_CLOSE: Rule = Rule {
+    id: "iterated-after-close",
+    about: About::App,
+    explanation: "The result was already closed when the server began to iterate it, so it \
+                  cannot give the body (a file returned from inside a `with` block, a generator \
+                  closed early).",
+    fix: "Return the result open and let the server call its close() when the response is \
+          sent: no `with` block around a file you return.",
+    reference: "PEP 3333 §Specification Details",
+};
+
+// --- The status ---------------------------------------------------------------------------
+
+pub const STATUS_NOT_STR: Rule = Rule {
+    id: "status-not-str",
+    about: About::App,
+    explanation: "The status argument of start_response must be a str such as '200 OK'.",
+    fix: "Pass the status as text: `start_response('200 OK', headers)`, not 200.",
+    reference: START_RESPONSE,
+};
+
+pub const STATUS_BAD_CODE: Rule = Rule {
+    id: "status-bad-code",
+    about: About::App,
+    explanation: "The status must start with a 3-digit code, then a space and a reason phrase.",
+    fix: "Write code, space, reason: '404 Not Found'.",
+    reference: START_RESPONSE,
+};
+
+pub const STATUS_NO_REASON: Rule = Rule {
+    id: "status-no-reason",
+    about: About::App,
+    explanation: "The status has no reason phrase after its code; PEP 3333 asks for both, \
+                  separated by one space.",
+    fix: "Add the reason phrase: '200 OK', not '200'.",
+    reference: START_RESPONSE,
+};
+
+pub const STATUS_CODE_BELOW_100: Rule = Rule {
+    id: "status-code-below-100",
+    about: About::App,
+    explanation: "HTTP status codes run from 100 to 599; a code below 100 means nothing to a \
+                  client.",
+    fix: "Use a real status code, e.g. '200 OK' or '404 Not Found'.",
+    reference: "RFC 9110 §15",
+};
+
+pub const STATUS_CONTROL_CHAR: Rule = Rule {
+    id: "status-control-char",
+    about: About::App,
+    explanation: "The status contains a control character; a CR or LF would end the status line \
+                  and let the rest pose as a header.",
+    fix: "Remove the control characters (often a stray '\\n' from a file or a format string).",
+    reference: "RFC 9112 §4",
+};
+
+pub const STATUS_NOT_LATIN1: Rule = Rule {
+    id: "status-not-latin1",
+    about: About::App,
+    explanation: "The status has characters outside latin-1, which cannot go on the wire as \
+                  PEP 3333 asks.",
+    fix: "Use an ASCII reason phrase.",
+    reference: UNICODE,
+};
+
+// --- The headers --------------------------------------------------------------------------
+
+pub const HEADERS_NOT_LIST: Rule = Rule {
+    id: "headers-not-list",
+    about: About::App,
+    explanation: "response_headers must be a Python list of (name, value) tuples.",
+    fix: "Pass a list: `[('Content-Type', 'text/plain')]` (a dict or a tuple is not one).",
+    reference: START_RESPONSE,
+};
+
+pub const HEADER_NOT_TUPLE: Rule = Rule {
+    id: "header-not-tuple",
+    about: About::App,
+    explanation: "Each response header must be a (name, value) tuple of two items.",
+    fix: "Write each header as a 2-tuple: `('Content-Type', 'text/plain')`.",
+    reference: START_RESPONSE,
+};
+
+pub const HEADER_NOT_STR: Rule = Rule {
+    id: "header-not-str",
+    about: About::App,
+    explanation: "Header names and values must be str (holding latin-1 text), not numbers or \
+                  bytes.",
+    fix: "Convert the value to text: `('Content-Length', str(len(body)))`.",
+    reference: UNICODE,
+};
+
+pub const HEADER_NAME_NOT_TOKEN: Rule = Rule {
+    id: "header-name-not-token",
+    about: About::App,
+    explanation: "A header name must be a token: letters, digits and !#$%&'*+-.^_`|~, no spaces \
+                  and no colon.",
+    fix: "Use a name such as 'X-Request-Id'.",
+    reference: "RFC 9110 §5.1",
+};
+
+pub const HEADER_VALUE_CONTROL: Rule = Rule {
+    id: "header-value-control",
+    about: About::App,
+    explanation: "A header value contains CR, LF or another control character; CR LF would end \
+                  the header and let the rest pose as a new one (header injection).",
+    fix: "Remove line breaks and control characters from values (strip user input).",
+    reference: "RFC 9110 §5.5",
+};
+
+pub const HEADER_VALUE_NOT_LATIN1: Rule = Rule {
+    id: "header-value-not-latin1",
+    about: About::App,
+    explanation: "A header value has characters outside latin-1, which PEP 3333 cannot put on \
+                  the wire.",
+    fix: "Use ASCII, or encode the value (RFC 8187 for file names, percent-encoding for URLs).",
+    reference: UNICODE,
+};
+
+pub const HOP_BY_HOP_HEADER: Rule = Rule {
+    id: "hop-by-hop-header",
+    about: About::App,
+    explanation: "Hop-by-hop headers (Connection, Transfer-Encoding, Keep-Alive…) describe one \
+                  connection, which is the server's business; the server dropped it.",
+    fix: "Leave these headers out; the server frames the connection itself.",
+    reference: "PEP 3333 §Other HTTP Features",
+};
+
+pub const STATUS_HEADER: Rule = Rule {
+    id: "status-header",
+    about: About::App,
+    explanation: "A 'Status' header is CGI's way to set the status; in WSGI it is just a header \
+                  and changes nothing.",
+    fix: "Pass the status as the first argument of start_response and drop the header.",
+    reference: START_RESPONSE,
+};
+
+pub const CONTENT_TYPE_MISSING: Rule = Rule {
+    id: "content-type-missing",
+    about: About::App,
+    explanation: "A response with content should say what it is in Content-Type; without it the \
+                  client has to guess.",
+    fix: "Add a header such as `('Content-Type', 'text/plain; charset=utf-8')`.",
+    reference: "RFC 9110 §8.3",
+};
+
+pub const CONTENT_TYPE_WITHOUT_CONTENT: Rule = Rule {
+    id: "content-type-without-content",
+    about: About::App,
+    explanation: "A 204 or 304 response has no content, so a Content-Type describes nothing.",
+    fix: "Leave Content-Type out of 204 and 304 responses.",
+    reference: "RFC 9110 §15.3.5",
+};
+
+/// RFC 9110 §15.4.5: a 304 should not carry representation metadata other than the fields
+/// it lists (Content-Location, Date, ETag, Vary, Cache-Control, Expires; Last-Modified may
+/// help caches). Checked: [`NOT_MODIFIED_FORBIDDEN`]; Content-Type has its own rule, and a
+/// Content-Length may be right (it may equal the 200's), so it is not flagged.
+pub const NOT_MODIFIED_ENTITY_HEADERS: Rule = Rule {
+    id: "not-modified-entity-headers",
+    about: About::App,
+    explanation: "A 304 tells the client to use its cached copy; headers describing a body (its \
+                  encoding, language, range) do not belong on it.",
+    fix: "Send only ETag, Date, Vary, Cache-Control, Expires and Content-Location on a 304.",
+    reference: "RFC 9110 §15.4.5",
+};
+
+/// The headers [`NOT_MODIFIED_ENTITY_HEADERS`] flags on a 304.
+pub const NOT_MODIFIED_FORBIDDEN: [&str; 3] =
+    ["Content-Encoding", "Content-Language", "Content-Range"];
+
+// --- The body against the head ------------------------------------------------------------
+
+pub const CONTENT_LENGTH_MISMATCH: Rule = Rule {
+    id: "content-length-mismatch",
+    about: About::App,
+    explanation: "The Content-Length header must equal the number of body bytes; otherwise the \
+                  client waits for bytes that never come, or reads the extra as the next \
+                  response.",
+    fix: "Compute it from the bytes you send: `str(len(body))` of the encoded body, or leave it \
+          out.",
+    reference: "RFC 9110 §8.6",
+};
+
+pub const CONTENT_LENGTH_INVALID: Rule = Rule {
+    id: "content-length-invalid",
+    about: About::App,
+    explanation: "The Content-Length header must be a non-negative whole number of bytes.",
+    fix: "Send `str(len(body))`, digits only.",
+    reference: "RFC 9110 §8.6",
+};
+
+pub const BODY_NOT_ALLOWED: Rule = Rule {
+    id: "body-not-allowed",
+    about: About::App,
+    explanation: "1xx, 204 and 304 responses never have a body; the server dropped the bytes.",
+    fix: "Return an empty list (`return []`) for these statuses.",
+    reference: "RFC 9110 §6.4.1",
+};
+
+pub const BODY_ON_HEAD: Rule = Rule {
+    id: "body-on-head",
+    about: About::Note,
+    explanation: "A response to HEAD has no body; the server dropped the bytes the app produced, \
+                  as HTTP asks (many apps leave this to the server, which is allowed).",
+    fix: "Nothing is required; an app may skip building the body when REQUEST_METHOD is HEAD.",
+    reference: "RFC 9110 §9.3.2",
+};
+
+// --- Reading the input --------------------------------------------------------------------
+
+pub const INPUT_READ_UNBOUNDED: Rule = Rule {
+    id: "input-read-unbounded",
+    about: About::App,
+    explanation: "wsgi.input was read with no size while the request gave no CONTENT_LENGTH; on \
+                  a server that streams the body from the socket this waits forever.",
+    fix: "Read `int(environ.get('CONTENT_LENGTH') or 0)` bytes, or read to the end only when \
+          environ.get('wsgi.input_terminated') is true.",
+    reference: "PEP 3333 §Input and Error Streams",
+};
+
+// --- The request, as notes ----------------------------------------------------------------
+
+pub const MISSING_HOST: Rule = Rule {
+    id: "missing-host",
+    about: About::Note,
+    explanation: "An HTTP/1.1 request must carry a Host header; this one was served anyway, as \
+                  the tutorial's transcript expects.",
+    fix: "Clients: send `Host: name` after the request line.",
+    reference: "RFC 9112 §3.2",
+};
+
+pub const UNDERSCORE_HEADER_DROPPED: Rule = Rule {
+    id: "underscore-header-dropped",
+    about: About::Note,
+    explanation: "A header with '_' in its name was dropped: in the environ it would share its \
+                  HTTP_* key with the '-' spelling, which a client could use to spoof a header \
+                  set by a proxy.",
+    fix: "Clients: spell header names with '-', never '_'.",
+    reference: "PEP 3333 §environ Variables",
+};
+
+pub const TRAILERS_DISCARDED: Rule = Rule {
+    id: "trailers-discarded",
+    about: About::Note,
+    explanation: "Trailer fields after a chunked body were read and discarded: WSGI has no place \
+                  for them.",
+    fix: "Send such fields in the head instead.",
+    reference: "PEP 3333 §Other HTTP Features",
+};
+
+pub const OBSOLETE_LINE_FOLDING: Rule = Rule {
+    id: "obsolete-line-folding",
+    about: About::Note,
+    explanation: "A header line started with white space, continuing the previous value on a \
+                  new line (obsolete line folding); servers must refuse or unfold it, and this \
+                  one refuses it with 400.",
+    fix: "Clients: put each header on one line.",
+    reference: "RFC 9112 §5.2",
+};
+
+/// Every rule, in the order of the sections above.
+pub const RULES: [&Rule; 38] = [
+    &RESULT_NONE,
+    &RESULT_STR,
+    &RESULT_BYTES,
+    &RESULT_NOT_ITERABLE,
+    &CHUNK_NOT_BYTES,
+    &START_RESPONSE_NOT_CALLED,
+    &BODY_BEFORE_START_RESPONSE,
+    &START_RESPONSE_TWICE,
+    &EXC_INFO_NOT_TUPLE,
+    &WRITE_BEFORE_START_RESPONSE,
+    &WRITE_NOT_BYTES,
+    &ITERATED_AFTER_CLOSE,
+    &STATUS_NOT_STR,
+    &STATUS_BAD_CODE,
+    &STATUS_NO_REASON,
+    &STATUS_CODE_BELOW_100,
+    &STATUS_CONTROL_CHAR,
+    &STATUS_NOT_LATIN1,
+    &HEADERS_NOT_LIST,
+    &HEADER_NOT_TUPLE,
+    &HEADER_NOT_STR,
+    &HEADER_NAME_NOT_TOKEN,
+    &HEADER_VALUE_CONTROL,
+    &HEADER_VALUE_NOT_LATIN1,
+    &HOP_BY_HOP_HEADER,
+    &STATUS_HEADER,
+    &CONTENT_TYPE_MISSING,
+    &CONTENT_TYPE_WITHOUT_CONTENT,
+    &NOT_MODIFIED_ENTITY_HEADERS,
+    &CONTENT_LENGTH_MISMATCH,
+    &CONTENT_LENGTH_INVALID,
+    &BODY_NOT_ALLOWED,
+    &BODY_ON_HEAD,
+    &INPUT_READ_UNBOUNDED,
+    &MISSING_HOST,
+    &UNDERSCORE_HEADER_DROPPED,
+    &TRAILERS_DISCARDED,
+    &OBSOLETE_LINE_FOLDING,
+];
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, which is the server's
+/// business, so PEP 3333 §Other HTTP Features forbids the app to set them.
+pub const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// What the status text allows: a code to send (with the findings that still let it be
+/// sent), or the finding that makes a status line impossible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusVerdict {
+    /// The status can be sent with this code; the findings are flagged.
+    Send { code: u16, findings: Vec<Check> },
+    /// No status line can be made from it.
+    Impossible(Check),
+}
+
+/// Check a status text such as "404 Not Found" (PEP 3333 §The start_response() Callable).
+///
+/// "200" and "200 " have no reason phrase: they are sent (as `HTTP/1.1 200 `, since the
+/// status line needs the space) and flagged. No 3-digit code and space, a code under 100,
+/// control characters and non-latin-1 characters make a status line impossible.
+pub fn check_status(status: &str) -> StatusVerdict {
+    let bytes = status.as_bytes();
+    let three_digits = bytes.len() >= 3 && bytes[..3].iter().all(u8::is_ascii_digit);
+    if !three_digits || (bytes.len() > 3 && bytes[3] != b' ') {
+        return StatusVerdict::Impossible(Check::new(
+            &STATUS_BAD_CODE,
+            format!(
+                "the status {status:?} is not a 3-digit code, a space and a reason, like \
+                 '200 OK'"
+            ),
+        ));
+    }
+    if let Some(c) = status.chars().find(|c| c.is_control()) {
+        return StatusVerdict::Impossible(Check::new(
+            &STATUS_CONTROL_CHAR,
+            format!("the status {status:?} contains the control character {c:?}"),
+        ));
+    }
+    if status.chars().any(|c| c as u32 > 0xff) {
+        return StatusVerdict::Impossible(Check::new(
+            &STATUS_NOT_LATIN1,
+            format!("the status {status:?} has characters outside latin-1"),
+        ));
+    }
+    // Checked above: three ASCII digits.
+    let code: u16 = status[..3].parse().expect("three ASCII digits");
+    if code < 100 {
+        return StatusVerdict::Impossible(Check::new(
+            &STATUS_CODE_BELOW_100,
+            format!("the status code {code} is below 100; HTTP status codes run from 100 to 599"),
+        ));
+    }
+    let mut findings = Vec::new();
+    if status
+        .get(4..)
+        .is_none_or(|reason| reason.trim().is_empty())
+    {
+        findings.push(Check::new(
+            &STATUS_NO_REASON,
+            format!("the status {status:?} has no reason phrase; write e.g. '{code} OK'"),
+        ));
+    }
+    StatusVerdict::Send { code, findings }
+}
+
+/// What one header allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderVerdict {
+    /// Fine: send it.
+    Send,
+    /// Send it, and flag this.
+    Flag(Check),
+    /// The server drops it, and flags this.
+    Drop(Check),
+    /// It cannot be sent at all: the response is impossible.
+    Impossible(Check),
+}
+
+/// The rules for one header: a token name, not hop-by-hop, not `Status`; a latin-1 value
+/// without CR, LF or other control characters (a tab is allowed).
+pub fn check_header(name: &str, value: &str) -> HeaderVerdict {
+    if !is_token(name.as_bytes()) {
+        return HeaderVerdict::Impossible(Check::new(
+            &HEADER_NAME_NOT_TOKEN,
+            format!(
+                "the header name {name:?} is not a token (letters, digits and \
+                 !#$%&'*+-.^_`|~ only)"
+            ),
+        ));
+    }
+    if let Some(c) = value.chars().find(|&c| c.is_control() && c != '\t') {
+        return HeaderVerdict::Impossible(Check::new(
+            &HEADER_VALUE_CONTROL,
+            format!("the value of header {name} contains the control character {c:?}: {value:?}"),
+        ));
+    }
+    if value.chars().any(|c| c as u32 > 0xff) {
+        return HeaderVerdict::Impossible(Check::new(
+            &HEADER_VALUE_NOT_LATIN1,
+            format!("the value of header {name} has characters outside latin-1: {value:?}"),
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if HOP_BY_HOP.contains(&lower.as_str()) {
+        return HeaderVerdict::Drop(Check::new(
+            &HOP_BY_HOP_HEADER,
+            format!(
+                "{name}: {value} is a hop-by-hop header, which only the server may set; it was \
+                 not sent"
+            ),
+        ));
+    }
+    if lower == "status" {
+        return HeaderVerdict::Flag(Check::new(
+            &STATUS_HEADER,
+            format!(
+                "the header 'Status: {value}' does not set the status in WSGI; the status is \
+                 start_response's first argument"
+            ),
+        ));
+    }
+    HeaderVerdict::Send
+}
+
+/// The checks of a whole head just before it goes out: Content-Type against the status, a
+/// 304's headers, and a Content-Length that is not a number.
+pub fn check_head(code: u16, headers: &[(String, String)]) -> Vec<Check> {
+    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut findings = Vec::new();
+    let no_content = code == 204 || code == 304;
+    if no_content && has("Content-Type") {
+        findings.push(
+            Check::new(
+                &CONTENT_TYPE_WITHOUT_CONTENT,
+                format!("the {code} response has a Content-Type, but a {code} has no content"),
+            )
+            .at(Spot::SentHeader {
+                name: "Content-Type".into(),
+            }),
+        );
+    } else if code >= 200 && !no_content && !has("Content-Type") {
+        findings.push(Check::new(
+            &CONTENT_TYPE_MISSING,
+            format!("the {code} response has no Content-Type header"),
+        ));
+    }
+    if code == 304 {
+        for name in NOT_MODIFIED_FORBIDDEN {
+            if has(name) {
+                findings.push(
+                    Check::new(
+                        &NOT_MODIFIED_ENTITY_HEADERS,
+                        format!("the 304 response carries {name}, which describes a body"),
+                    )
+                    .at(Spot::SentHeader { name: name.into() }),
+                );
+            }
+        }
+    }
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("Content-Length")
+            && (value.trim().is_empty() || !value.trim().bytes().all(|b| b.is_ascii_digit()))
+        {
+            findings.push(
+                Check::new(
+                    &CONTENT_LENGTH_INVALID,
+                    format!("Content-Length: {value:?} is not a number of bytes"),
+                )
+                .at(Spot::SentHeader { name: name.clone() }),
+            );
+        }
+    }
+    findings
+}
+
+/// The access log's marker: "" when clean, " [1 finding]", " [3 findings]".
+pub fn marker(count: usize) -> String {
+    match count {
+        0 => String::new(),
+        1 => " [1 finding]".into(),
+        n => format!(" [{n} findings]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(checks: &[Check]) -> Vec<&'static str> {
+        checks.iter().map(|c| c.rule).collect()
+    }
+
+    fn impossible(status: &str) -> &'static str {
+        match check_status(status) {
+            StatusVerdict::Impossible(check) => check.rule,
+            other => panic!("{status:?} was not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_every_rule_is_explained() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert!(
+                RULES[..i].iter().all(|r| r.id != rule.id),
+                "{} twice",
+                rule.id
+            );
+            assert!(rule.explanation.ends_with('.'), "{}", rule.id);
+            assert!(rule.fix.ends_with('.'), "{}", rule.id);
+            assert!(
+                rule.reference.starts_with("PEP 3333 §") || rule.reference.starts_with("RFC "),
+                "{}",
+                rule.id
+            );
+            assert_eq!(super::rule(rule.id), Some(*rule));
+        }
+    }
+
+    #[test]
+    fn a_good_status_has_no_findings() {
+        assert_eq!(
+            check_status("404 Not Found"),
+            StatusVerdict::Send {
+                code: 404,
+                findings: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn a_status_without_reason_is_sent_and_flagged() {
+        for status in ["200", "200 ", "204  "] {
+            let StatusVerdict::Send { findings, .. } = check_status(status) else {
+                panic!("{status:?} refused");
+            };
+            assert_eq!(ids(&findings), ["status-no-reason"], "{status:?}");
+        }
+    }
+
+    #[test]
+    fn impossible_statuses_name_their_rule() {
+        assert_eq!(impossible("OK"), "status-bad-code");
+        assert_eq!(impossible("200OK"), "status-bad-code");
+        assert_eq!(impossible("20 OK"), "status-bad-code");
+        assert_eq!(impossible("099 Low"), "status-code-below-100");
+        assert_eq!(impossible("200 OK\r\nX: y"), "status-control-char");
+        assert_eq!(impossible("200 OK ☃"), "status-not-latin1");
+    }
+
+    #[test]
+    fn header_verdicts() {
+        assert_eq!(
+            check_header("Content-Type", "text/plain"),
+            HeaderVerdict::Send
+        );
+        assert_eq!(check_header("X-A", "café"), HeaderVerdict::Send);
+        assert_eq!(check_header("X-A", "a\tb"), HeaderVerdict::Send);
+        let rule = |v: HeaderVerdict| match v {
+            HeaderVerdict::Flag(c) => ("flag", c.rule),
+            HeaderVerdict::Drop(c) => ("drop", c.rule),
+            HeaderVerdict::Impossible(c) => ("impossible", c.rule),
+            HeaderVerdict::Send => ("send", ""),
+        };
+        assert_eq!(
+            rule(check_header("Bad Name", "x")),
+            ("impossible", "header-name-not-token")
+        );
+        assert_eq!(
+            rule(check_header("X-A", "a\r\nSet-Cookie: x")),
+            ("impossible", "header-value-control")
+        );
+        assert_eq!(
+            rule(check_header("X-A", "snow ☃")),
+            ("impossible", "header-value-not-latin1")
+        );
+        assert_eq!(
+            rule(check_header("Connection", "close")),
+            ("drop", "hop-by-hop-header")
+        );
+        assert_eq!(
+            rule(check_header("Status", "404 Not Found")),
+            ("flag", "status-header")
+        );
+    }
+
+    #[test]
+    fn head_rules_for_content_type_and_304() {
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(check_head(200, &h(&[("content-type", "text/plain")])).is_empty());
+        assert_eq!(ids(&check_head(200, &[])), ["content-type-missing"]);
+        assert!(check_head(204, &[]).is_empty());
+        assert!(check_head(101, &[]).is_empty());
+        assert_eq!(
+            ids(&check_head(204, &h(&[("Content-Type", "text/plain")]))),
+            ["content-type-without-content"]
+        );
+        assert_eq!(
+            ids(&check_head(
+                304,
+                &h(&[
+                    ("ETag", "\"1\""),
+                    ("Content-Encoding", "gzip"),
+                    ("Content-Length", "12")
+                ])
+            )),
+            ["not-modified-entity-headers"]
+        );
+        assert_eq!(
+            ids(&check_head(
+                200,
+                &h(&[
+                    ("Content-Type", "text/plain"),
+                    ("Content-Length", "12 bytes")
+                ])
+            )),
+            ["content-length-invalid"]
+        );
+    }
+
+    #[test]
+    fn the_access_log_marker_counts() {
+        assert_eq!(marker(0), "");
+        assert_eq!(marker(1), " [1 finding]");
+        assert_eq!(marker(2), " [2 findings]");
+    }
+
+    #[test]
+    fn json_carries_rule_reference_and_fix() {
+        let check =
+            Check::new(&RESULT_BYTES, "the app returned b'hi'").at(Spot::Status { call: 0 });
+        let json = check.to_json();
+        assert_eq!(json["rule"], "result-bytes");
+        assert_eq!(json["reference"], "PEP 3333 §Specification Details");
+        assert_eq!(json["pep3333"], json["reference"]);
+        assert_eq!(json["fix"], RESULT_BYTES.fix);
+        assert_eq!(json["about"], "app");
+        assert_eq!(json["at"]["status"]["call"], 0);
+    }
+}
