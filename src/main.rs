@@ -76,6 +76,11 @@ struct Cli {
     /// A virtualenv whose packages the app may import (default: $VIRTUAL_ENV, if set).
     #[arg(long, value_name = "PATH")]
     venv: Option<PathBuf>,
+
+    /// Answer 500 for every response in which the app broke a PEP 3333 or HTTP rule, as
+    /// wsgiref's validator would (by default the response is served and the finding noted).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,6 +136,7 @@ fn run(cli: Cli) -> Result<(), String> {
         max_body: cli.max_body,
         debug: cli.debug,
         script_name: cli.script_name.clone(),
+        strict: cli.strict,
     };
     // The inspector when a person watches a terminal; the text log otherwise.
     let tui =
