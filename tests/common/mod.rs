@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod venv;
+
 /// How long the server may take to print its banner (an import of Flask included).
 pub const STARTUP: Duration = Duration::from_secs(20);
 /// How long a test waits for a response or a record before it fails.
