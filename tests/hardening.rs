@@ -1,0 +1,423 @@
+//! Hardening: the server under load, under faults, and its memory bounds.
+//!
+//! A teaching server still meets real clients: a browser that gives up, a script that hangs up
+//! mid-upload, a class of thirty hammering it at once. Each test here does one such thing to a
+//! server on a loopback port, then asks for `/` and expects `hello world!`: the server survived
+//! and serves the next request. Everything is bounded in count and time; the 100,000-request
+//! soak runs with the release build in `bench/soak.sh`.
+//!
+//! The app is tests/apps/faults.py, which misbehaves on request.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use wsgiscope::exchange::{Event, Exchange, MAX_STORED_BYTES};
+use wsgiscope::inspector::state::MAX_EXCHANGES;
+use wsgiscope::inspector::{ServerInfo, State};
+
+const FAULTS: &str = "tests/apps/faults.py";
+const HELLO: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+const MIB: usize = 1024 * 1024;
+
+/// The server answers `/` with `hello world!`: it survived whatever came before.
+fn assert_serves(server: &Server) {
+    assert_reply(&server.send(HELLO), 200, &["hello world!"]);
+}
+
+/// The server's resident memory, from /proc/PID/status, in KiB.
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("a VmRSS line")
+}
+
+/// Undo the record's byte escaping (`\r`, `\n`, `\t`, `\\`, `\xNN`), to count stored bytes.
+fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        match bytes[i + 1] {
+            b'r' => out.push(b'\r'),
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'\\' => out.push(b'\\'),
+            b'x' => {
+                let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).expect("two hex digits");
+                out.push(u8::from_str_radix(hex, 16).expect("two hex digits"));
+                i += 2;
+            }
+            other => panic!("unknown escape \\{}", other as char),
+        }
+        i += 2;
+    }
+    out
+}
+
+/// Send `HELLO` on a fresh connection and read to the end. A reset is an error here, not an
+/// end: under load, every request must be answered completely.
+fn hello_once(addr: SocketAddr) -> Result<(), String> {
+    let mut conn = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    conn.write_all(HELLO).map_err(|e| format!("write: {e}"))?;
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response)
+        .map_err(|e| format!("read: {e}"))?;
+    if response.starts_with(b"HTTP/1.1 200 OK\r\n") && response.ends_with(b"\r\n\r\nhello world!") {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected response: {:?}",
+            String::from_utf8_lossy(&response)
+        ))
+    }
+}
+
+/// `total` requests from `clients` threads at once; returns the failures (at most 10 kept).
+fn load(addr: SocketAddr, clients: u64, total: u64) -> (u64, Vec<String>) {
+    let failed = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let failed = Arc::clone(&failed);
+            // Spread the remainder over the first threads.
+            let count = total / clients + u64::from(i < total % clients);
+            thread::spawn(move || {
+                let mut examples = Vec::new();
+                for _ in 0..count {
+                    if let Err(e) = hello_once(addr) {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        if examples.len() < 10 {
+                            examples.push(e);
+                        }
+                    }
+                }
+                examples
+            })
+        })
+        .collect();
+    let examples = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("a client thread"))
+        .take(10)
+        .collect();
+    (failed.load(Ordering::Relaxed), examples)
+}
+
+/// 10,000 requests from 32 connections at once: every one answered with 200 and the whole
+/// body, none reset; and the server's memory after is what it was after the warm-up (within
+/// 10%): serving does not leak. (The 100,000-request version is `bench/soak.sh`.)
+#[test]
+fn load_of_10_000_requests_from_32_connections_is_all_answered_and_rss_stays_flat() {
+    const CLIENTS: u64 = 32;
+    const WARM_UP: u64 = 2_000;
+    const REQUESTS: u64 = 10_000;
+    let server = start_server_with(&[&path("apps/hello.py")], &[]);
+    let (failed, examples) = load(server.addr, CLIENTS, WARM_UP);
+    assert_eq!(failed, 0, "warm-up failures: {examples:#?}");
+    let before = rss_kib(server.pid());
+
+    let started = Instant::now();
+    let (failed, examples) = load(server.addr, CLIENTS, REQUESTS);
+    let took = started.elapsed();
+    assert_eq!(
+        failed, 0,
+        "{failed} of {REQUESTS} failed, e.g. {examples:#?}"
+    );
+
+    let after = rss_kib(server.pid());
+    eprintln!(
+        "{REQUESTS} requests in {took:.1?} ({:.0} req/s); RSS {before} KiB before, {after} KiB \
+         after",
+        REQUESTS as f64 / took.as_secs_f64()
+    );
+    assert!(
+        after * 10 <= before * 11,
+        "RSS grew by more than 10%: {before} KiB -> {after} KiB"
+    );
+    assert_serves(&server);
+}
+
+/// Send `bytes`, hang up, and return the exchange's record.
+fn hang_up_after(server: &Server, bytes: &[u8]) -> serde_json::Value {
+    let conn = server.connect();
+    (&conn).write_all(bytes).unwrap();
+    hang_up(&conn);
+    server.next_record()
+}
+
+/// A client that hangs up in the middle of the request line costs only its own exchange.
+#[test]
+fn client_that_hangs_up_mid_request_line_costs_nothing_but_its_exchange() {
+    let server = start_server(&[FAULTS]);
+    let record = hang_up_after(&server, b"GET /hel");
+    assert_error(
+        &record,
+        &["closed the connection", "before the request was complete"],
+    );
+    assert_serves(&server);
+}
+
+/// ... or in the middle of the headers.
+#[test]
+fn client_that_hangs_up_mid_headers_costs_nothing_but_its_exchange() {
+    let server = start_server(&[FAULTS]);
+    let record = hang_up_after(&server, b"GET / HTTP/1.1\r\nHost: x\r\nUser-Ag");
+    assert_error(&record, &["before the request was complete"]);
+    assert_serves(&server);
+}
+
+/// ... or in the middle of the body: the app is never called with half a body.
+#[test]
+fn client_that_hangs_up_mid_body_costs_nothing_but_its_exchange() {
+    let server = start_server(&[FAULTS]);
+    let record = hang_up_after(
+        &server,
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly 17 bytes...",
+    );
+    assert_error(&record, &["before the request was complete"]);
+    assert!(
+        record["start_response"].as_array().unwrap().is_empty(),
+        "the app ran on half a body: {record}"
+    );
+    assert_serves(&server);
+}
+
+/// ... or in the middle of a large response: sending stops, the exchange says why.
+#[test]
+fn client_that_hangs_up_mid_response_costs_nothing_but_its_exchange() {
+    let server = start_server(&[FAULTS]);
+    let mut conn = server.connect();
+    conn.write_all(b"GET /big?n=16777216 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 4096];
+    conn.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 200 OK"));
+    // Unread data in our receive buffer: closing now sends a reset.
+    drop(conn);
+    let record = server.next_record();
+    assert_error(&record, &["client went away"]);
+    assert_serves(&server);
+}
+
+/// A client that connects and closes without a byte is not an error worth more than a line.
+#[test]
+fn client_that_connects_and_sends_nothing_costs_nothing() {
+    let server = start_server(&[FAULTS]);
+    drop(server.connect());
+    assert_error(&server.next_record(), &["without sending a request"]);
+    assert_serves(&server);
+}
+
+/// A client that connects and stays silent is dropped after `--timeout` (here 1 s), without a
+/// 408 since it never started a request; the client waiting behind it is served then.
+#[test]
+fn silent_client_is_dropped_after_the_timeout_and_the_next_one_is_served() {
+    let server = start_server(&["--timeout", "1", FAULTS]);
+    let started = Instant::now();
+    let mut silent = server.connect();
+    // The next client queues behind the silent one (one connection at a time).
+    let addr = server.addr;
+    let next = thread::spawn(move || hello_once(addr));
+    let mut got = Vec::new();
+    let _ = silent.read_to_end(&mut got);
+    let dropped_after = started.elapsed();
+    assert!(got.is_empty(), "a silent client got an answer: {got:?}");
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&dropped_after),
+        "dropped after {dropped_after:?}, --timeout is 1 s"
+    );
+    next.join().unwrap().expect("the waiting client is served");
+    assert_error(&server.next_record(), &["sent nothing", "--timeout"]);
+}
+
+/// A client sending one byte every 100 ms (a person typing, or a slow link) is served: being
+/// slow is not an error, only being silent for `--timeout` is.
+#[test]
+fn client_sending_one_byte_per_100_ms_is_served() {
+    let server = start_server(&["--timeout", "1", FAULTS]);
+    let request = b"GET / HTTP/1.0\r\n\r\n";
+    let bytes: Vec<&[u8]> = request.chunks(1).collect();
+    let reply = server.send_slowly(&bytes, Duration::from_millis(100));
+    assert_reply(&reply, 200, &["hello world!"]);
+    assert_serves(&server);
+}
+
+/// A body longer than its Content-Length: the app gets exactly the announced bytes, and the
+/// rest is never read as a second request (one request per connection).
+#[test]
+fn body_longer_than_announced_is_cut_and_the_rest_is_not_a_request() {
+    let server = start_server(&[FAULTS]);
+    let mut conn = server.connect();
+    conn.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        .unwrap();
+    // The excess arrives a moment later, in its own segment, shaped like a request.
+    thread::sleep(Duration::from_millis(50));
+    let _ = conn.write_all(b"GET /leak?mib=64 HTTP/1.1\r\nHost: x\r\n\r\n");
+    let raw = read_to_end(&mut conn);
+    if !raw.is_empty() {
+        let reply = assert_reply(&raw, 200, &[]);
+        assert_eq!(reply.body, b"hello");
+        assert_eq!(raw.windows(9).filter(|w| w == b"HTTP/1.1 ").count(), 1);
+    }
+    let record = server.next_record();
+    assert_eq!(record["request"]["target"], "/echo");
+    assert_serves(&server);
+    assert_ne!(server.next_record()["request"]["target"], "/leak?mib=64");
+}
+
+/// An app that sleeps longer than `--timeout` is waited for: the timeout is for clients, and a
+/// running Python call cannot be interrupted safely anyway.
+#[test]
+fn app_that_sleeps_past_the_timeout_is_waited_for() {
+    let server = start_server(&["--timeout", "1", FAULTS]);
+    let started = Instant::now();
+    let reply = server.send(b"GET /sleep?s=1.5 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_reply(&reply, 200, &["slept"]);
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert_serves(&server);
+}
+
+/// An app that leaks memory grows the server (nothing can stop that from outside), but the
+/// server goes on serving.
+#[test]
+fn app_that_leaks_memory_does_not_stop_the_server() {
+    let server = start_server(&[FAULTS]);
+    let before = rss_kib(server.pid());
+    for _ in 0..4 {
+        assert_reply(
+            &server.send(b"GET /leak?mib=16 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            200,
+            &["leaked"],
+        );
+    }
+    let after = rss_kib(server.pid());
+    assert!(after >= before + 60 * 1024, "{before} -> {after} KiB");
+    assert_serves(&server);
+}
+
+/// A result whose close() raises: the response was already sent, the error is recorded.
+#[test]
+fn close_that_raises_is_recorded_and_the_server_goes_on() {
+    let server = start_server(&[FAULTS]);
+    let reply = server.send(b"GET /close-raises HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_reply(&reply, 200, &["closing badly"]);
+    assert_error(
+        &server.next_record(),
+        &["close() raised", "failed on purpose"],
+    );
+    assert_serves(&server);
+}
+
+/// An app that yields forever, and a client that reads a little and hangs up: the next send
+/// fails, the server stops iterating, and serves the next request.
+#[test]
+fn app_yielding_forever_stops_when_the_client_hangs_up() {
+    let server = start_server(&[FAULTS]);
+    let mut conn = server.connect();
+    conn.write_all(b"GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut some = vec![0u8; 64 * 1024];
+    conn.read_exact(&mut some).unwrap();
+    drop(conn);
+    let record = server.next_record();
+    assert_error(&record, &["client went away"]);
+    assert_serves(&server);
+}
+
+/// A 1 MiB upload: the record stores the first 64 KiB of the raw request and counts all of it;
+/// the app still gets the whole body.
+#[test]
+fn upload_of_1_mib_is_stored_as_64_kib_and_counted_exactly() {
+    let server = start_server(&[FAULTS]);
+    let head = format!("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {MIB}\r\n\r\n");
+    let mut request = head.clone().into_bytes();
+    request.extend(std::iter::repeat_n(b'u', MIB));
+    let reply = parse_reply(&server.send(&request));
+    assert_eq!(reply.body.len(), MIB, "the app got the whole body");
+    let record = server.next_record();
+    assert_eq!(record["request"]["bytes"], (head.len() + MIB) as u64);
+    let stored = unescape(record["request"]["raw"].as_str().unwrap());
+    assert_eq!(stored.len(), MAX_STORED_BYTES);
+    assert_eq!(stored[..], request[..MAX_STORED_BYTES]);
+    // The echo's response is 1 MiB too.
+    assert_eq!(record["response"]["body_bytes"], MIB as u64);
+    let stored = unescape(record["response"]["raw"].as_str().unwrap());
+    assert_eq!(stored.len(), MAX_STORED_BYTES);
+}
+
+/// A 1 MiB response: the record stores its first 64 KiB and counts every byte sent.
+#[test]
+fn response_of_1_mib_is_stored_as_64_kib_and_counted_exactly() {
+    let server = start_server(&[FAULTS]);
+    let raw = server.send(format!("GET /big?n={MIB} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+    assert_eq!(parse_reply(&raw).body.len(), MIB);
+    let record = server.next_record();
+    assert_eq!(record["response"]["bytes"], raw.len() as u64);
+    assert_eq!(record["response"]["body_bytes"], MIB as u64);
+    let stored = unescape(record["response"]["raw"].as_str().unwrap());
+    assert_eq!(stored[..], raw[..MAX_STORED_BYTES]);
+}
+
+/// The inspector keeps the newest 5,000 exchanges and forgets older ones, so a server left
+/// running under load does not grow without bound; each kept exchange holds at most 64 KiB of
+/// request and of response.
+#[test]
+fn inspector_keeps_the_newest_5000_exchanges() {
+    let client: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let info = ServerInfo {
+        address: "127.0.0.1:8888".parse().unwrap(),
+        app: "apps/hello.py".into(),
+        python: "3.11".into(),
+    };
+    let mut state = State::new(info, false, Instant::now());
+    let total = MAX_EXCHANGES as u64 + 1_000;
+    let big = vec![b'x'; MIB];
+    for id in 1..=total {
+        state.on_event(Event::Accepted {
+            id,
+            client,
+            at: chrono::Local::now(),
+        });
+        let mut exchange = Exchange::new(id, client);
+        // A few large exchanges, as in the load test's 1 MiB uploads.
+        let data: &[u8] = if id % 1_000 == 0 {
+            &big
+        } else {
+            b"GET / HTTP/1.1\r\n\r\n"
+        };
+        exchange.request_raw.push(data);
+        exchange.response_raw.push(data);
+        state.on_event(Event::Finished(Box::new(exchange)));
+    }
+    assert_eq!(state.entries.len(), MAX_EXCHANGES);
+    assert_eq!(
+        state.entries.front().unwrap().exchange.id,
+        total - MAX_EXCHANGES as u64 + 1
+    );
+    assert_eq!(state.entries.back().unwrap().exchange.id, total);
+    assert_eq!(state.requests, total);
+    for entry in &state.entries {
+        let ex = &entry.exchange;
+        assert!(ex.request_raw.stored.len() <= MAX_STORED_BYTES);
+        assert!(ex.response_raw.stored.len() <= MAX_STORED_BYTES);
+        if ex.id % 1_000 == 0 {
+            assert_eq!(ex.request_raw.total, MIB as u64);
+        }
+    }
+}
