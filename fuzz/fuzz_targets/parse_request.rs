@@ -1,0 +1,72 @@
+//! `parse_request` on any bytes: it never panics, and it reads a request the same way however
+//! much of it has arrived.
+//!
+//! The server calls `parse_request` again with the whole buffer each time more bytes arrive
+//! (from telnet, one line at a time; from a slow client, one byte at a time). So every prefix of
+//! the input must agree with the whole input:
+//! - while the head is incomplete, a prefix is `Ok(None)` ("need more"), never an error and
+//!   never a request;
+//! - once the head is complete, a longer buffer gives the same request (the body bytes after
+//!   `head_len` do not change the head);
+//! - an error, once found in a prefix, stays the same error in every longer buffer.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wsgiscope::request::{RequestError, parse_request};
+
+/// `--max-body`'s default, 16 MiB; a second, tiny limit exercises the 413 path.
+const MAX_BODIES: [u64; 2] = [16 * 1024 * 1024, 10];
+
+/// Every prefix is checked up to this length; beyond it, a spread of prefixes (the check is
+/// quadratic in the input length).
+const ALL_PREFIXES_UP_TO: usize = 4096;
+
+fuzz_target!(|data: &[u8]| {
+    for max_body in MAX_BODIES {
+        check(data, max_body);
+    }
+});
+
+fn check(data: &[u8], max_body: u64) {
+    let whole = parse_request(data, max_body);
+    let step = (data.len() / ALL_PREFIXES_UP_TO).max(1);
+    let mut first_error: Option<(usize, RequestError)> = None;
+    for n in (0..data.len()).step_by(step) {
+        let prefix = parse_request(&data[..n], max_body);
+        match (&whole, &prefix) {
+            (_, Err(e)) => {
+                // Once wrong, always wrong, and for the same reason.
+                assert_eq!(
+                    whole.as_ref().err(),
+                    Some(e),
+                    "the first {n} bytes give an error the whole input does not"
+                );
+                if first_error.is_none() {
+                    first_error = Some((n, e.clone()));
+                }
+            }
+            (_, Ok(None)) => assert!(
+                first_error.is_none(),
+                "after an error at a shorter prefix, {n} bytes say 'need more'"
+            ),
+            (Ok(Some(req)), Ok(Some(got))) => {
+                assert!(
+                    n >= req.head_len,
+                    "a request from fewer bytes than its head"
+                );
+                assert_eq!(req, got, "the first {n} bytes give a different request");
+            }
+            (Ok(None), Ok(Some(_))) | (Err(_), Ok(Some(_))) => {
+                panic!("the first {n} bytes give a request, the whole input does not")
+            }
+        }
+    }
+    if let Ok(Some(req)) = &whole {
+        assert!(req.head_len <= data.len());
+        // Exactly the head is enough.
+        assert_eq!(parse_request(&data[..req.head_len], max_body), whole);
+        if req.head_len > 0 {
+            assert_eq!(parse_request(&data[..req.head_len - 1], max_body), Ok(None));
+        }
+    }
+}
