@@ -822,7 +822,8 @@ fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<
     {
         start_response::lock(response).set_known_length(bytes.as_bytes().len() as u64);
     }
-    if let Some(closed) = closed_already(result) {
+    // A list cannot be closed; only look further at other results (files, generators).
+    if !list_like && let Some(closed) = closed_already(result) {
         if closed.impossible {
             return Err(broke(&checks::ITERATED_AFTER_CLOSE, closed.message));
         }
