@@ -27,7 +27,7 @@ fn rules(record: &Value) -> Vec<String> {
 ///
 /// A mistake that makes the response impossible gives a 500; the others are served as the
 /// app asked (200, 204, 304) and flagged.
-const MISTAKES: [(&str, u16, &[&str]); 32] = [
+const MISTAKES: [(&str, u16, &[&str]); 33] = [
     ("result_none.py", 500, &["result-none"]),
     ("result_str.py", 500, &["result-str"]),
     ("result_bytes.py", 500, &["result-bytes"]),
@@ -43,6 +43,7 @@ const MISTAKES: [(&str, u16, &[&str]); 32] = [
     ("exc_info_not_tuple.py", 500, &["exc-info-not-tuple"]),
     ("write_str.py", 500, &["write-not-bytes"]),
     ("closed_file.py", 500, &["iterated-after-close"]),
+    ("generator_used_up.py", 200, &["iterated-after-close"]),
     ("status_int.py", 500, &["status-not-str"]),
     ("status_no_code.py", 500, &["status-bad-code"]),
     ("status_no_reason.py", 200, &["status-no-reason"]),
