@@ -26,6 +26,7 @@ use std::io::{self, Read, Write as _};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,10 @@ const READ_CHUNK: usize = 16 * 1024;
 const LINGER: Duration = Duration::from_secs(2);
 /// ... and at most this many bytes.
 const LINGER_BYTES: usize = 1024 * 1024;
+
+/// The exit code when a second Ctrl-C (or SIGTERM) ends the process without waiting for the
+/// app: 128 + SIGINT, the shell's convention for "killed by Ctrl-C".
+pub const FORCED_EXIT: i32 = 130;
 
 /// What the command line decides about the server.
 #[derive(Debug, Clone)]
@@ -129,8 +134,21 @@ impl StopSignal {
     }
 
     /// Raise it on SIGINT (Ctrl-C) and SIGTERM.
+    ///
+    /// The first signal asks for a clean stop, which happens as soon as the server waits on a
+    /// socket. An app stuck in a loop never gives it back that chance, so a second signal ends
+    /// the process at once, with exit code [`FORCED_EXIT`].
     pub fn on_signals(&self) -> io::Result<()> {
+        let asked = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // Registered first, so it runs before the flag below is set: it only fires on the
+            // second signal.
+            signal_hook::flag::register_conditional_shutdown(
+                signal,
+                FORCED_EXIT,
+                Arc::clone(&asked),
+            )?;
+            signal_hook::flag::register(signal, Arc::clone(&asked))?;
             signal_hook::low_level::pipe::register(signal, self.write.try_clone()?)?;
         }
         Ok(())

@@ -65,3 +65,21 @@ fn signals_stop_the_server_while_a_client_does_not_read_the_response() {
     assert!(took <= WITHIN, "took {took:?}");
     drop(conn);
 }
+
+/// An app that does not return (a loop, a long sleep) never gives the server a chance to see
+/// the first Ctrl-C; a second one ends the process at once, with exit code 130 (128 + SIGINT).
+#[test]
+fn a_second_ctrl_c_ends_a_server_stuck_in_the_app() {
+    let mut server = start_server(&[&path("tests/apps/faults.py")]);
+    let mut conn = server.connect();
+    std::io::Write::write_all(&mut conn, b"GET /sleep?s=30 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    // As above: give the server a moment to be inside the app's sleep.
+    thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) only sends a signal to the child we started.
+    unsafe { libc::kill(server.pid(), libc::SIGINT) };
+    thread::sleep(Duration::from_millis(300));
+    let (status, took) = server.signal_and_wait(libc::SIGINT, WITHIN);
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(took <= WITHIN, "took {took:?}");
+    drop(conn);
+}
