@@ -143,7 +143,7 @@ fn run(cli: Cli) -> Result<(), String> {
         !cli.no_tui && !cli.trace && cli.log == LogKind::Text && std::io::stdout().is_terminal();
     if cli.step && !tui {
         return Err(
-            "--step needs the inspector, which runs when standard output is a terminal and              neither --no-tui, --trace nor --log json is given"
+            "--step needs the inspector, which runs when standard output is a terminal and neither --no-tui, --trace nor --log json is given"
                 .into(),
         );
     }
