@@ -28,6 +28,9 @@
 //! 10. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
 //!     by a channel, that shows each exchange as it happens and can pause the server before
 //!     each phase (step mode).
+//! 11. [`lessons`]: the course in `lessons/`, read as data: each lesson's app, its sections
+//!     (the inspector's lesson panel) and its request/response transcripts, which the tests
+//!     replay so that no lesson drifts from the code.
 //!
 //! `src/main.rs` only reads the command line and wires these together.
 
@@ -35,6 +38,7 @@ pub mod checks;
 pub mod environ;
 pub mod exchange;
 pub mod inspector;
+pub mod lessons;
 pub mod log;
 pub mod python;
 pub mod request;

@@ -12,7 +12,9 @@ use clap::{Parser, ValueEnum};
 use pyo3::Python;
 
 use wsgiscope::exchange::Observer;
+use wsgiscope::inspector::lesson::LessonPanel;
 use wsgiscope::inspector::{self, Inspector, ServerInfo};
+use wsgiscope::lessons::Lesson;
 use wsgiscope::log::{Log, LogFormat};
 use wsgiscope::python::{self, AppSpec};
 use wsgiscope::server::{ServerConfig, WSGIServer};
@@ -20,12 +22,24 @@ use wsgiscope::server::{ServerConfig, WSGIServer};
 /// wsgiscope: a WSGI server for learning. It runs a Python WSGI app and shows what the server
 /// does with every request.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+// A lesson's own arguments come first and the student's after: the later one wins.
+#[command(
+    version,
+    about,
+    long_about = None,
+    args_override_self = true,
+    after_help = "The course: `wsgiscope lessons` lists the lessons, `wsgiscope lesson N` starts one."
+)]
 struct Cli {
     /// The app to serve: module:callable, module (callable `application`, then `app`),
     /// path/to/file.py[:callable], or module:factory(). Left out: a built-in demo app that
-    /// answers with the environ it received.
+    /// answers with the environ it received. The words `lessons` and `lesson N` start the
+    /// course instead (a module named lessons is served as `lessons:application`).
     app: Option<String>,
+
+    /// The lesson's number, after `lesson`.
+    #[arg(hide = true)]
+    lesson: Option<String>,
 
     /// The address to listen on (0.0.0.0 for every interface).
     #[arg(long, default_value = "127.0.0.1")]
@@ -96,7 +110,17 @@ fn main() -> ExitCode {
         );
     }));
     let cli = Cli::parse();
-    match run(cli) {
+    let outcome = match cli.app.as_deref() {
+        Some("lessons") => course::list(),
+        Some("lesson") => course::start(&cli).and_then(|(cli, lesson)| run(cli, Some(lesson))),
+        _ if cli.lesson.is_some() => Err(format!(
+            "one app only, please: {:?} is one word too many (`wsgiscope lesson N` starts a \
+             lesson)",
+            cli.lesson.unwrap_or_default()
+        )),
+        _ => run(cli, None),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("wsgiscope: {message}");
@@ -105,8 +129,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Load the app, build the server and serve until stopped.
-fn run(cli: Cli) -> Result<(), String> {
+/// Load the app, build the server and serve until stopped; with a lesson, show it too.
+fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
     if let Some(dir) = &cli.chdir {
         std::env::set_current_dir(dir).map_err(|e| {
             format!(
@@ -160,6 +184,9 @@ fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
 
     let address = server.address();
+    if let Some(lesson) = lesson.as_ref().filter(|_| !tui) {
+        eprintln!("{}", lesson.plain_text());
+    }
     eprintln!(
         "wsgiscope {} — a WSGI server for learning, not for production",
         env!("CARGO_PKG_VERSION")
@@ -200,8 +227,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 .handle()
                 .map_err(|e| format!("cannot create the inspector's stop handle: {e}"))?;
             Some(
-                Inspector::start(link, info, stop)
-                    .map_err(|e| format!("cannot open the inspector on this terminal: {e}"))?,
+                Inspector::start_with_lesson(
+                    link,
+                    info,
+                    stop,
+                    lesson.as_ref().map(LessonPanel::new),
+                )
+                .map_err(|e| format!("cannot open the inspector on this terminal: {e}"))?,
             )
         }
         None => None,
@@ -215,4 +247,78 @@ fn run(cli: Cli) -> Result<(), String> {
     served.map_err(|e| format!("the server stopped on an error: {e}"))?;
     eprintln!("Stopped.");
     Ok(())
+}
+
+/// `wsgiscope lessons` and `wsgiscope lesson N`.
+mod course {
+    use std::ffi::OsString;
+
+    use clap::Parser;
+    use wsgiscope::lessons::{self, Lesson};
+
+    use super::Cli;
+
+    /// Where the lessons are, or why not.
+    fn all() -> Result<Vec<Lesson>, String> {
+        let dir = lessons::find_dir().ok_or_else(|| {
+            format!(
+                "no lessons folder here or in {}; run wsgiscope from the project folder",
+                env!("CARGO_MANIFEST_DIR")
+            )
+        })?;
+        lessons::list(&dir).map_err(|e| e.to_string())
+    }
+
+    /// Print each lesson's number and title.
+    pub fn list() -> Result<(), String> {
+        for lesson in all()? {
+            println!("{:>2}  {}", lesson.number, lesson.title);
+        }
+        println!("\nStart one with: wsgiscope lesson N");
+        Ok(())
+    }
+
+    /// The command line of lesson N: the lesson's app and arguments first, then every option
+    /// the student typed (so `--port 0` or `--no-tui` still apply, and win).
+    pub fn start(cli: &Cli) -> Result<(Cli, Lesson), String> {
+        let lessons = all()?;
+        let wanted = cli.lesson.as_deref().ok_or(
+            "`wsgiscope lesson NUMBER` needs the lesson's number; `wsgiscope lessons` lists them",
+        )?;
+        let lesson = wanted
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| lessons.iter().find(|l| l.number == n))
+            .ok_or_else(|| {
+                format!(
+                    "there is no lesson {wanted}; there are {} (1 to {}), and \
+                     `wsgiscope lessons` lists them",
+                    lessons.len(),
+                    lessons.last().map_or(0, |l| l.number)
+                )
+            })?
+            .clone();
+        let mut app = lesson
+            .app()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| format!("{} names no app", lesson.path.display()))?;
+        let file = lesson.root().join(&app[0]);
+        if file.exists() {
+            app[0] = file.display().to_string();
+        }
+        let mut typed: Vec<OsString> = std::env::args_os().collect();
+        let program = typed.remove(0);
+        // Drop the words `lesson` and N; keep everything else the student typed.
+        if let Some(at) = typed.iter().position(|a| a == "lesson") {
+            typed.remove(at);
+            if let Some(n) = typed[at..].iter().position(|a| a.to_str() == Some(wanted)) {
+                typed.remove(at + n);
+            }
+        }
+        let argv = std::iter::once(program)
+            .chain(app.into_iter().map(OsString::from))
+            .chain(typed);
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        Ok((cli, lesson))
+    }
 }

@@ -48,6 +48,10 @@ pub enum Command {
     Advance,
     /// Run the rest of the paused request without stopping.
     RunRest,
+    /// The lesson panel (`wsgiscope lesson N`): hide or show it, turn its pages.
+    ToggleLesson,
+    LessonPrevious,
+    LessonNext,
     /// Leave (q, Ctrl-C).
     Quit,
     /// While typing a filter: a character, Backspace, Enter (keep), Esc (drop).
@@ -85,6 +89,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("Space n", "step mode: run the next phase"),
     ("r", "step mode: run the rest of this request"),
+    (
+        "l [ ]",
+        "lesson N: hide / show the lesson, its previous / next part",
+    ),
     ("?", "this help"),
     ("Esc", "close the help, leave the maximised view"),
     (
@@ -135,6 +143,9 @@ pub fn command(key: KeyEvent, typing: bool) -> Option<Command> {
         KeyCode::Char('s') => Command::ToggleStep,
         KeyCode::Char(' ') | KeyCode::Char('n') => Command::Advance,
         KeyCode::Char('r') => Command::RunRest,
+        KeyCode::Char('l') => Command::ToggleLesson,
+        KeyCode::Char('[') => Command::LessonPrevious,
+        KeyCode::Char(']') => Command::LessonNext,
         KeyCode::Char('q') => Command::Quit,
         _ => return None,
     })

@@ -15,6 +15,7 @@
 //! - [`state`]: what is shown, as plain data, and how events and keys change it;
 //! - [`ui`]: drawing the state (a pure function, tested with snapshots);
 //! - [`keys`]: which key means what, and the help text;
+//! - [`lesson`]: the lesson panel of `wsgiscope lesson N`;
 //! - [`source`]: which request bytes each environ key came from;
 //! - [`step`]: the gate and what each phase does;
 //! - [`export`]: `x`, a transcript and a curl command;
@@ -22,6 +23,7 @@
 
 pub mod export;
 pub mod keys;
+pub mod lesson;
 pub mod source;
 pub mod state;
 pub mod step;
@@ -143,10 +145,21 @@ impl Inspector {
     /// Take over the terminal and start the inspector's thread. `stop` stops the server when
     /// the inspector quits.
     pub fn start(link: InspectorLink, info: ServerInfo, stop: StopHandle) -> io::Result<Self> {
+        Self::start_with_lesson(link, info, stop, None)
+    }
+
+    /// [`Inspector::start`], with a lesson shown beside the exchanges (`wsgiscope lesson N`).
+    pub fn start_with_lesson(
+        link: InspectorLink,
+        info: ServerInfo,
+        stop: StopHandle,
+        lesson: Option<lesson::LessonPanel>,
+    ) -> io::Result<Self> {
         let guard = terminal::enter()?;
         let quit = Arc::new(AtomicBool::new(false));
         let stepping = link.gate.is_stepping();
-        let state = State::new(info, stepping, Instant::now());
+        let mut state = State::new(info, stepping, Instant::now());
+        state.lesson = lesson;
         let thread = {
             let quit = Arc::clone(&quit);
             std::thread::Builder::new()

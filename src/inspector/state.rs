@@ -20,6 +20,7 @@ use chrono::{DateTime, Local};
 use crate::exchange::{Event, Exchange, OutputLine, Phase, Waiting};
 
 use super::keys::Command;
+use super::lesson::LessonPanel;
 
 /// How many exchanges the list keeps; older ones are dropped (a measured choice: 5,000 records
 /// of a small app take a few tens of MiB, and nobody scrolls further back).
@@ -192,6 +193,8 @@ pub struct State {
     /// Memory is fastest to free on the thread that allocated it (the allocator's per-thread
     /// cache): freeing the server's records here halved its speed under load.
     pub spent: Vec<Exchange>,
+    /// The lesson beside the exchanges, when started with `wsgiscope lesson N`.
+    pub lesson: Option<LessonPanel>,
 }
 
 /// The three groups of the environ view, in PEP 3333's order.
@@ -287,6 +290,7 @@ impl State {
             log: VecDeque::new(),
             now,
             spent: Vec::new(),
+            lesson: None,
         }
     }
 
@@ -595,6 +599,13 @@ impl State {
                     return Action::RunRest(id);
                 }
             }
+            Command::ToggleLesson => {
+                if let Some(lesson) = &mut self.lesson {
+                    lesson.shown = !lesson.shown;
+                }
+            }
+            Command::LessonPrevious => self.lesson.iter_mut().for_each(LessonPanel::previous),
+            Command::LessonNext => self.lesson.iter_mut().for_each(LessonPanel::next),
             Command::Quit => return Action::Quit,
             Command::Type(_) | Command::Backspace | Command::Accept | Command::Cancel => {}
         }

@@ -57,6 +57,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     .areas(area);
     render_header(state, frame, header);
     render_footer(state, frame, footer);
+    let body = super::lesson::split(state.lesson.as_ref(), frame, body);
     if state.maximised {
         let [detail, timeline] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(body);

@@ -1,0 +1,422 @@
+//! The course: the lessons in `lessons/NN-topic.md`, read as data.
+//!
+//! A lesson is a Markdown file a student reads, and also a script the test suite replays
+//! (`tests/lessons.rs`), so that no lesson can drift from the code. Three conventions make a
+//! lesson machine-readable; everything else in it is ordinary Markdown.
+//!
+//! **The app.** A comment line names the app and its arguments, exactly as they would follow
+//! `wsgiscope` on the command line, the app's path relative to the project folder:
+//!
+//! ```text
+//! <!-- app: apps/hello.py --script-name /app -->
+//! ```
+//!
+//! The first such line is the lesson's app (`wsgiscope lesson N` starts it). A lesson may hold
+//! more: each applies to the transcript blocks after it, until the next.
+//!
+//! **A request**, in a fenced block whose info string is `http-request`: the exact bytes to
+//! send, one line per line. Each line is sent followed by `\r\n`, as telnet sends it when you
+//! press Enter; so a block that ends with an empty line sends the blank line that ends the
+//! headers. Options after `http-request`: `lf` sends `\n` alone (as `nc` does); `no-eol` sends
+//! the block's last line without a line ending. A line that is exactly `<pause>` is not sent:
+//! the sender stops there, waits until the server has answered something (at most
+//! [`PAUSE`]), then sends the rest (this is how `Expect: 100-continue` is shown).
+//!
+//! **The response**, in the next fenced block, `http-response`: the full response expected.
+//! The head lines (up to the first empty line) are compared as if they ended in `\r\n`; an
+//! interim `1xx` head is followed by the next head. The body is the rest of the block, each
+//! line ending in `\n` except the block's last. Two things are ignored: the value of the `Date`
+//! header, and whatever a `…` stands for inside a line (a port, a length, a time).
+//!
+//! A lesson's file name gives its number (`03-environ.md` is lesson 3); its first `# `
+//! heading gives its title (`# Lesson 3: environ` → `environ`).
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The folder the lessons live in, relative to the project folder.
+pub const LESSONS_DIR: &str = "lessons";
+
+/// How long a `<pause>` in a request block waits for the server to answer something.
+pub const PAUSE: Duration = Duration::from_secs(2);
+
+/// The character that stands for "anything" inside a line of an expected response.
+pub const ANYTHING: char = '…';
+
+/// What went wrong reading a lesson.
+#[derive(Debug)]
+pub struct LessonError(pub String);
+
+impl fmt::Display for LessonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LessonError {}
+
+/// One lesson file.
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    /// From the file name: `01-http-by-hand.md` is 1.
+    pub number: u32,
+    /// From the first `# ` heading, without its `Lesson N:` prefix.
+    pub title: String,
+    pub path: PathBuf,
+    /// The Markdown, as written.
+    pub text: String,
+}
+
+/// A part of a lesson under one `## ` heading: a page of the inspector's lesson panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub heading: String,
+    pub lines: Vec<String>,
+}
+
+/// A request block, its response block, and the app they are meant for.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    /// The line of the request block's opening fence (1-based), for error messages.
+    pub line: usize,
+    /// The app comment in force: the app and its arguments.
+    pub app: Vec<String>,
+    /// The bytes to send, split at each `<pause>`.
+    pub request: Vec<Vec<u8>>,
+    /// The response block's text.
+    pub response: String,
+}
+
+/// Where the lessons are: `./lessons` when it exists (a student in the project folder), else
+/// the `lessons` folder of the source tree this binary was built from.
+pub fn find_dir() -> Option<PathBuf> {
+    let here = Path::new(LESSONS_DIR);
+    if here.is_dir() {
+        return Some(here.to_path_buf());
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join(LESSONS_DIR);
+    built.is_dir().then_some(built)
+}
+
+/// Every lesson in `dir`, in order of number.
+pub fn list(dir: &Path) -> Result<Vec<Lesson>, LessonError> {
+    let entries = fs::read_dir(dir)
+        .map_err(|e| LessonError(format!("cannot read the lessons in {}: {e}", dir.display())))?;
+    let mut lessons = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "md") && number_of(&path).is_some() {
+            lessons.push(Lesson::load(&path)?);
+        }
+    }
+    lessons.sort_by_key(|l| l.number);
+    Ok(lessons)
+}
+
+/// The number at the start of a lesson's file name, if there is one.
+fn number_of(path: &Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?;
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+impl Lesson {
+    /// Read one lesson file.
+    pub fn load(path: &Path) -> Result<Lesson, LessonError> {
+        let number = number_of(path).ok_or_else(|| {
+            LessonError(format!(
+                "{} is not a lesson: its name does not start with a number",
+                path.display()
+            ))
+        })?;
+        let text = fs::read_to_string(path)
+            .map_err(|e| LessonError(format!("cannot read {}: {e}", path.display())))?;
+        let heading = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# "))
+            .ok_or_else(|| LessonError(format!("{} has no `# ` title line", path.display())))?;
+        let title = match heading.strip_prefix("Lesson ") {
+            Some(rest) => rest.split_once(':').map_or(rest, |(_, t)| t).trim(),
+            None => heading.trim(),
+        };
+        Ok(Lesson {
+            number,
+            title: title.to_string(),
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// The project folder: app paths in the lesson are relative to it.
+    pub fn root(&self) -> PathBuf {
+        self.path
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// The lesson's app and its arguments: the first `<!-- app: … -->` line.
+    pub fn app(&self) -> Option<Vec<String>> {
+        self.text.lines().find_map(app_comment)
+    }
+
+    /// The lesson cut at its `## ` headings, without the app comments and the title; the
+    /// fences of code blocks are left out, their contents kept.
+    pub fn sections(&self) -> Vec<Section> {
+        let mut sections: Vec<Section> = Vec::new();
+        for line in self.text.lines() {
+            if app_comment(line).is_some() || line.starts_with("# ") || line.starts_with("```") {
+                continue;
+            }
+            if let Some(heading) = line.strip_prefix("## ") {
+                sections.push(Section {
+                    heading: heading.trim().to_string(),
+                    lines: Vec::new(),
+                });
+            } else if let Some(section) = sections.last_mut() {
+                section.lines.push(line.to_string());
+            }
+        }
+        for section in &mut sections {
+            while section.lines.last().is_some_and(|l| l.trim().is_empty()) {
+                section.lines.pop();
+            }
+            while section.lines.first().is_some_and(|l| l.trim().is_empty()) {
+                section.lines.remove(0);
+            }
+        }
+        sections
+    }
+
+    /// The lesson as plain text for a terminal: title, then each section.
+    pub fn plain_text(&self) -> String {
+        let mut out = format!("Lesson {}: {}\n", self.number, self.title);
+        for section in self.sections() {
+            out.push_str(&format!("\n== {} ==\n", section.heading));
+            for line in section.lines {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Every request block with its response block.
+    pub fn transcripts(&self) -> Result<Vec<Transcript>, LessonError> {
+        let where_ = |line: usize| format!("{} line {line}", self.path.display());
+        let mut app = Vec::new();
+        let mut out = Vec::new();
+        let mut pending: Option<(usize, Vec<Vec<u8>>)> = None;
+        let mut lines = self.text.lines().enumerate();
+        while let Some((i, line)) = lines.next() {
+            if let Some(args) = app_comment(line) {
+                app = args;
+                continue;
+            }
+            let Some(info) = line.strip_prefix("```") else {
+                continue;
+            };
+            let mut body = Vec::new();
+            for (_, inner) in lines.by_ref() {
+                if inner.starts_with("```") {
+                    break;
+                }
+                body.push(inner);
+            }
+            let mut words = info.split_whitespace();
+            match words.next() {
+                Some("http-request") => {
+                    if let Some((at, _)) = pending {
+                        return Err(LessonError(format!(
+                            "{}: this request block has no http-response block after it",
+                            where_(at)
+                        )));
+                    }
+                    if app.is_empty() {
+                        return Err(LessonError(format!(
+                            "{}: no `<!-- app: … -->` line comes before this request block",
+                            where_(i + 1)
+                        )));
+                    }
+                    let options: Vec<&str> = words.collect();
+                    pending = Some((i + 1, request_bytes(&body, &options)));
+                }
+                Some("http-response") => {
+                    let Some((at, request)) = pending.take() else {
+                        return Err(LessonError(format!(
+                            "{}: this response block has no http-request block before it",
+                            where_(i + 1)
+                        )));
+                    };
+                    out.push(Transcript {
+                        line: at,
+                        app: app.clone(),
+                        request,
+                        response: body.join("\n"),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if let Some((at, _)) = pending {
+            return Err(LessonError(format!(
+                "{}: this request block has no http-response block after it",
+                where_(at)
+            )));
+        }
+        Ok(out)
+    }
+}
+
+/// The arguments of an `<!-- app: … -->` line.
+fn app_comment(line: &str) -> Option<Vec<String>> {
+    let inner = line.trim().strip_prefix("<!-- app:")?.strip_suffix("-->")?;
+    Some(inner.split_whitespace().map(str::to_string).collect())
+}
+
+/// The bytes a request block stands for, split at each `<pause>` line.
+fn request_bytes(lines: &[&str], options: &[&str]) -> Vec<Vec<u8>> {
+    let eol: &[u8] = if options.contains(&"lf") {
+        b"\n"
+    } else {
+        b"\r\n"
+    };
+    let no_eol = options.contains(&"no-eol");
+    let mut parts = vec![Vec::new()];
+    for (i, line) in lines.iter().enumerate() {
+        if *line == "<pause>" {
+            parts.push(Vec::new());
+            continue;
+        }
+        // A part always exists: `parts` starts with one and only grows.
+        let part = parts.last_mut().expect("at least one part");
+        part.extend_from_slice(line.as_bytes());
+        if !(no_eol && i + 1 == lines.len()) {
+            part.extend_from_slice(eol);
+        }
+    }
+    parts
+}
+
+/// Whether `actual` (the bytes the server sent) is the response `expected` (a response
+/// block's text) describes; if not, a message naming the first difference.
+pub fn compare_response(expected: &str, actual: &[u8]) -> Result<(), String> {
+    let actual = String::from_utf8_lossy(actual);
+    let mut expected_rest: &str = expected;
+    let mut actual_rest: &str = &actual;
+    loop {
+        let (head, body) = expected_rest
+            .split_once("\n\n")
+            .map_or((expected_rest.trim_end_matches('\n'), ""), |(h, b)| (h, b));
+        let (got_head, got_body) = actual_rest.split_once("\r\n\r\n").ok_or_else(|| {
+            format!("the response has no complete head (no empty line); it is:\n{actual}")
+        })?;
+        let want: Vec<&str> = head.lines().collect();
+        let got: Vec<&str> = got_head.split("\r\n").collect();
+        for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+            let date = w.starts_with("Date:") && g.starts_with("Date:");
+            if !date && !line_matches(w, g) {
+                return Err(format!(
+                    "head line {}: expected {w:?}, got {g:?}; the response is:\n{actual}",
+                    i + 1
+                ));
+            }
+        }
+        if want.len() != got.len() {
+            return Err(format!(
+                "the head has {} lines, the lesson expects {}; the response is:\n{actual}",
+                got.len(),
+                want.len()
+            ));
+        }
+        expected_rest = body;
+        actual_rest = got_body;
+        // An interim response (100 Continue) is followed by the real one.
+        if !got.first().is_some_and(|l| l.starts_with("HTTP/1.1 1")) {
+            break;
+        }
+    }
+    let want: Vec<&str> = expected_rest.split('\n').collect();
+    let got: Vec<&str> = actual_rest.split('\n').collect();
+    for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+        if !line_matches(w, g) {
+            return Err(format!(
+                "body line {}: expected {w:?}, got {g:?}; the response is:\n{actual}",
+                i + 1
+            ));
+        }
+    }
+    if want.len() != got.len() {
+        return Err(format!(
+            "the body has {} lines, the lesson expects {}; the response is:\n{actual}",
+            got.len(),
+            want.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a line matches a pattern in which each `…` stands for any run of characters.
+pub fn line_matches(pattern: &str, line: &str) -> bool {
+    let mut pieces = pattern.split(ANYTHING);
+    // `split` always yields at least one piece.
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = line.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i + 1 == pieces.len() {
+            return rest.ends_with(piece);
+        }
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ellipsis_stands_for_any_run_of_characters() {
+        assert!(line_matches("Content-Length: …", "Content-Length: 1234"));
+        assert!(line_matches("SERVER_PORT = '…'", "SERVER_PORT = '40123'"));
+        assert!(line_matches("a…b…c", "a123b456c"));
+        assert!(!line_matches("a…b", "a123c"));
+        assert!(line_matches("exact", "exact"));
+        assert!(!line_matches("exact", "exactly"));
+    }
+
+    #[test]
+    fn request_lines_end_in_crlf_unless_told_otherwise() {
+        assert_eq!(
+            request_bytes(&["GET / HTTP/1.1", ""], &[]),
+            vec![b"GET / HTTP/1.1\r\n\r\n".to_vec()]
+        );
+        assert_eq!(
+            request_bytes(&["GET / HTTP/1.1", ""], &["lf"]),
+            vec![b"GET / HTTP/1.1\n\n".to_vec()]
+        );
+        assert_eq!(
+            request_bytes(&["POST / HTTP/1.1", "", "<pause>", "abc"], &["no-eol"]),
+            vec![b"POST / HTTP/1.1\r\n\r\n".to_vec(), b"abc".to_vec()]
+        );
+    }
+
+    #[test]
+    fn a_response_matches_with_date_and_ellipses_ignored() {
+        let expected = "HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\nDate: Wed, 1 Jan\nContent-Length: …\n\nhi\nthere";
+        let actual =
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nDate: Thu, 2 Feb\r\nContent-Length: 8\r\n\r\nhi\nthere";
+        assert_eq!(compare_response(expected, actual), Ok(()));
+        let wrong = b"HTTP/1.1 200 OK\r\nDate: x\r\nContent-Length: 8\r\n\r\nhi\nthere";
+        assert!(compare_response(expected, wrong).is_err());
+    }
+}
