@@ -1,0 +1,454 @@
+//! The course, kept true: every lesson in lessons/ is replayed against the real server, every
+//! teaching app gives the same body under the standard library's wsgiref, and the `lessons`
+//! and `lesson N` commands do what the lessons say.
+//!
+//! The conventions a lesson follows (the `<!-- app: … -->` line, the `http-request` and
+//! `http-response` blocks, `…` for a volatile part of a line) are described in
+//! `src/lessons.rs`, which reads them for both these tests and the command line.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use wsgiscope::lessons::{self, Lesson, PAUSE, Transcript};
+
+use common::venv::test_venv;
+use common::*;
+
+/// Every lesson, read from the crate's lessons/ folder.
+fn all_lessons() -> Vec<Lesson> {
+    lessons::list(&Path::new(env!("CARGO_MANIFEST_DIR")).join(lessons::LESSONS_DIR))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The standard library's top-level module names, from Python itself.
+fn stdlib_modules() -> &'static BTreeSet<String> {
+    static NAMES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys; print('\\n'.join(sorted(sys.stdlib_module_names)))",
+            ])
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "python3 could not list its modules");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// The packages an app file imports that are neither in the standard library nor a module
+/// beside it: the rule that tells a Flask app from a portable one, read from its imports.
+fn third_party_imports(app: &Path) -> Vec<String> {
+    let text = fs::read_to_string(app).unwrap_or_else(|e| panic!("{}: {e}", app.display()));
+    let folder = app.parent().expect("an app file is in a folder");
+    let mut found = Vec::new();
+    for line in text.lines().map(str::trim_start) {
+        let module = if let Some(rest) = line.strip_prefix("import ") {
+            rest
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            rest.split(" import").next().unwrap_or_default()
+        } else {
+            continue;
+        };
+        for name in module.split(',') {
+            let top = name.split_whitespace().next().unwrap_or_default();
+            let top = top.split('.').next().unwrap_or_default();
+            if top.is_empty() || stdlib_modules().contains(top) {
+                continue;
+            }
+            if folder.join(format!("{top}.py")).exists() || folder.join(top).is_dir() {
+                continue;
+            }
+            found.push(top.to_string());
+        }
+    }
+    found
+}
+
+/// Start the server for a transcript: its app path made absolute, and, for an app that needs
+/// a third-party package, the test virtualenv (which has Flask).
+fn start_for(app: &[String]) -> Server {
+    let mut args: Vec<String> = app.to_vec();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(&args[0]);
+    if file.exists() {
+        if !third_party_imports(&file).is_empty() {
+            args.splice(
+                0..0,
+                ["--venv".to_string(), test_venv().display().to_string()],
+            );
+        }
+        let at = args.len() - app.len();
+        args[at] = file.display().to_string();
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    start_server(&args)
+}
+
+/// Send a transcript's request, part by part: after each `<pause>`, wait until the server
+/// has answered something (at most [`PAUSE`]), then go on. Returns the whole response.
+fn replay(server: &Server, transcript: &Transcript) -> Vec<u8> {
+    let mut conn = server.connect();
+    let mut response = Vec::new();
+    for (i, part) in transcript.request.iter().enumerate() {
+        if i > 0 {
+            conn.set_read_timeout(Some(PAUSE)).unwrap();
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = conn.read(&mut buf) {
+                response.extend_from_slice(&buf[..n]);
+            }
+            conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        }
+        // The server may answer and stop reading before all was written (a 4xx): its answer
+        // is what the lesson shows, so a failed write is not a failure here.
+        let _ = conn.write_all(part);
+    }
+    response.extend(read_to_end(&mut conn));
+    response
+}
+
+/// Every request block of every lesson, sent through the real server to the lesson's app,
+/// gets exactly the response the lesson shows (Date and `…` parts aside).
+#[test]
+fn every_lesson_transcript_matches_the_real_server() {
+    let mut failures = Vec::new();
+    for lesson in all_lessons() {
+        let transcripts = lesson.transcripts().unwrap_or_else(|e| panic!("{e}"));
+        for transcript in transcripts {
+            let server = start_for(&transcript.app);
+            let got = replay(&server, &transcript);
+            if let Err(why) = lessons::compare_response(&transcript.response, &got) {
+                failures.push(format!(
+                    "{} line {} (app {:?}): {why}",
+                    lesson.path.display(),
+                    transcript.line,
+                    transcript.app
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The course has the twelve lessons of the issue, numbered 1 to 12 without a gap, each with
+/// an app line and at least one tested transcript: an untested lesson would drift.
+#[test]
+fn every_lesson_has_an_app_and_a_tested_transcript() {
+    let lessons = all_lessons();
+    let numbers: Vec<u32> = lessons.iter().map(|l| l.number).collect();
+    assert!(lessons.len() >= 12, "only {} lessons", lessons.len());
+    assert_eq!(numbers, (1..=lessons.len() as u32).collect::<Vec<_>>());
+    for lesson in &lessons {
+        assert!(
+            lesson.app().is_some(),
+            "{} has no app line",
+            lesson.path.display()
+        );
+        let transcripts = lesson.transcripts().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !transcripts.is_empty(),
+            "{} has no http-request/http-response pair, so nothing keeps it true",
+            lesson.path.display()
+        );
+        for heading in ["What you will learn", "Why", "Exercise"] {
+            assert!(
+                lesson
+                    .sections()
+                    .iter()
+                    .any(|s| s.heading.starts_with(heading)),
+                "{} has no `## {heading}` section",
+                lesson.path.display()
+            );
+        }
+        assert!(
+            lesson.text.contains("apps/solutions/") || lesson.text.contains("lessons/code/"),
+            "{}: the exercise names no solution file",
+            lesson.path.display()
+        );
+    }
+}
+
+/// Every solution file a lesson names exists.
+#[test]
+fn every_solution_a_lesson_names_exists() {
+    for lesson in all_lessons() {
+        for word in lesson.text.split(|c: char| c.is_whitespace() || c == '`') {
+            let word = word.trim_end_matches(['.', ',', ')', ':']);
+            if word.starts_with("apps/") || word.starts_with("lessons/code/") {
+                let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(word);
+                let file = word.split_once(':').map_or(file.clone(), |(f, _)| {
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join(f)
+                });
+                assert!(
+                    file.exists(),
+                    "{} names {word}, which does not exist",
+                    lesson.path.display()
+                );
+            }
+        }
+    }
+}
+
+// ---- The portability lesson: the same app, the standard library's server ----
+
+/// A Python server started by a test (wsgiref's, or lesson 12's), stopped with SIGTERM when
+/// dropped. Its first line of output ends with the port it bound (`port 41234`, or
+/// `Serving on http://127.0.0.1:41234`).
+struct PythonServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PythonServer {
+    fn start(args: &[&str]) -> PythonServer {
+        let mut child = Command::new("python3")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its port");
+        let port = line
+            .trim()
+            .rsplit([':', ' '])
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("python3 {args:?} said {line:?}, not its port"));
+        PythonServer { child, port }
+    }
+
+    /// The wsgiref server of tests/apps/wsgiref_runner.py, serving `app`.
+    fn wsgiref(app: &Path) -> PythonServer {
+        let app = app.display().to_string();
+        PythonServer::start(&[&path("tests/apps/wsgiref_runner.py"), &app])
+    }
+
+    fn send(&self, request: &[u8]) -> Vec<u8> {
+        let mut conn = TcpStream::connect(("127.0.0.1", self.port)).expect("the server listens");
+        conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        conn.write_all(request).unwrap();
+        read_to_end(&mut conn)
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) only sends SIGTERM to the child we started; it touches no memory.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        if wait_with_limit(&mut self.child, Duration::from_secs(5)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The body of an HTTP response: everything after the first empty line.
+fn body_of(raw: &[u8]) -> Vec<u8> {
+    let at = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {}", String::from_utf8_lossy(raw)));
+    raw[at + 4..].to_vec()
+}
+
+/// The teaching apps: apps/*.py and apps/solutions/*.py. apps/mistakes/ is left out by rule:
+/// those apps break PEP 3333 on purpose, and what a server does with a broken app (wsgiref
+/// raises, wsgiscope names the rule) is not meant to be the same.
+fn teaching_apps() -> Vec<PathBuf> {
+    let mut apps = Vec::new();
+    for folder in ["apps", "apps/solutions"] {
+        for entry in fs::read_dir(path(folder))
+            .expect("the folder exists")
+            .flatten()
+        {
+            let file = entry.path();
+            if file.extension().is_some_and(|e| e == "py") {
+                apps.push(file);
+            }
+        }
+    }
+    apps.sort();
+    apps
+}
+
+/// The request an app's portability is checked with: `GET /`, or the target its
+/// `# portable: GET /target` comment names (for an app whose `/` shows server details).
+fn portable_target(app: &Path) -> String {
+    let text = fs::read_to_string(app).expect("the app is readable");
+    text.lines()
+        .find_map(|l| l.strip_prefix("# portable: GET "))
+        .map_or("/".to_string(), |t| t.trim().to_string())
+}
+
+/// Every teaching app that needs no third-party package sends the same body under
+/// `wsgiref.simple_server` as under wsgiscope: WSGI is the contract, not the server.
+#[test]
+fn every_portable_app_gives_the_same_body_under_wsgiref() {
+    let mut compared = 0;
+    for app in teaching_apps() {
+        if !third_party_imports(&app).is_empty() {
+            continue;
+        }
+        let target = portable_target(&app);
+        let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        let ours = start_server(&[&app.display().to_string()]);
+        let ours = body_of(&ours.send(request.as_bytes()));
+        let theirs = PythonServer::wsgiref(&app);
+        let theirs = body_of(&theirs.send(request.as_bytes()));
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&theirs),
+            "{} answers GET {target} differently under wsgiscope and wsgiref",
+            app.display()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 8, "only {compared} apps were compared");
+}
+
+/// The rule that excludes an app reads its imports: the Flask app needs Flask, the others
+/// need only the standard library and the modules beside them.
+#[test]
+fn the_flask_app_is_recognised_by_its_imports() {
+    assert_eq!(
+        third_party_imports(Path::new(&path("apps/flask_app.py"))),
+        ["flask"]
+    );
+    assert!(third_party_imports(Path::new(&path("apps/hello.py"))).is_empty());
+    assert!(third_party_imports(Path::new(&path("apps/middleware.py"))).is_empty());
+}
+
+/// Lesson 12's server, written in Python from the tutorial's outline, runs the hello app and
+/// sends the same body as wsgiscope.
+#[test]
+fn the_lesson_12_python_server_serves_hello_world() {
+    let server = PythonServer::start(&[
+        &path("lessons/code/tutorial_server.py"),
+        &path("apps/hello.py"),
+        "--port",
+        "0",
+    ]);
+    let raw = server.send(b"GET /hello?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("Content-Type: text/plain\r\n"), "{text}");
+    assert_eq!(body_of(&raw), b"hello world!");
+}
+
+/// Lesson 11's threading server answers a second client while a first one stalls: the
+/// exercise's point, tested.
+#[test]
+fn the_lesson_11_threading_server_serves_past_a_stalled_client() {
+    let server = PythonServer::start(&[
+        &path("lessons/code/threading_server.py"),
+        &path("apps/slow.py"),
+        "--port",
+        "0",
+    ]);
+    let mut stalled = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stalled.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let raw = server.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_eq!(body_of(&raw), b"slept 0.0 seconds\n");
+}
+
+// ---- The command line: `wsgiscope lessons`, `wsgiscope lesson N` ----
+
+/// `wsgiscope lessons` lists every lesson, its number and title, one per line.
+#[test]
+fn lessons_command_lists_every_lesson_by_number_and_title() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsgiscope"))
+        .arg("lessons")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("wsgiscope runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for lesson in all_lessons() {
+        let line = format!("{:>2}  {}", lesson.number, lesson.title);
+        assert!(text.contains(&line), "no line {line:?} in:\n{text}");
+    }
+    assert!(text.contains(" 1  HTTP by hand"), "{text}");
+}
+
+/// From another folder, the lessons are found next to the source the binary was built from.
+#[test]
+fn lessons_command_finds_the_lessons_from_any_folder() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsgiscope"))
+        .arg("lessons")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("wsgiscope runs");
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("HTTP by hand"));
+}
+
+/// `wsgiscope lesson 1 --no-tui` serves lesson 1's app, the tutorial's hello world, and
+/// prints the lesson's steps once at start.
+#[test]
+fn lesson_1_serves_hello_world_and_prints_its_steps() {
+    let server = start_server_with(&["lesson", "1"], &[]);
+    let reply = assert_reply(&server.get("/"), 200, &[]);
+    assert_eq!(reply.text(), "hello world!");
+    let banner = server.stderr();
+    assert!(banner.contains("Lesson 1: HTTP by hand"), "{banner}");
+    assert!(banner.contains("== What you will learn =="), "{banner}");
+}
+
+/// Options after `lesson N` still apply, and the lesson's own arguments come first, so a
+/// lesson with `--script-name` keeps it.
+#[test]
+fn lesson_3_starts_its_app_with_the_lessons_arguments() {
+    let lesson = all_lessons()
+        .into_iter()
+        .find(|l| l.number == 3)
+        .expect("lesson 3");
+    let args = lesson.app().expect("an app line");
+    let server = start_server(&["lesson", "3"]);
+    let raw = server.get("/?x=1");
+    assert_reply(&raw, 200, &[]);
+    let record = server.next_record();
+    if let Some(i) = args.iter().position(|a| a == "--script-name") {
+        assert_eq!(
+            environ(&record, "SCRIPT_NAME"),
+            Some(&*format!("'{}'", args[i + 1]))
+        );
+    }
+}
+
+/// A lesson that does not exist is a start-up error with a clear message and exit code 2.
+#[test]
+fn lesson_99_exits_2_and_says_which_lessons_exist() {
+    let (status, stderr) = run_to_exit(&["lesson", "99", "--no-tui", "--port", "0"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("there is no lesson 99"), "{stderr}");
+    assert!(stderr.contains("wsgiscope lessons"), "{stderr}");
+    let (status, stderr) = run_to_exit(&["lesson", "--no-tui"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("lesson NUMBER"), "{stderr}");
+}
+
+/// `lessons` and `lesson` are words only as the whole APP argument: a path, or a module with
+/// a callable, still names an app (here the tutorial's, served by file path as always).
+#[test]
+fn an_app_path_is_still_an_app() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    assert_eq!(
+        assert_reply(&server.get("/"), 200, &[]).text(),
+        "hello world!"
+    );
+}
