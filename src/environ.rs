@@ -23,6 +23,7 @@
 
 use std::net::SocketAddr;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
@@ -70,6 +71,9 @@ pub fn setup_environ<'py>(
 /// Copy the fixed environ and add this request's keys (wsgiref's `get_environ`).
 ///
 /// `body` is the whole request body, already read (and decoded, when it was chunked).
+///
+/// The fixed key names are interned (`intern!`): each Python string is made once per run,
+/// not once per request.
 pub fn get_environ<'py>(
     py: Python<'py>,
     base: &Bound<'py, PyDict>,
@@ -78,43 +82,119 @@ pub fn get_environ<'py>(
     client: SocketAddr,
 ) -> PyResult<Bound<'py, PyDict>> {
     let env = base.copy()?;
-    env.set_item("REQUEST_METHOD", request.method.as_str())?;
-    env.set_item("REQUEST_URI", request.target.as_str())?;
-    env.set_item("SERVER_PROTOCOL", request.version.as_str())?;
-    env.set_item("QUERY_STRING", request.query.as_str())?;
-    env.set_item("REMOTE_ADDR", client.ip().to_string())?;
-    env.set_item("REMOTE_PORT", client.port().to_string())?;
+    env.set_item(intern!(py, "REQUEST_METHOD"), request.method.as_str())?;
+    env.set_item(intern!(py, "REQUEST_URI"), request.target.as_str())?;
+    env.set_item(intern!(py, "SERVER_PROTOCOL"), request.version.as_str())?;
+    env.set_item(intern!(py, "QUERY_STRING"), request.query.as_str())?;
+    env.set_item(intern!(py, "REMOTE_ADDR"), client.ip().to_string())?;
+    env.set_item(intern!(py, "REMOTE_PORT"), client.port().to_string())?;
 
     // SCRIPT_NAME + PATH_INFO is the whole path: strip the mount point from the front.
     let script_name: String = base
-        .get_item("SCRIPT_NAME")?
+        .get_item(intern!(py, "SCRIPT_NAME"))?
         .map(|s| s.extract())
         .transpose()?
         .unwrap_or_default();
     let path = latin1(&percent_decode(request.raw_path.as_bytes()));
     let path_info = path_below(&path, &script_name);
-    env.set_item("PATH_INFO", path_info)?;
+    env.set_item(intern!(py, "PATH_INFO"), path_info)?;
 
     for (key, value) in header_items(request) {
         env.set_item(key, PyString::new(py, &value))?;
     }
     if let Some(authority) = &request.authority {
         // RFC 9112 §3.2.2: an absolute-form target's authority replaces the Host header.
-        env.set_item("HTTP_HOST", authority.as_str())?;
+        env.set_item(intern!(py, "HTTP_HOST"), authority.as_str())?;
     }
     if request.body == BodyFraming::Chunked {
         // The decoded body's length is known now that it was read whole; frameworks that only
         // read CONTENT_LENGTH bytes (Django does) see the body too.
-        env.set_item("CONTENT_LENGTH", body.len().to_string())?;
+        env.set_item(intern!(py, "CONTENT_LENGTH"), body.len().to_string())?;
     }
     // Without Content-Length or chunked framing the request has no body, and an app cannot
     // know where the input ends unless it trusts wsgi.input_terminated.
     let length_known = request.body != BodyFraming::None;
     env.set_item(
-        "wsgi.input",
+        intern!(py, "wsgi.input"),
         WsgiInput::new(body).length_known(length_known),
     )?;
     Ok(env)
+}
+
+/// The reprs of the fixed environ's values (`wsgi.version`, `wsgi.errors`, the flags...),
+/// computed once: every request's environ is a copy holding the very same objects.
+pub struct FixedReprs(Vec<(Py<PyAny>, String)>);
+
+impl FixedReprs {
+    /// The reprs of the values of `base`, the environ built by [`setup_environ`].
+    pub fn new(base: &Bound<'_, PyDict>) -> Self {
+        FixedReprs(
+            base.values()
+                .iter()
+                .map(|value| {
+                    let repr = value_repr(&value, None);
+                    (value.unbind(), repr)
+                })
+                .collect(),
+        )
+    }
+
+    /// The repr of `value` if it is one of the fixed objects (the same object, not an equal
+    /// one: the app may have replaced it).
+    fn get(&self, value: &Bound<'_, PyAny>) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(fixed, _)| fixed.as_ptr() == value.as_ptr())
+            .map(|(_, repr)| repr.as_str())
+    }
+}
+
+/// The environ as the record keeps it: every key, with the Python `repr()` of its value
+/// (what a student would see printing the environ in the app).
+///
+/// This runs for every request, so it avoids calling Python where it can give the same text
+/// without: the fixed values' reprs were computed once, a `str` of printable ASCII without `'`
+/// or `\\` has the repr `'text'`, and `wsgi.input` describes itself. Every other value goes
+/// through Python's own `repr()`.
+pub fn record(environ: &Bound<'_, PyDict>, fixed: &FixedReprs) -> Vec<(String, String)> {
+    environ
+        .iter()
+        .map(|(key, value)| {
+            let key = match key.cast_exact::<PyString>() {
+                Ok(key) => key.to_string_lossy().into_owned(),
+                Err(_) => value_repr(&key, None),
+            };
+            (key, value_repr(&value, Some(fixed)))
+        })
+        .collect()
+}
+
+/// `repr(value)`, without calling Python when the text is known.
+fn value_repr(value: &Bound<'_, PyAny>, fixed: Option<&FixedReprs>) -> String {
+    if let Ok(text) = value.cast_exact::<PyString>()
+        && let Ok(text) = text.to_str()
+        && text
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
+    {
+        let mut repr = String::with_capacity(text.len() + 2);
+        repr.push('\'');
+        repr.push_str(text);
+        repr.push('\'');
+        return repr;
+    }
+    if let Some(repr) = fixed.and_then(|fixed| fixed.get(value)) {
+        return repr.to_owned();
+    }
+    if let Ok(input) = value.cast_exact::<WsgiInput>()
+        && let Ok(input) = input.try_borrow()
+    {
+        return input.describe();
+    }
+    match value.repr() {
+        Ok(repr) => repr.to_string_lossy().into_owned(),
+        Err(_) => "<repr failed>".into(),
+    }
 }
 
 /// The environ keys and values for the request's headers: `HTTP_*`, `CONTENT_TYPE` and
@@ -221,6 +301,15 @@ impl WsgiInput {
         self
     }
 
+    /// Its repr: `<wsgiscope.WsgiInput 12 bytes, 0 read>`.
+    pub fn describe(&self) -> String {
+        format!(
+            "<wsgiscope.WsgiInput {} bytes, {} read>",
+            self.data.len(),
+            self.pos
+        )
+    }
+
     /// The findings so far, taken out.
     pub fn take_findings(&mut self) -> Vec<Check> {
         std::mem::take(&mut self.findings)
@@ -314,11 +403,7 @@ impl WsgiInput {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<wsgiscope.WsgiInput {} bytes, {} read>",
-            self.data.len(),
-            self.pos
-        )
+        self.describe()
     }
 }
 
@@ -379,5 +464,40 @@ mod tests {
         assert_eq!(input.take_line(Some(2)), b"tw");
         assert_eq!(input.take(Some(100)), b"o\nthree");
         assert_eq!(input.take(None), b"");
+    }
+
+    #[test]
+    fn record_reprs_are_exactly_pythons() {
+        Python::attach(|py| {
+            let env = PyDict::new(py);
+            let texts = [
+                "",
+                "plain",
+                "it's",
+                "say \"hi\"",
+                "both ' and \"",
+                "back\\slash",
+                "tab\tx",
+                "caf\u{e9}",
+                "\u{80}\u{a0}\u{ff}",
+                "\u{7f}",
+                "/caf\u{c3}\u{a9}",
+            ];
+            for (i, text) in texts.iter().enumerate() {
+                env.set_item(format!("K{i}"), text).unwrap();
+            }
+            env.set_item("wsgi.version", (1, 0)).unwrap();
+            env.set_item("wsgi.run_once", false).unwrap();
+            env.set_item("wsgi.input", WsgiInput::new(b"body".to_vec()))
+                .unwrap();
+            let fixed = FixedReprs::new(&setup_environ(py, "127.0.0.1", 8888, "").unwrap());
+            for (key, value) in setup_environ(py, "127.0.0.1", 8888, "").unwrap().iter() {
+                env.set_item(key, value).unwrap();
+            }
+            for (key, repr) in record(&env, &fixed) {
+                let value = env.get_item(&key).unwrap().unwrap();
+                assert_eq!(repr, value.repr().unwrap().to_string(), "the repr of {key}");
+            }
+        });
     }
 }

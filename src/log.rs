@@ -15,6 +15,7 @@
 use std::io::{self, Write};
 
 use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase, escape_bytes};
+use crate::response::PerSecond;
 
 /// Which text the log prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,13 +91,22 @@ impl<W: Write> Observer for Log<W> {
     }
 }
 
+/// `25/Nov/2026 10:00:00`, the time in an access line; formatted once a second and reused,
+/// since formatting it was a tenth of the cost of a line.
+fn access_time(at: &chrono::DateTime<chrono::Local>) -> String {
+    thread_local! {
+        static TIME: PerSecond = const { PerSecond::new() };
+    }
+    TIME.with(|time| time.get(at.timestamp(), || at.format("%d/%b/%Y %H:%M:%S")))
+}
+
 /// `127.0.0.1 - - [25/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 12`, then indented output,
 /// findings, errors and traceback.
 pub fn access_text(exchange: &Exchange) -> String {
     let mut text = format!(
         "{} - - [{}] \"{}\" {} {}{}\n",
         exchange.client.ip(),
-        exchange.started.format("%d/%b/%Y %H:%M:%S"),
+        access_time(&exchange.started),
         exchange.request_line(),
         exchange
             .status

@@ -551,8 +551,41 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
 
 /// The current time as an IMF-fixdate, the format RFC 9110 §5.6.7 requires for Date:
 /// `Wed, 25 Nov 2026 10:00:00 GMT`.
+///
+/// It changes once a second, so it is formatted once a second (as nginx does) and reused by
+/// every response within that second.
 pub fn http_date() -> String {
-    Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    thread_local! {
+        static DATE: PerSecond = const { PerSecond::new() };
+    }
+    let now = Utc::now();
+    DATE.with(|date| date.get(now.timestamp(), || now.format("%a, %d %b %Y %H:%M:%S GMT")))
+}
+
+/// A text that only changes once a second (a formatted time): formatted on the first use in
+/// each second, then copied.
+pub struct PerSecond(std::cell::RefCell<(i64, String)>);
+
+impl PerSecond {
+    /// Empty: the first `get` formats.
+    pub const fn new() -> Self {
+        PerSecond(std::cell::RefCell::new((i64::MIN, String::new())))
+    }
+
+    /// The text for `second` (a Unix time), formatting it with `format` if it is a new second.
+    pub fn get<T: std::fmt::Display>(&self, second: i64, format: impl FnOnce() -> T) -> String {
+        let mut last = self.0.borrow_mut();
+        if last.0 != second {
+            *last = (second, format().to_string());
+        }
+        last.1.clone()
+    }
+}
+
+impl Default for PerSecond {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The reason phrase of the statuses the server itself sends.
