@@ -421,3 +421,147 @@ fn inspector_keeps_the_newest_5000_exchanges() {
         }
     }
 }
+
+/// The soak: 100,000 requests (`SOAK_REQUESTS`) from 32 connections against the release
+/// build, headless, or with `SOAK_TUI=1` with the inspector recording in a tmux pane. Run by
+/// `bench/soak.sh`; ignored by a plain `cargo test`, which runs the 10,000-request version.
+///
+/// The warm-up first fills the inspector's history ([`MAX_EXCHANGES`]) several times over, so
+/// that "after" compares a full history with a full history, and the allocator has reached its
+/// steady state: with the inspector, RSS rises for the first 20,000 or so exchanges (records are
+/// made on one thread and freed on another, so two malloc arenas fill) and then stays flat.
+#[test]
+#[ignore = "minutes long; run by bench/soak.sh with the release build"]
+fn soak() {
+    const CLIENTS: u64 = 32;
+    const SETTLE: Duration = Duration::from_secs(2);
+    let requests: u64 = std::env::var("SOAK_REQUESTS").map_or(100_000, |n| n.parse().unwrap());
+    let tui = std::env::var_os("SOAK_TUI").is_some();
+    let warm_up = 6 * MAX_EXCHANGES as u64;
+    let app = path("apps/hello.py");
+    let (addr, pid, _server, _tmux) = if tui {
+        let tmux = Tmux::start(&app);
+        (tmux.addr, tmux.pid, None, Some(tmux))
+    } else {
+        let server = start_server_with(&[&app], &[]);
+        (server.addr, server.pid(), Some(server), None)
+    };
+    // As in the benchmark: the server (all its threads) on core 0, the clients on core 1, so
+    // that the clients cannot starve the inspector's thread.
+    pin_threads(pid, 0);
+    pin_threads(0, 1);
+    let (failed, examples) = load(addr, CLIENTS, warm_up);
+    assert_eq!(failed, 0, "warm-up failures: {examples:#?}");
+    // The inspector takes in what the server sent it at its own pace: let it catch up.
+    thread::sleep(SETTLE);
+    let before = rss_kib(pid);
+    let started = Instant::now();
+    let (failed, examples) = load(addr, CLIENTS, requests);
+    let took = started.elapsed();
+    thread::sleep(SETTLE);
+    let after = rss_kib(pid);
+    eprintln!(
+        "soak{}: {requests} requests from {CLIENTS} connections in {took:.1?} ({:.0} req/s), \
+         {failed} failed; RSS {before} KiB after the warm-up of {warm_up}, {after} KiB after \
+         ({:+.1}%)",
+        if tui { " with the inspector" } else { "" },
+        requests as f64 / took.as_secs_f64(),
+        (after as f64 - before as f64) * 100.0 / before as f64,
+    );
+    assert_eq!(
+        failed, 0,
+        "{failed} of {requests} failed, e.g. {examples:#?}"
+    );
+    assert!(
+        after * 10 <= before * 11,
+        "RSS grew by more than 10%: {before} KiB -> {after} KiB"
+    );
+}
+
+/// Pin every thread of process `pid` (0: this thread, and the threads it starts later) to
+/// `core`. A machine with one core keeps things as they are.
+fn pin_threads(pid: i32, core: usize) {
+    if thread::available_parallelism().map_or(1, |n| n.get()) <= core {
+        return;
+    }
+    let tids: Vec<i32> = if pid == 0 {
+        vec![0]
+    } else {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("/proc/PID/task")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect()
+    };
+    for tid in tids {
+        // SAFETY: `set` is a plain bit mask owned by this frame; sched_setaffinity only reads
+        // it, and a thread that is gone makes the call fail, which changes nothing.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(core, &mut set);
+            libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+}
+
+/// wsgiscope with its inspector in a detached tmux pane (120×40) of a tmux server of its own.
+struct Tmux {
+    socket: String,
+    addr: SocketAddr,
+    pid: i32,
+}
+
+impl Tmux {
+    fn start(app: &str) -> Tmux {
+        // The inspector prints its address on screen only: pick a free port first.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let socket = format!("wsgiscope-soak-{}", std::process::id());
+        let command = format!(
+            "exec {} --port {port} {app}",
+            env!("CARGO_BIN_EXE_wsgiscope")
+        );
+        let tmux = |args: &[&str]| {
+            let out = std::process::Command::new("tmux")
+                .args(["-L", &socket, "-f", "/dev/null"])
+                .args(args)
+                .output()
+                .expect("tmux runs (apt-get install tmux)");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            "t",
+            &command,
+        ]);
+        let pid = tmux(&["list-panes", "-t", "t", "-F", "#{pane_pid}"])
+            .trim()
+            .parse()
+            .expect("the pane's pid");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let deadline = Instant::now() + STARTUP;
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the inspector's server never listened"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        Tmux { socket, addr, pid }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
