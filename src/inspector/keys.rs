@@ -19,7 +19,7 @@ pub enum Command {
     Last,
     /// Follow the newest exchange, or stop following.
     ToggleFollow,
-    /// Show one of the four detail views.
+    /// Show one of the five detail views.
     View(View),
     /// The next view (Tab).
     NextView,
@@ -67,8 +67,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("g G", "select the first / last exchange"),
     ("f", "follow the newest exchange (on at start)"),
     (
-        "1 2 3 4",
-        "views: raw request, environ, start_response, response",
+        "1 2 3 4 5",
+        "views: raw request, environ, start_response, response, checks",
     ),
     ("Tab", "the next view"),
     (
@@ -130,6 +130,7 @@ pub fn command(key: KeyEvent, typing: bool) -> Option<Command> {
         KeyCode::Char('2') => Command::View(View::Environ),
         KeyCode::Char('3') => Command::View(View::StartResponse),
         KeyCode::Char('4') => Command::View(View::Response),
+        KeyCode::Char('5') => Command::View(View::Checks),
         KeyCode::Tab => Command::NextView,
         KeyCode::Enter => Command::ToggleMaximise,
         KeyCode::PageUp => Command::PageUp,

@@ -330,3 +330,62 @@ fn a_stalled_client_shows_what_the_server_waits_for() {
     s.now += Duration::from_millis(7_400);
     check("stalled_client", &s);
 }
+
+/// A 200 whose app set a CGI-style Status header and no Content-Type: two findings.
+fn mistake() -> Exchange {
+    use crate::checks::{self, Check, Spot};
+    let mut ex = Exchange::new(4, "127.0.0.1:50004".parse().expect("a valid address"));
+    ex.started = upload().started + Duration::from_millis(5_000);
+    ex.request_raw = bytes(b"GET /gone HTTP/1.1\r\nHost: x\r\n\r\n");
+    ex.method = Some("GET".into());
+    ex.target = Some("/gone".into());
+    ex.version = Some("HTTP/1.1".into());
+    ex.start_response = vec![StartResponseCall {
+        status: "200 OK".into(),
+        headers: vec![("Status".into(), "404 Not Found".into())],
+        exc_info: None,
+        error: None,
+    }];
+    ex.response_raw = bytes(
+        b"HTTP/1.1 200 OK\r\nStatus: 404 Not Found\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n",
+    );
+    ex.status = Some(200);
+    ex.body_bytes = 10;
+    ex.timings = timings([20, 20, 300, 40]);
+    ex.checks = vec![
+        Check::new(
+            &checks::STATUS_HEADER,
+            "the header 'Status: 404 Not Found' does not set the status in WSGI; the status is \
+             start_response's first argument",
+        )
+        .at(Spot::Header {
+            call: 0,
+            index: 0,
+            name: "Status".into(),
+        }),
+        Check::new(
+            &checks::CONTENT_TYPE_MISSING,
+            "the 200 response has no Content-Type header",
+        ),
+    ];
+    ex
+}
+
+#[test]
+fn checks_view_explains_each_finding_and_the_list_shows_a_badge() {
+    let mut s = state();
+    s.on_event(Event::Finished(Box::new(mistake())));
+    select(&mut s, 4, View::Checks);
+    check("checks", &s);
+}
+
+#[test]
+fn a_finding_lights_the_header_it_points_at() {
+    let ex = mistake();
+    let ranges = super::ui::response_highlights(&ex);
+    let lit: Vec<&[u8]> = ranges
+        .iter()
+        .map(|r| &ex.response_raw.stored[r.clone()])
+        .collect();
+    assert_eq!(lit, [&b"Status: 404 Not Found"[..]]);
+}

@@ -45,7 +45,7 @@ pub enum Message {
     },
 }
 
-/// The four detail views of the selected exchange.
+/// The five detail views of the selected exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     /// 1: the request bytes as received.
@@ -56,14 +56,17 @@ pub enum View {
     StartResponse,
     /// 4: the response bytes as sent.
     Response,
+    /// 5: the findings of the checks: each rule broken, why it exists, how to fix it.
+    Checks,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [
+    pub const ALL: [View; 5] = [
         View::Request,
         View::Environ,
         View::StartResponse,
         View::Response,
+        View::Checks,
     ];
 
     /// The tab title.
@@ -73,6 +76,7 @@ impl View {
             View::Environ => "environ",
             View::StartResponse => "start_response",
             View::Response => "response",
+            View::Checks => "checks",
         }
     }
 
@@ -81,7 +85,8 @@ impl View {
             View::Request => View::Environ,
             View::Environ => View::StartResponse,
             View::StartResponse => View::Response,
-            View::Response => View::Request,
+            View::Response => View::Checks,
+            View::Checks => View::Request,
         }
     }
 }
@@ -875,6 +880,8 @@ mod tests {
         let mut s = state_with(vec![finished(1, "GET", "/", 200)]);
         s.on_command(Command::View(View::Response));
         assert_eq!(s.view, View::Response);
+        s.on_command(Command::NextView);
+        assert_eq!(s.view, View::Checks);
         s.on_command(Command::NextView);
         assert_eq!(s.view, View::Request);
         s.on_command(Command::Help);

@@ -6,9 +6,11 @@
 //!
 //! ```text
 //! header      where to connect (telnet hint), the app, Python, mode, counts
-//! exchanges   one row per exchange: time, client, method, path, status, bytes, duration
-//! detail      the selected exchange in one of four views (1 raw request, 2 environ,
-//!             3 start_response, 4 response)
+//! exchanges   one row per exchange: time, client, method, path (with a ⚠N badge when the
+//!             checks found N things), status, bytes, duration
+//! detail      the selected exchange in one of five views (1 raw request, 2 environ,
+//!             3 start_response, 4 response, 5 checks); what a finding points at is lit in
+//!             views 3 and 4
 //! timeline    the tutorial's four phases and how long each took
 //! log         what the app printed, the server's notes (or the step prompt, in step mode)
 //! footer      the keys, or the filter being typed
@@ -24,9 +26,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::exchange::{CappedBytes, Phase};
+use crate::checks::{About, Spot};
+use crate::exchange::{CappedBytes, Exchange, Phase};
 
 use super::keys::HELP;
 use super::source::{Source, source_of};
@@ -45,6 +48,7 @@ const ESCAPE: Style = Style::new().fg(Color::Magenta);
 const HIGHLIGHT: Style = Style::new().fg(Color::Black).bg(Color::Yellow);
 const DIM: Style = Style::new().fg(Color::DarkGray);
 const TITLE: Style = Style::new().add_modifier(Modifier::BOLD);
+const FINDING: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 
 /// Draw the whole screen.
 pub fn render(state: &State, frame: &mut Frame) {
@@ -159,9 +163,9 @@ fn render_footer(state: &State, frame: &mut Frame, area: Rect) {
             let keys = if state.stepping {
                 "Space/n next phase · r run the rest · s leave step mode · ? help · q quit"
             } else if state.maximised {
-                "↑↓ move · PgUp/PgDn scroll · h hex · 1-4 views · Esc back · ? help · q quit"
+                "↑↓ move · PgUp/PgDn scroll · h hex · 1-5 views · Esc back · ? help · q quit"
             } else {
-                "1-4 views · Enter maximise · / filter · s step · x export · ? help · q quit"
+                "1-5 views · Enter maximise · / filter · s step · x export · ? help · q quit"
             };
             Line::styled(keys, DIM)
         }
@@ -264,24 +268,34 @@ fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
         ),
         _ => Span::raw(human(ex.timings.total())),
     };
+    let path = Span::raw(ex.target.clone().unwrap_or_else(|| {
+        if e.finished {
+            ex.request_line()
+        } else {
+            String::new()
+        }
+    }));
+    // The badge goes first, where a narrow column cannot cut it off.
+    let path = if ex.checks.is_empty() {
+        Line::from(path)
+    } else {
+        Line::from(vec![
+            Span::styled(format!("⚠{} ", ex.checks.len()), FINDING),
+            path,
+        ])
+    };
     Row::new(vec![
-        Span::raw(clock(&ex.started)),
-        Span::raw(ex.client.to_string()),
-        Span::raw(ex.method.clone().unwrap_or_default()),
-        Span::raw(ex.target.clone().unwrap_or_else(|| {
-            if e.finished {
-                ex.request_line()
-            } else {
-                String::new()
-            }
-        })),
-        status_span(e),
-        Span::raw(if ex.status.is_some() {
+        Cell::from(clock(&ex.started)),
+        Cell::from(ex.client.to_string()),
+        Cell::from(ex.method.clone().unwrap_or_default()),
+        Cell::from(path),
+        Cell::from(status_span(e)),
+        Cell::from(if ex.status.is_some() {
             ex.body_bytes.to_string()
         } else {
             String::new()
         }),
-        took,
+        Cell::from(took),
     ])
 }
 
@@ -348,11 +362,130 @@ fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
                     DIM,
                 )
             } else {
-                wire_text(&ex.response_raw, &[], state.hex)
+                wire_text(&ex.response_raw, &response_highlights(ex), state.hex)
             };
             scrolled(frame, inner, text, state.scroll);
         }
+        View::Checks => scrolled(frame, inner, checks_text(entry), state.scroll),
     }
+}
+
+/// The Checks view: each finding with its rule, what happened, why the rule exists, how to
+/// fix it, and which view shows the offending part (lit there).
+fn checks_text(entry: &Entry) -> Text<'static> {
+    let ex = &entry.exchange;
+    if ex.checks.is_empty() {
+        return Text::styled(
+            if entry.finished {
+                "No findings: this exchange broke none of the rules wsgiscope checks \
+                 (src/checks.rs)."
+            } else {
+                "No findings so far; the checks are complete when the exchange is."
+            },
+            DIM,
+        );
+    }
+    let mut lines = Vec::new();
+    for (i, check) in ex.checks.iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::raw(""));
+        }
+        let rule = check.rule();
+        let about = match rule.map(|r| r.about) {
+            Some(About::Note) => "note",
+            _ => "mistake",
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("⚠ {}", check.rule), FINDING),
+            Span::styled(format!("  {about} · {}", check.reference), DIM),
+        ]));
+        lines.push(Line::raw(format!("  {}", check.message)));
+        if let Some(rule) = rule {
+            lines.push(Line::from(vec![
+                Span::styled("  why: ", TITLE),
+                Span::raw(rule.explanation),
+            ]));
+        }
+        lines.push(Line::from(vec![
+            Span::styled("  fix: ", TITLE),
+            Span::raw(check.fix),
+        ]));
+        if let Some(spot) = &check.at {
+            lines.push(Line::styled(format!("  see: {}", spot_text(spot)), DIM));
+        }
+    }
+    Text::from(lines)
+}
+
+/// Where a finding points, in words, with the view that lights it.
+fn spot_text(spot: &Spot) -> String {
+    match spot {
+        Spot::Status { call } => format!("3 start_response, the status of call {}", call + 1),
+        Spot::Header { call, index, name } => format!(
+            "3 start_response, header {}{} of call {}",
+            index + 1,
+            if name.is_empty() {
+                String::new()
+            } else {
+                format!(" ({name})")
+            },
+            call + 1
+        ),
+        Spot::ExcInfo { call } => format!("3 start_response, exc_info of call {}", call + 1),
+        Spot::Write { index } => format!("3 start_response, write() call {}", index + 1),
+        Spot::Chunk { index, offset } => format!(
+            "4 response, body chunk {} (from body byte {offset})",
+            index + 1
+        ),
+        Spot::SentHeader { name } => format!("4 response, the {name} header"),
+    }
+}
+
+/// The byte ranges of the response that findings point at: a header line by name, the status
+/// line (when the app's status went out), a body chunk onwards.
+pub fn response_highlights(ex: &Exchange) -> Vec<Range<usize>> {
+    let raw = &ex.response_raw.stored;
+    let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Vec::new();
+    };
+    let lines = || {
+        let mut start = 0;
+        raw[..head_end].split(|&b| b == b'\n').map(move |line| {
+            let range = start..start + line.strip_suffix(b"\r").unwrap_or(line).len();
+            start += line.len() + 1;
+            range
+        })
+    };
+    let mut out = Vec::new();
+    for check in &ex.checks {
+        match &check.at {
+            Some(Spot::SentHeader { name } | Spot::Header { name, .. }) if !name.is_empty() => {
+                let wanted = format!("{}:", name.to_ascii_lowercase());
+                out.extend(lines().skip(1).filter(|r| {
+                    raw[r.clone()]
+                        .to_ascii_lowercase()
+                        .starts_with(wanted.as_bytes())
+                }));
+            }
+            Some(Spot::Status { call }) => {
+                let sent = ex
+                    .start_response
+                    .get(*call)
+                    .is_some_and(|c| raw.starts_with(format!("HTTP/1.1 {}", c.status).as_bytes()));
+                if sent {
+                    out.extend(lines().next());
+                }
+            }
+            Some(Spot::Chunk { offset, .. }) => {
+                let start = head_end + 4 + *offset as usize;
+                if start < raw.len() {
+                    out.push(start..raw.len());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A paragraph, wrapped, scrolled by `scroll` lines but never past its end.
@@ -599,6 +732,11 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
         ));
     }
     let several = ex.start_response.len() > 1;
+    // What the findings point at is lit.
+    let points_at = |wanted: &dyn Fn(&Spot) -> bool| {
+        ex.checks.iter().any(|c| c.at.as_ref().is_some_and(wanted))
+    };
+    let lit = |line: Line<'static>, on: bool| if on { line.style(HIGHLIGHT) } else { line };
     for (i, call) in ex.start_response.iter().enumerate() {
         if several {
             lines.push(Line::styled(
@@ -606,25 +744,39 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
                 DIM,
             ));
         }
-        lines.push(Line::from(vec![
-            Span::styled("start_response", TITLE),
-            Span::raw("("),
-            Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
-            Span::raw(", ["),
-        ]));
-        for (name, value) in &call.headers {
-            lines.push(Line::from(vec![
-                Span::raw("    ("),
-                Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
-                Span::raw(", "),
-                Span::raw(py_str(value)),
-                Span::raw("),"),
-            ]));
+        let status_lit = points_at(&|s| matches!(s, Spot::Status { call } if *call == i));
+        lines.push(lit(
+            Line::from(vec![
+                Span::styled("start_response", TITLE),
+                Span::raw("("),
+                Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
+                Span::raw(", ["),
+            ]),
+            status_lit,
+        ));
+        for (j, (name, value)) in call.headers.iter().enumerate() {
+            let header_lit = points_at(
+                &|s| matches!(s, Spot::Header { call, index, .. } if *call == i && *index == j),
+            );
+            lines.push(lit(
+                Line::from(vec![
+                    Span::raw("    ("),
+                    Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
+                    Span::raw(", "),
+                    Span::raw(py_str(value)),
+                    Span::raw("),"),
+                ]),
+                header_lit,
+            ));
         }
-        lines.push(Line::raw(format!(
-            "], exc_info={})",
-            call.exc_info.as_deref().unwrap_or("None")
-        )));
+        let exc_info_lit = points_at(&|s| matches!(s, Spot::ExcInfo { call } if *call == i));
+        lines.push(lit(
+            Line::raw(format!(
+                "], exc_info={})",
+                call.exc_info.as_deref().unwrap_or("None")
+            )),
+            exc_info_lit,
+        ));
         if let Some(error) = &call.error {
             lines.push(Line::styled(
                 format!("  ↳ raised {error}"),
@@ -632,17 +784,21 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
             ));
         }
     }
-    lines.push(Line::raw(match ex.writes.len() {
-        0 => "write() calls: none (the body came from the returned iterable)".to_string(),
-        n => format!(
-            "write() calls: {n}, of {} bytes",
-            ex.writes
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }));
+    let writes_lit = points_at(&|s| matches!(s, Spot::Write { .. }));
+    lines.push(lit(
+        Line::raw(match ex.writes.len() {
+            0 => "write() calls: none (the body came from the returned iterable)".to_string(),
+            n => format!(
+                "write() calls: {n}, of {} bytes",
+                ex.writes
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+        writes_lit,
+    ));
     if let Some(result) = &entry.app_result {
         lines.push(Line::raw(format!("the app returned: {result}")));
     }
