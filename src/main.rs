@@ -145,6 +145,14 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         .map(AppSpec::folder)
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let info = python::start(&folder, cli.venv.as_deref()).map_err(|e| e.to_string())?;
+    // The inspector when a person watches a terminal; the text log otherwise.
+    let tui =
+        !cli.no_tui && !cli.trace && cli.log == LogKind::Text && std::io::stdout().is_terminal();
+    if tui {
+        // An app calling os._exit() must not leave the terminal in raw mode.
+        Python::attach(|py| python::before_exit(py, inspector::terminal::emergency_restore))
+            .map_err(|e| format!("cannot wrap os._exit: {e}"))?;
+    }
     let app =
         Python::attach(|py| python::load_app(py, spec.as_ref())).map_err(|e| e.to_string())?;
 
@@ -162,9 +170,6 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         script_name: cli.script_name.clone(),
         strict: cli.strict,
     };
-    // The inspector when a person watches a terminal; the text log otherwise.
-    let tui =
-        !cli.no_tui && !cli.trace && cli.log == LogKind::Text && std::io::stdout().is_terminal();
     if cli.step && !tui {
         return Err(
             "--step needs the inspector, which runs when standard output is a terminal and neither --no-tui, --trace nor --log json is given"
@@ -173,6 +178,8 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
     }
     let (observer, link): (Box<dyn Observer>, _) = if tui {
         let (observer, link) = inspector::channel(cli.step);
+        // print() reaches the log view as the app writes it, not when the exchange ends.
+        python::forward_output(observer.live_output());
         (Box::new(observer), Some(link))
     } else {
         (Box::new(Log::stdout(format)), None)

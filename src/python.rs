@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyCFunction, PyDict, PyInt, PyList, PyString};
 
 use crate::exchange::OutputLine;
 
@@ -53,12 +53,18 @@ impl std::error::Error for LoadError {}
 static OUTPUT: Mutex<OutputSink> = Mutex::new(OutputSink {
     lines: Vec::new(),
     partial: Vec::new(),
+    live: None,
 });
+
+/// Where a copy of each complete line goes as soon as it is written (the inspector's log view).
+pub type LiveOutput = Box<dyn FnMut(&OutputLine) + Send>;
 
 /// Complete lines, plus the unfinished last line of each stream (`print("a", end="")`).
 struct OutputSink {
     lines: Vec<OutputLine>,
     partial: Vec<(&'static str, String)>,
+    /// See [`forward_output`]; None for the headless logs, which read the finished record.
+    live: Option<LiveOutput>,
 }
 
 impl OutputSink {
@@ -74,12 +80,53 @@ impl OutputSink {
         pending.push_str(text);
         while let Some(end) = pending.find('\n') {
             let line: String = pending.drain(..=end).collect();
-            self.lines.push(OutputLine {
+            let line = OutputLine {
                 stream,
                 text: line.trim_end_matches(['\n', '\r']).to_string(),
-            });
+            };
+            if let Some(live) = &mut self.live {
+                live(&line);
+            }
+            self.lines.push(line);
         }
     }
+}
+
+/// Also hand each complete line to `live` the moment the app writes it, so that a live view
+/// can show `print()` while a slow app is still running. The lines still collect for the
+/// exchange's record, which stays complete; an unfinished last line is only in the record.
+pub fn forward_output(live: LiveOutput) {
+    OUTPUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .live = Some(live);
+}
+
+/// Run `before` when the app calls `os._exit()`, then exit as asked.
+///
+/// `os._exit` ends the process at once: no `finally`, no Rust `Drop`, no signal a handler could
+/// catch. While the inspector owns the terminal that would leave it in raw mode, so the
+/// inspector asks for its emergency restore to run first. Install it before the app is
+/// imported, so that even `from os import _exit` gets the wrapper.
+pub fn before_exit(py: Python<'_>, before: fn()) -> PyResult<()> {
+    let os = py.import("os")?;
+    let original: Py<PyAny> = os.getattr("_exit")?.unbind();
+    let wrapper = PyCFunction::new_closure(
+        py,
+        Some(c"_exit"),
+        Some(c"Exit the process with status n, without cleanup (wrapped by wsgiscope to give the terminal back first)."),
+        move |args, kwargs| -> PyResult<Py<PyAny>> {
+            // Only when it will exit: a wrong call raises TypeError and the server goes on.
+            let exits = kwargs.is_none()
+                && args.len() == 1
+                && args.get_item(0).is_ok_and(|n| n.is_instance_of::<PyInt>());
+            if exits {
+                before();
+            }
+            original.bind(args.py()).call(args, kwargs).map(Bound::unbind)
+        },
+    )?;
+    os.setattr("_exit", wrapper)
 }
 
 /// Take every line written since the last call, unfinished lines included.
@@ -579,6 +626,7 @@ mod tests {
         let mut sink = OutputSink {
             lines: Vec::new(),
             partial: Vec::new(),
+            live: None,
         };
         sink.write("stdout", "a\nb");
         sink.write("stderr", "x\n");
@@ -589,5 +637,30 @@ mod tests {
             .map(|l| (l.stream, l.text.as_str()))
             .collect();
         assert_eq!(texts, [("stdout", "a"), ("stderr", "x"), ("stdout", "bc")]);
+    }
+
+    #[test]
+    fn a_live_sink_gets_each_complete_line_as_it_is_written() {
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut sink = OutputSink {
+            lines: Vec::new(),
+            partial: Vec::new(),
+            live: Some(Box::new({
+                let seen = std::sync::Arc::clone(&seen);
+                move |line: &OutputLine| seen.lock().expect("not poisoned").push(line.clone())
+            })),
+        };
+        sink.write("stdout", "one\ntw");
+        assert_eq!(
+            seen.lock().expect("not poisoned").len(),
+            1,
+            "only the complete line"
+        );
+        sink.write("stdout", "o\n");
+        assert_eq!(
+            *seen.lock().expect("not poisoned"),
+            sink.lines,
+            "the record keeps them all"
+        );
     }
 }

@@ -112,15 +112,29 @@ pub struct StopSignal {
     write: UnixStream,
 }
 
-/// A cheap handle that stops the server from another thread.
+/// A cheap handle that stops the server from another thread, or sees that it was asked to.
 #[derive(Debug)]
-pub struct StopHandle(UnixStream);
+pub struct StopHandle {
+    write: UnixStream,
+    read: UnixStream,
+}
 
 impl StopHandle {
     /// Ask the server to stop; it returns from `serve_forever` after the current exchange.
     pub fn stop(&self) {
         // A full pipe already holds a stop request; nothing more to do.
-        let _ = (&self.0).write(&[1]);
+        let _ = (&self.write).write(&[1]);
+    }
+
+    /// Whether a stop was asked for (by a signal or a handle). Nobody reads the byte, so once
+    /// raised the signal stays raised.
+    pub fn is_raised(&self) -> bool {
+        wait_readable(
+            self.read.as_raw_fd(),
+            self.read.as_raw_fd(),
+            Some(Duration::ZERO),
+        )
+        .is_ok_and(|w| w != Wait::TimedOut)
     }
 }
 
@@ -156,7 +170,10 @@ impl StopSignal {
 
     /// A handle to raise it from elsewhere.
     pub fn handle(&self) -> io::Result<StopHandle> {
-        Ok(StopHandle(self.write.try_clone()?))
+        Ok(StopHandle {
+            write: self.write.try_clone()?,
+            read: self.read.try_clone()?,
+        })
     }
 
     fn fd(&self) -> RawFd {

@@ -86,6 +86,16 @@ impl Session {
             .expect("a port number follows the hint")
     }
 
+    /// The process id of wsgiscope: the child of the pane's shell.
+    fn wsgiscope_pid(&self) -> i32 {
+        let shell = self.tmux(&["display", "-p", "-t", "t", "#{pane_pid}"]);
+        let shell = shell.trim();
+        std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .ok()
+            .and_then(|c| c.split_whitespace().next()?.parse().ok())
+            .expect("wsgiscope runs in the pane")
+    }
+
     /// After wsgiscope exited: its exit code, and whether the terminal is out of raw mode and
     /// off the alternate screen.
     fn exit_and_terminal(&self) -> (String, bool) {
@@ -128,6 +138,16 @@ fn response_within(conn: &mut TcpStream, wait: Duration) -> Option<String> {
         }
         Err(e) => panic!("reading the response failed: {e}"),
     }
+}
+
+/// A one-file app in a folder of its own under the temp dir (kept: the folder is named after
+/// the test and the pid, and tmp is cleaned by the system).
+fn temp_app(name: &str, source: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsgiscope-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+    let app = dir.join(format!("{name}.py"));
+    std::fs::write(&app, source).expect("the app is written");
+    app
 }
 
 const GET: &[u8] = b"GET /seen-by-the-inspector?x=1 HTTP/1.1\r\nHost: test\r\n\r\n";
@@ -184,26 +204,131 @@ fn step_mode_holds_the_response_until_each_phase_is_advanced() {
     let response = response_within(&mut conn, PATIENCE).expect("a response after r");
     assert!(response.ends_with("hello world!"), "{response}");
 
-    // Quitting while the server waits at the gate releases it: the server sees the stop
-    // request as it reads, drops this client, and serve_forever returns.
-    let _conn = send(port, GET);
+    // Quitting while the server waits at the gate lets that request run to its end: the
+    // client is answered, then the server stops.
+    let mut conn = send(port, GET);
     tmux.wait_for("#3 paused. Next: parse_request(");
     tmux.keys("q");
+    let response = response_within(&mut conn, PATIENCE).expect("a response after q");
+    assert!(response.ends_with("hello world!"), "{response}");
     assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// q while paused before the app call: the same, from the middle of a request.
+#[test]
+fn quitting_while_paused_before_the_app_still_answers_the_client() {
+    let tmux = Session::start("step-q", "--step --port 0 apps/hello.py");
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    tmux.wait_for("Next: parse_request(");
+    tmux.keys("Space");
+    tmux.wait_for("Next: get_environ(");
+    tmux.keys("Space");
+    tmux.wait_for("Next: application(");
+    tmux.keys("q");
+    let response = response_within(&mut conn, PATIENCE).expect("a response after q");
+    assert!(response.ends_with("hello world!"), "{response}");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// SIGTERM while the server sleeps at the step gate wakes it: the process stops within a
+/// second and gives the terminal back.
+#[test]
+fn sigterm_while_paused_stops_the_server() {
+    let tmux = Session::start("step-term", "--step --port 0 apps/hello.py");
+    let port = tmux.port();
+    let _conn = send(port, GET);
+    tmux.wait_for("Next: parse_request(");
+    tmux.keys("Space");
+    tmux.wait_for("Next: get_environ(");
+    let pid = tmux.wsgiscope_pid();
+    let sent = Instant::now();
+    // SAFETY: kill with a pid read from /proc, the child of this test's own tmux pane.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let (code, restored) = tmux.exit_and_terminal();
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert_eq!((code.as_str(), restored), ("0", true));
+}
+
+/// An app stuck in an endless loop: after q the terminal is back, one line says what the
+/// server waits for, and Ctrl-C twice ends it (exit code 130).
+#[test]
+fn quitting_while_the_app_is_stuck_says_how_to_leave() {
+    let app = temp_app(
+        "stuck",
+        "def app(environ, start_response):\n    while True:\n        pass\n",
+    );
+    let tmux = Session::start("stuck", &format!("--port 0 {}", app.display()));
+    let port = tmux.port();
+    let _conn = send(port, GET);
+    tmux.wait_for("application");
+    tmux.keys("q");
+    tmux.wait_for(
+        "Waiting for the app to return (request #1); press Ctrl-C twice to quit at once.",
+    );
+    assert_eq!(
+        tmux.tmux(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .trim(),
+        "0",
+        "the terminal is given back before the note"
+    );
+    tmux.keys("C-c");
+    std::thread::sleep(Duration::from_millis(200));
+    tmux.keys("C-c");
+    assert_eq!(tmux.exit_and_terminal(), ("130".to_string(), true));
+}
+
+/// An app that calls `os._exit()` ends the process without unwinding; the wrapped `os._exit`
+/// gives the terminal back first.
+#[test]
+fn an_app_calling_os_exit_still_restores_the_terminal() {
+    let app = temp_app(
+        "exit",
+        "import os\n\ndef app(environ, start_response):\n    os._exit(3)\n",
+    );
+    let tmux = Session::start("exit", &format!("--port 0 {}", app.display()));
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    let _ = response_within(&mut conn, PATIENCE);
+    let (code, restored) = tmux.exit_and_terminal();
+    assert_eq!(code, "3", "os._exit's status is the exit code");
+    assert!(
+        restored,
+        "the terminal was left in raw mode:\n{}",
+        tmux.screen()
+    );
+}
+
+/// What a slow app prints is in the log view while it still runs, not only when it returns.
+#[test]
+fn app_output_reaches_the_log_while_the_app_runs() {
+    let app = temp_app(
+        "chatty",
+        "import time\n\ndef app(environ, start_response):\n    print('started the slow part')\n    \
+         time.sleep(30)\n    start_response('200 OK', [])\n    return [b'done']\n",
+    );
+    let tmux = Session::start("chatty", &format!("--port 0 {}", app.display()));
+    let port = tmux.port();
+    let _conn = send(port, GET);
+    let screen = tmux.wait_for("#1 stdout started the slow part");
+    assert!(
+        screen.contains("application"),
+        "the app still runs:\n{screen}"
+    );
 }
 
 /// An app that kills the interpreter (here `os.abort()`, as a crashing C extension would) ends
 /// the process without unwinding; the terminal is given back all the same.
 #[test]
 fn an_app_that_crashes_the_interpreter_still_restores_the_terminal() {
-    let dir = std::env::temp_dir().join(format!("wsgiscope-crash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("the temp dir is writable");
-    let app = dir.join("crash.py");
-    std::fs::write(
-        &app,
+    let app = temp_app(
+        "crash",
         "import os\n\ndef app(environ, start_response):\n    os.abort()\n",
-    )
-    .expect("the app is written");
+    );
     let tmux = Session::start("crash", &format!("--port 0 {}", app.display()));
     let port = tmux.port();
     let mut conn = send(port, GET);
@@ -215,7 +340,6 @@ fn an_app_that_crashes_the_interpreter_still_restores_the_terminal() {
         "the terminal was left in raw mode:\n{}",
         tmux.screen()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Ctrl-C is a key while the inspector owns the terminal (raw mode): it quits the same way.

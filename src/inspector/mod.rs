@@ -9,7 +9,12 @@
 //!
 //! **Step mode is the one exception**, on purpose: there the observer waits at a
 //! [`StepGate`] before each phase until the class presses Space. Quitting the inspector always
-//! opens the gate for good, so a server never stays stuck at it.
+//! opens the gate for good, so a server never stays stuck at it (a paused request runs to its
+//! end and is answered before the server stops); so does the server's stop signal (SIGTERM).
+//!
+//! **App output is live too**: [`InspectorObserver::live_output`] gives the Python side a way
+//! to send each line the app prints the moment it is written, tagged with the exchange under
+//! way, so a slow app's `print()` shows while it still runs.
 //!
 //! The parts, each in its own file:
 //! - [`state`]: what is shown, as plain data, and how events and keys change it;
@@ -39,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event;
 
-use crate::exchange::{Event, Exchange, Observer};
+use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase};
 use crate::server::StopHandle;
 
 pub use state::{Message, ServerInfo, State};
@@ -75,15 +80,24 @@ impl Observer for InspectorObserver {
     }
 
     fn on_event(&mut self, event: Event) {
-        let pause = match &event {
-            Event::PhaseStarted { id, phase } if self.gate.will_wait(*id) => Some((*id, *phase)),
-            _ => None,
-        };
-        if matches!(event, Event::Finished(_)) {
-            // Once per exchange: free what the inspector gave back.
-            while let Ok(spent) = self.spent.try_recv() {
-                drop(spent);
+        let mut pause = None;
+        let mut finished = false;
+        match &event {
+            Event::Accepted { id, .. } => self.gate.begin(*id),
+            Event::PhaseStarted { id, phase } => {
+                self.gate.reached(*id, *phase);
+                if self.gate.will_wait(*id) {
+                    pause = Some((*id, *phase));
+                }
             }
+            Event::Finished(_) => {
+                finished = true;
+                // Once per exchange: free what the inspector gave back.
+                while let Ok(spent) = self.spent.try_recv() {
+                    drop(spent);
+                }
+            }
+            _ => {}
         }
         // A send fails only when the inspector is gone; the server goes on regardless.
         let _ = self.to_inspector.send(Message::Server(event));
@@ -91,6 +105,34 @@ impl Observer for InspectorObserver {
             let _ = self.to_inspector.send(Message::Paused { id, phase });
             self.gate.pass(id);
         }
+        if finished {
+            self.gate.end();
+        }
+    }
+}
+
+impl InspectorObserver {
+    /// What [`crate::python::forward_output`] needs to send each line the app writes to the
+    /// log view at once, tagged with the exchange under way (lines written between exchanges
+    /// wait for the record, as before).
+    pub fn live_output(&self) -> crate::python::LiveOutput {
+        let to_inspector = self.to_inspector.clone();
+        let gate = Arc::clone(&self.gate);
+        Box::new(move |line: &OutputLine| {
+            if let Some((id, _)) = gate.current() {
+                let _ = to_inspector.send(Message::Output {
+                    id,
+                    line: line.clone(),
+                });
+            }
+        })
+    }
+}
+
+impl Drop for InspectorObserver {
+    fn drop(&mut self) {
+        // The server is gone (a panic, say): nothing is under way any more.
+        self.gate.end();
     }
 }
 
@@ -127,18 +169,49 @@ pub struct Inspector {
     quit: Arc<AtomicBool>,
 }
 
-/// Whatever ends the inspector's thread (a return, an error, a panic), this runs: the step
-/// gate opens for good and the server is asked to stop.
+/// Whatever ends the inspector's thread (a return, an error, a panic), this runs, after the
+/// terminal was given back: the step gate opens for good and the server is asked to stop.
+///
+/// A request paused at the gate is let through first and stopped only once it is answered: a
+/// client that waited through a lesson should not lose its response. And if the server does
+/// not stop soon (an app in an endless loop), one line says why the shell does not come back.
 struct OnExit {
     gate: Arc<StepGate>,
     stop: StopHandle,
 }
 
+/// How long quitting waits, silently, for the exchange under way before saying it waits.
+const QUIET_WAIT: Duration = Duration::from_millis(300);
+
 impl Drop for OnExit {
     fn drop(&mut self) {
-        self.gate.release();
-        self.stop.stop();
+        let paused = self.gate.release();
+        if !paused {
+            self.stop.stop();
+        }
+        if !self.gate.wait_idle(Some(QUIET_WAIT))
+            && let Some((id, phase)) = self.gate.current()
+        {
+            eprintln!("{}", waiting_note(id, phase));
+        }
+        if paused {
+            self.gate.wait_idle(None);
+            self.stop.stop();
+        }
     }
+}
+
+/// What quitting says while exchange `id` keeps the server from stopping. The server already
+/// ends at once on a second Ctrl-C (see [`crate::server::StopSignal::on_signals`]).
+pub fn waiting_note(id: u64, phase: Phase) -> String {
+    let what = match phase {
+        Phase::ParseRequest => format!("the client to finish request #{id}"),
+        Phase::GetEnviron | Phase::Application => {
+            format!("the app to return (request #{id})")
+        }
+        Phase::FinishResponse => format!("the app to finish its response (request #{id})"),
+    };
+    format!("Waiting for {what}; press Ctrl-C twice to quit at once.")
 }
 
 impl Inspector {
@@ -165,11 +238,11 @@ impl Inspector {
             std::thread::Builder::new()
                 .name("inspector".into())
                 .spawn(move || {
-                    let _on_exit = OnExit {
+                    let on_exit = OnExit {
                         gate: Arc::clone(&link.gate),
                         stop,
                     };
-                    run(guard, state, link, &quit)
+                    run(guard, state, link, &quit, &on_exit.stop)
                 })?
         };
         Ok(Inspector {
@@ -205,12 +278,22 @@ fn run(
     mut state: State,
     link: InspectorLink,
     quit: &AtomicBool,
+    stop: &StopHandle,
 ) -> io::Result<()> {
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    let mut stopping = false;
     loop {
         if quit.load(Ordering::SeqCst) {
             return Ok(());
+        }
+        // SIGTERM (or Ctrl-C from another terminal) while the server sleeps at the step gate:
+        // only opening the gate lets it see the stop and leave.
+        if !stopping && stop.is_raised() {
+            stopping = true;
+            link.gate.release();
+            state.note(None, "server", "stopping: asked to by a signal".into());
+            dirty = true;
         }
         state.now = Instant::now();
         for _ in 0..MAX_MESSAGES_PER_TURN {

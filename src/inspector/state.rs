@@ -43,6 +43,12 @@ pub enum Message {
         id: u64,
         phase: Phase,
     },
+    /// A line the app wrote while serving exchange `id`, sent the moment it was written
+    /// (see [`crate::python::forward_output`]); the finished record brings it again.
+    Output {
+        id: u64,
+        line: OutputLine,
+    },
 }
 
 /// The five detail views of the selected exchange.
@@ -114,6 +120,9 @@ pub struct Entry {
     pub phase: Option<Phase>,
     /// `repr()` of what the app returned, once it did.
     pub app_result: Option<String>,
+    /// The app's output lines already shown in the log as they were written, so that the
+    /// finished record does not show them twice.
+    pub live_output: Vec<OutputLine>,
 }
 
 /// A line of the log view.
@@ -381,6 +390,12 @@ impl State {
             Message::Server(event) => self.on_event(event),
             // Step mode was turned off just as the server reached the gate: it did not wait.
             Message::Paused { .. } if !self.stepping => {}
+            Message::Output { id, line } => {
+                self.note(Some(id), line.stream, line.text.clone());
+                if let Some(e) = self.entry_mut(id) {
+                    e.live_output.push(line);
+                }
+            }
             Message::Paused { id, phase } => {
                 self.paused = Some((id, phase));
                 if self.follow {
@@ -410,6 +425,7 @@ impl State {
                     quiet_since: now,
                     phase: None,
                     app_result: None,
+                    live_output: Vec::new(),
                 });
                 self.follow_newest();
             }
@@ -469,8 +485,17 @@ impl State {
         if exchange.error.is_some() || exchange.status.is_some_and(|s| s >= 500) {
             self.errors += 1;
         }
-        for OutputLine { stream, text } in &exchange.output {
-            self.note(Some(id), stream, text.clone());
+        // The lines not shown live yet: those written between exchanges, the unfinished last
+        // line. The live ones come in the record in the same order; skip them there.
+        let live = self
+            .entry_mut(id)
+            .map(|e| std::mem::take(&mut e.live_output))
+            .unwrap_or_default();
+        let mut live = live.iter().peekable();
+        for line in &exchange.output {
+            if live.next_if(|shown| *shown == line).is_none() {
+                self.note(Some(id), line.stream, line.text.clone());
+            }
         }
         if let Some(error) = &exchange.error {
             self.note(Some(id), "error", error.clone());
@@ -494,6 +519,7 @@ impl State {
                     quiet_since: self.now,
                     phase: None,
                     app_result: None,
+                    live_output: Vec::new(),
                 });
                 self.follow_newest();
             }
@@ -813,6 +839,54 @@ mod tests {
         let e = s.selected_entry().expect("the entry is there");
         assert!(e.finished && s.waiting(e).is_none());
         assert_eq!(s.requests, 1);
+    }
+
+    #[test]
+    fn app_output_shows_as_it_is_written_and_once() {
+        let mut s = state_with(vec![Event::Accepted {
+            id: 1,
+            client: "127.0.0.1:5000".parse().expect("a valid address"),
+            at: Local::now(),
+        }]);
+        let line = |stream, text: &str| OutputLine {
+            stream,
+            text: text.into(),
+        };
+        s.on_message(Message::Output {
+            id: 1,
+            line: line("stdout", "working"),
+        });
+        let texts = |s: &State| -> Vec<String> {
+            s.log
+                .iter()
+                .map(|l| format!("{:?} {} {}", l.exchange, l.stream, l.text))
+                .collect()
+        };
+        assert_eq!(
+            texts(&s),
+            ["Some(1) stdout working"],
+            "shown before the end"
+        );
+        let mut ex = Exchange::new(1, "127.0.0.1:5000".parse().expect("a valid address"));
+        ex.output = vec![
+            line("stderr", "from between exchanges"),
+            line("stdout", "working"),
+            line("stdout", "no newline"),
+        ];
+        s.on_event(Event::Finished(Box::new(ex.clone())));
+        assert_eq!(
+            texts(&s),
+            [
+                "Some(1) stdout working",
+                "Some(1) stderr from between exchanges",
+                "Some(1) stdout no newline",
+            ],
+            "the record adds only what was not shown live"
+        );
+        assert_eq!(
+            s.entries[0].exchange.output, ex.output,
+            "the record stays complete"
+        );
     }
 
     #[test]

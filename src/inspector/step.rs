@@ -7,11 +7,14 @@
 //! variable: the server sleeps on the condvar, the inspector changes the state and wakes it.
 //! The client just sees a slow server.
 //!
-//! The gate can always be opened for good ([`StepGate::release`]): quitting the inspector, or the
-//! inspector thread dying, must never leave the server stuck at a gate.
+//! The gate can always be opened for good ([`StepGate::release`]): quitting the inspector, the
+//! inspector thread dying, or a signal asking the server to stop must never leave the server
+//! stuck at a gate. The gate also knows which exchange the server is serving, and in which
+//! phase, so that quitting can wait for a paused request to be answered and say what it waits for.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::exchange::Phase;
 
@@ -26,6 +29,9 @@ struct Gate {
     run_through: Option<u64>,
     /// Open for good: the inspector is gone.
     released: bool,
+    /// The exchange the server is serving and its phase; None between exchanges. Quitting
+    /// reads it: to let a paused request finish, and to say what the server still waits for.
+    current: Option<(u64, Phase)>,
 }
 
 /// The gate between the server's thread and the inspector's, shared by both.
@@ -109,10 +115,60 @@ impl StepGate {
         self.changed.notify_all();
     }
 
-    /// Open the gate for good: the inspector is leaving.
-    pub fn release(&self) {
-        self.lock().released = true;
+    /// Open the gate for good: the inspector is leaving, or the server was asked to stop.
+    /// Returns whether the server was waiting at the gate (and now goes on).
+    pub fn release(&self) -> bool {
+        let mut gate = self.lock();
+        gate.released = true;
         self.changed.notify_all();
+        gate.waiting
+    }
+
+    /// The server's side: exchange `id` begins (its connection was accepted).
+    pub fn begin(&self, id: u64) {
+        self.lock().current = Some((id, Phase::ParseRequest));
+    }
+
+    /// The server's side: exchange `id` reached `phase`.
+    pub fn reached(&self, id: u64, phase: Phase) {
+        let mut gate = self.lock();
+        if gate.current.is_some_and(|(current, _)| current == id) {
+            gate.current = Some((id, phase));
+        }
+    }
+
+    /// The server's side: the exchange under way is over (or the server is gone).
+    pub fn end(&self) {
+        self.lock().current = None;
+        self.changed.notify_all();
+    }
+
+    /// The exchange under way and its phase, if any.
+    pub fn current(&self) -> Option<(u64, Phase)> {
+        self.lock().current
+    }
+
+    /// Wait until no exchange is under way, at most `timeout` (None: as long as it takes).
+    /// Returns whether none is.
+    pub fn wait_idle(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut gate = self.lock();
+        while gate.current.is_some() {
+            gate = match deadline {
+                None => self.changed.wait(gate).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    self.changed
+                        .wait_timeout(gate, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+        true
     }
 }
 
@@ -152,10 +208,9 @@ pub fn explain(phase: Phase) -> Explanation {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::time::Duration;
 
-    #[test]
-    fn a_stepping_gate_holds_the_server_until_advanced() {
+    /// A server thread stopped at a stepping gate (exchange 1); returns once it waits there.
+    fn paused_server() -> (Arc<StepGate>, std::thread::JoinHandle<()>) {
         let gate = Arc::new(StepGate::new(true));
         let server = {
             let gate = Arc::clone(&gate);
@@ -164,6 +219,12 @@ mod tests {
         while !gate.is_waiting() {
             std::thread::sleep(Duration::from_millis(1));
         }
+        (gate, server)
+    }
+
+    #[test]
+    fn a_stepping_gate_holds_the_server_until_advanced() {
+        let (gate, server) = paused_server();
         std::thread::sleep(Duration::from_millis(50));
         assert!(!server.is_finished(), "the server passed a closed gate");
         gate.advance();
@@ -185,8 +246,36 @@ mod tests {
         assert!(!gate.will_wait(7));
         gate.pass(7);
         assert!(gate.will_wait(8));
-        gate.release();
+        assert!(!gate.release(), "nobody was waiting");
         assert!(!gate.will_wait(8));
         gate.pass(8);
+    }
+
+    #[test]
+    fn release_says_whether_the_server_was_paused() {
+        let (gate, server) = paused_server();
+        assert!(gate.release());
+        server.join().expect("the server thread panicked");
+    }
+
+    #[test]
+    fn the_gate_knows_the_exchange_under_way_and_waits_for_its_end() {
+        let gate = Arc::new(StepGate::new(false));
+        assert!(gate.wait_idle(Some(Duration::ZERO)));
+        gate.begin(3);
+        gate.reached(3, Phase::Application);
+        gate.reached(2, Phase::FinishResponse);
+        assert_eq!(gate.current(), Some((3, Phase::Application)));
+        assert!(!gate.wait_idle(Some(Duration::from_millis(20))));
+        let server = {
+            let gate = Arc::clone(&gate);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                gate.end();
+            })
+        };
+        assert!(gate.wait_idle(None));
+        assert_eq!(gate.current(), None);
+        server.join().expect("the server thread panicked");
     }
 }

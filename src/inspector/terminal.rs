@@ -12,11 +12,14 @@
 //!    SIGABRT, say from a C extension) runs no Drop: [`enter`] installs signal handlers that
 //!    write the restoring escape sequences and put back the saved terminal settings, then let
 //!    the signal kill the process as it would have.
+//!    An app that calls `os._exit()` ends the process without unwinding too; while the
+//!    inspector owns the terminal, `os._exit` is wrapped to call [`emergency_restore`] first.
 //! 3. The inspector's thread, whatever ends it, releases the step gate and stops the server
 //!    (see `mod.rs`), so the process does not linger without a screen.
 
 use std::io::{self, Stdout, stdout};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -24,6 +27,9 @@ use ratatui::DefaultTerminal;
 
 /// The terminal settings before raw mode, for the crash handler.
 static SAVED: OnceLock<libc::termios> = OnceLock::new();
+
+/// The inspector holds the terminal now (between [`enter`] and [`restore`]).
+static TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// What the crash handler writes: mouse reporting off (every mode crossterm turns on), the
 /// cursor shown, the alternate screen left.
@@ -39,8 +45,16 @@ const CRASH_SIGNALS: [libc::c_int; 5] = [
     libc::SIGILL,
 ];
 
-extern "C" fn on_crash(signal: libc::c_int) {
-    // Only async-signal-safe calls here: write, tcsetattr, raise.
+/// Give the terminal back without any help from the rest of the program: write the restoring
+/// escape sequences and put back the settings saved before raw mode. Only async-signal-safe
+/// calls (write, tcsetattr), so a crash handler may call it; so may a process about to end
+/// without unwinding (an app calling `os._exit`, see [`crate::python::before_exit`]). Does
+/// nothing when the terminal is not taken.
+pub fn emergency_restore() {
+    // An atomic load is async-signal-safe too.
+    if !TAKEN.swap(false, Ordering::SeqCst) {
+        return;
+    }
     // SAFETY: writing a static buffer to fd 1, and setting terminal attributes from a value
     // saved before raw mode, are both valid at any time.
     unsafe {
@@ -48,7 +62,13 @@ extern "C" fn on_crash(signal: libc::c_int) {
         if let Some(saved) = SAVED.get() {
             libc::tcsetattr(0, libc::TCSANOW, saved);
         }
-        // SA_RESETHAND put the default action back: die of the same signal.
+    }
+}
+
+extern "C" fn on_crash(signal: libc::c_int) {
+    emergency_restore();
+    // SAFETY: SA_RESETHAND put the default action back: die of the same signal.
+    unsafe {
         libc::raise(signal);
     }
 }
@@ -81,6 +101,7 @@ pub fn enter() -> io::Result<TerminalGuard> {
     install_crash_handlers();
     // Also installs ratatui's panic hook, which restores the terminal before the message.
     let terminal = ratatui::try_init()?;
+    TAKEN.store(true, Ordering::SeqCst);
     let guard = TerminalGuard { terminal };
     execute!(stdout(), EnableMouseCapture)?;
     Ok(guard)
@@ -88,6 +109,7 @@ pub fn enter() -> io::Result<TerminalGuard> {
 
 /// Give the terminal back. Safe to call more than once.
 pub fn restore() {
+    TAKEN.store(false, Ordering::SeqCst);
     let out: Stdout = stdout();
     let _ = execute!(&out, DisableMouseCapture);
     ratatui::restore();
