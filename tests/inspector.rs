@@ -303,9 +303,10 @@ fn an_app_calling_os_exit_still_restores_the_terminal() {
     );
 }
 
-/// What a slow app prints is in the log view while it still runs, not only when it returns.
+/// What a slow app prints is in the log view while it still runs, not only when it returns;
+/// so is the environ it received (at a person's pace the server sends it early).
 #[test]
-fn app_output_reaches_the_log_while_the_app_runs() {
+fn app_output_and_environ_reach_the_inspector_while_the_app_runs() {
     let app = temp_app(
         "chatty",
         "import time\n\ndef app(environ, start_response):\n    print('started the slow part')\n    \
@@ -315,6 +316,12 @@ fn app_output_reaches_the_log_while_the_app_runs() {
     let port = tmux.port();
     let _conn = send(port, GET);
     let screen = tmux.wait_for("#1 stdout started the slow part");
+    assert!(
+        screen.contains("application"),
+        "the app still runs:\n{screen}"
+    );
+    tmux.keys("2");
+    let screen = tmux.wait_for("QUERY_STRING = 'x=1'");
     assert!(
         screen.contains("application"),
         "the app still runs:\n{screen}"

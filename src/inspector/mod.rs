@@ -68,6 +68,44 @@ pub struct InspectorObserver {
     /// Records the inspector no longer shows, sent back to be freed on this thread.
     spent: Receiver<Vec<Exchange>>,
     gate: Arc<StepGate>,
+    /// How fast exchanges come, to send the environ and start_response early only at a
+    /// person's pace.
+    pace: Pace,
+}
+
+/// The most exchanges a second at which the environ and the start_response calls are sent as
+/// soon as they exist, not only in the finished record. A class sends a request now and then;
+/// a load generator sends thousands a second, and there the copies are too dear (measured:
+/// sent for every exchange under `wrk`, they halved the server's requests per second).
+pub const HUMAN_PACE: u32 = 20;
+
+/// Counts the exchanges of the current one-second window.
+struct Pace {
+    window: Instant,
+    count: u32,
+    /// The last window, or this one so far, stayed at or under [`HUMAN_PACE`].
+    calm: bool,
+}
+
+impl Pace {
+    fn new() -> Self {
+        Pace {
+            window: Instant::now(),
+            count: 0,
+            calm: true,
+        }
+    }
+
+    /// One more exchange, at `now`.
+    fn tick(&mut self, now: Instant) {
+        if now.duration_since(self.window) >= Duration::from_secs(1) {
+            self.calm = self.count <= HUMAN_PACE;
+            self.window = now;
+            self.count = 0;
+        }
+        self.count += 1;
+        self.calm &= self.count <= HUMAN_PACE;
+    }
 }
 
 impl Observer for InspectorObserver {
@@ -75,15 +113,20 @@ impl Observer for InspectorObserver {
         true
     }
 
+    /// In step mode, and at a person's pace (see [`HUMAN_PACE`]): then a slow app's environ and
+    /// start_response call show while it runs.
     fn wants_progress(&self) -> bool {
-        self.gate.is_stepping()
+        self.pace.calm || self.gate.is_stepping()
     }
 
     fn on_event(&mut self, event: Event) {
         let mut pause = None;
         let mut finished = false;
         match &event {
-            Event::Accepted { id, .. } => self.gate.begin(*id),
+            Event::Accepted { id, .. } => {
+                self.pace.tick(Instant::now());
+                self.gate.begin(*id);
+            }
             Event::PhaseStarted { id, phase } => {
                 self.gate.reached(*id, *phase);
                 if self.gate.will_wait(*id) {
@@ -154,6 +197,7 @@ pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
             to_inspector,
             spent: spent_rx,
             gate: Arc::clone(&gate),
+            pace: Pace::new(),
         },
         InspectorLink {
             from_server,
@@ -363,3 +407,24 @@ fn export_selected(state: &mut State, id: u64) {
 
 #[cfg(test)]
 mod snapshot_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_copies_stop_above_a_human_pace_and_come_back_below_it() {
+        let start = Instant::now();
+        let mut pace = Pace::new();
+        for i in 0..HUMAN_PACE {
+            pace.tick(start + Duration::from_millis(u64::from(i)));
+        }
+        assert!(pace.calm, "{HUMAN_PACE} a second is a person's pace");
+        pace.tick(start + Duration::from_millis(500));
+        assert!(!pace.calm, "one more in the same second is not");
+        pace.tick(start + Duration::from_millis(1_500));
+        assert!(!pace.calm, "the last whole second was busy");
+        pace.tick(start + Duration::from_millis(2_600));
+        assert!(pace.calm, "a quiet second later, calm again");
+    }
+}
