@@ -389,3 +389,33 @@ fn a_finding_lights_the_header_it_points_at() {
         .collect();
     assert_eq!(lit, [&b"Status: 404 Not Found"[..]]);
 }
+
+/// The row on which the detail's title (the view tabs) is drawn.
+fn detail_row(state: &State, width: u16, height: u16) -> usize {
+    let backend = screen(state, width, height);
+    let buffer = backend.buffer();
+    (0..height)
+        .find(|&y| {
+            let row: String = (0..width).map(|x| buffer[(x, y)].symbol()).collect();
+            row.starts_with(" 1 raw request")
+        })
+        .expect("the detail is on screen") as usize
+}
+
+#[test]
+fn a_short_list_leaves_its_room_to_the_detail() {
+    let mut s = state();
+    s.on_command(Command::Clear);
+    s.on_event(Event::Finished(Box::new(upload())));
+    // Header (2 rows), the list's title, its column titles at 120×40, one exchange.
+    assert_eq!(detail_row(&s, 120, 40), 5);
+    assert_eq!(detail_row(&s, 80, 24), 4);
+    for id in 2..=40 {
+        let mut ex = upload();
+        ex.id = id;
+        s.on_event(Event::Finished(Box::new(ex)));
+    }
+    // A long list takes a third of the body at 120×40, six rows at 80×24.
+    assert_eq!(detail_row(&s, 120, 40), 2 + 1 + 37 / 3);
+    assert_eq!(detail_row(&s, 80, 24), 2 + 1 + 6);
+}

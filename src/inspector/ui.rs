@@ -40,6 +40,13 @@ use super::step::explain;
 const SIDE_BY_SIDE_WIDTH: u16 = 100;
 /// Screens at least this tall get a taller list and log, and column titles.
 const TALL_HEIGHT: u16 = 30;
+/// The most rows of exchanges on a short screen; a tall one gives the list up to a third.
+const SHORT_LIST_ROWS: u16 = 6;
+/// The most rows of the log on a tall and on a short screen; fewer when it holds fewer lines.
+const TALL_LOG_ROWS: usize = 6;
+const SHORT_LOG_ROWS: usize = 3;
+/// The step prompt: the next method, what it does, the keys (room for one wrapped line).
+const STEP_ROWS: u16 = 4;
 /// Bytes per row of the hex dump (the classic `hexdump -C` layout).
 const HEX_ROW: usize = 16;
 
@@ -69,18 +76,25 @@ pub fn render(state: &State, frame: &mut Frame) {
         render_timeline(state, frame, timeline);
     } else {
         let tall = area.height >= TALL_HEIGHT;
-        // The list grows with its entries up to a share of the screen; the detail gets the rest.
-        let most = if tall { 12 } else { 6 };
-        let list_rows = (state.visible().count() as u16 + u16::from(tall)).clamp(3, most);
-        let bottom = if state.stepping {
-            5
-        } else if tall {
-            7
+        // The list and the log grow with what they hold, each up to a part of the screen; the
+        // detail, which holds the most, gets all the rest. (Each panel adds a title row.)
+        let most = if tall {
+            (body.height / 3).max(SHORT_LIST_ROWS)
         } else {
-            4
+            SHORT_LIST_ROWS
         };
+        let list_rows = (state.visible().count() as u16).max(1) + u16::from(tall);
+        let log_rows = state
+            .log
+            .len()
+            .clamp(1, if tall { TALL_LOG_ROWS } else { SHORT_LOG_ROWS });
+        let bottom = if state.stepping {
+            STEP_ROWS
+        } else {
+            log_rows as u16
+        } + 1;
         let [list, detail, timeline, log] = Layout::vertical([
-            Constraint::Length(list_rows + 1),
+            Constraint::Length(list_rows.min(most) + 1),
             Constraint::Min(4),
             Constraint::Length(1),
             Constraint::Length(bottom),
