@@ -20,15 +20,16 @@
 //!    rules it checks (as the standard library's wsgiref does).
 //! 5. [`response`]: how status, headers and body chunks become bytes on the wire, and why the
 //!    headers wait for the first body chunk.
-//! 6. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`.
-//! 7. [`exchange`]: the record every phase writes into, and the events a live view receives.
-//! 8. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an
+//! 6. [`wait`]: how one thread waits for a socket and for Ctrl-C at the same time (`poll`).
+//! 7. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`.
+//! 8. [`exchange`]: the record every phase writes into, and the events a live view receives.
+//! 9. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an
 //!    explanation, a fix and its reference, and the pure checks of a status, a header, a head.
-//! 9. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
-//! 10. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
+//! 10. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
+//! 11. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
 //!     by a channel, that shows each exchange as it happens and can pause the server before
 //!     each phase (step mode).
-//! 11. [`lessons`]: the course in `lessons/`, read as data: each lesson's app, its sections
+//! 12. [`lessons`]: the course in `lessons/`, read as data: each lesson's app, its sections
 //!     (the inspector's lesson panel) and its request/response transcripts, which the tests
 //!     replay so that no lesson drifts from the code.
 //!
@@ -45,3 +46,4 @@ pub mod request;
 pub mod response;
 pub mod server;
 pub mod start_response;
+pub mod wait;

@@ -23,13 +23,14 @@
 use std::io::{self, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::checks::{self, Check, Spot};
 use crate::environ::SERVER_SOFTWARE;
 use crate::exchange::{CappedBytes, StartResponseCall};
+use crate::wait::{Ready, Wait, wait_for};
 
 /// What `start_response` set and is not sent yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -496,48 +497,20 @@ fn write_watching(
 
 /// Wait until `fd` can take more bytes; an error when `stop` is raised or `timeout` passes.
 fn wait_writable(fd: RawFd, stop: RawFd, timeout: Duration) -> io::Result<()> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut fds = [
-            libc::pollfd {
-                fd,
-                events: libc::POLLOUT,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: stop,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ms = left.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: `fds` is a valid array of two pollfd structs for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        if fds[1].revents != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "the server was asked to stop while the client was not reading",
-            ));
-        }
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "the client read nothing for {} seconds (--timeout)",
-                    timeout.as_secs()
-                ),
-            ));
-        }
+    match wait_for(fd, Ready::ToWrite, stop, Some(timeout))? {
         // Writable, or an error/hang-up that the next write will report.
-        return Ok(());
+        Wait::Ready => Ok(()),
+        Wait::Stopped => Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "the server was asked to stop while the client was not reading",
+        )),
+        Wait::TimedOut => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "the client read nothing for {} seconds (--timeout)",
+                timeout.as_secs()
+            ),
+        )),
     }
 }
 

@@ -40,6 +40,7 @@ use crate::python;
 use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestNote};
 use crate::response::{self, Response};
 use crate::start_response::{self, StartResponse};
+use crate::wait::{Ready, Wait, wait_for};
 
 /// How many bytes one `read()` from the socket asks for.
 const READ_CHUNK: usize = 16 * 1024;
@@ -129,12 +130,8 @@ impl StopHandle {
     /// Whether a stop was asked for (by a signal or a handle). Nobody reads the byte, so once
     /// raised the signal stays raised.
     pub fn is_raised(&self) -> bool {
-        wait_readable(
-            self.read.as_raw_fd(),
-            self.read.as_raw_fd(),
-            Some(Duration::ZERO),
-        )
-        .is_ok_and(|w| w != Wait::TimedOut)
+        let fd = self.read.as_raw_fd();
+        wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
     }
 }
 
@@ -178,49 +175,6 @@ impl StopSignal {
 
     fn fd(&self) -> RawFd {
         self.read.as_raw_fd()
-    }
-}
-
-/// What waiting on a socket ended with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wait {
-    Ready,
-    Stopped,
-    TimedOut,
-}
-
-/// Wait until `fd` is readable, the stop signal is raised, or `timeout` passes.
-fn wait_readable(fd: RawFd, stop: RawFd, timeout: Option<Duration>) -> io::Result<Wait> {
-    let mut fds = [
-        libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: stop,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
-    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
-    loop {
-        // SAFETY: `fds` is a valid array of two pollfd structs for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        return Ok(if fds[1].revents != 0 {
-            Wait::Stopped
-        } else if n == 0 {
-            Wait::TimedOut
-        } else {
-            Wait::Ready
-        });
     }
 }
 
@@ -342,7 +296,12 @@ impl WSGIServer {
         // Lines the app printed while being imported belong to no exchange.
         self.flush_output();
         loop {
-            match wait_readable(self.listener.as_raw_fd(), self.stop.fd(), None)? {
+            match wait_for(
+                self.listener.as_raw_fd(),
+                Ready::ToRead,
+                self.stop.fd(),
+                None,
+            )? {
                 Wait::Stopped => return Ok(()),
                 Wait::TimedOut => continue,
                 Wait::Ready => {}
@@ -493,7 +452,12 @@ impl WSGIServer {
         waiting: Waiting,
     ) -> Result<(), ReadError> {
         let started = exchange.request_raw.total > 0;
-        match wait_readable(conn.as_raw_fd(), self.stop.fd(), Some(self.config.timeout)) {
+        match wait_for(
+            conn.as_raw_fd(),
+            Ready::ToRead,
+            self.stop.fd(),
+            Some(self.config.timeout),
+        ) {
             Ok(Wait::Ready) => {}
             Ok(Wait::Stopped) => return Err(ReadError::Stopped),
             Ok(Wait::TimedOut) => return Err(ReadError::TimedOut { started }),
@@ -1034,7 +998,7 @@ fn close(conn: TcpStream, unread: bool, stop: RawFd) {
     while discarded < LINGER_BYTES {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero()
-            || wait_readable(conn.as_raw_fd(), stop, Some(left)).ok() != Some(Wait::Ready)
+            || wait_for(conn.as_raw_fd(), Ready::ToRead, stop, Some(left)).ok() != Some(Wait::Ready)
         {
             return;
         }
