@@ -7,9 +7,10 @@
 #   bash bench/soak.sh                     both runs, 100,000 requests each
 #   SOAK_REQUESTS=20000 bash bench/soak.sh
 #
-# It is the #[ignore]d test `soak` in tests/hardening.rs (cargo test runs a 10,000-request
-# version in debug builds); everything stays on 127.0.0.1.
+# It is the test `soak` in tests/hardening.rs, which a plain `cargo test` runs with 10,000
+# requests and the inspector in debug builds; everything stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release -q --test hardening soak -- --ignored --exact --nocapture
-SOAK_TUI=1 cargo test --release -q --test hardening soak -- --ignored --exact --nocapture
+export SOAK_REQUESTS=${SOAK_REQUESTS:-100000}
+SOAK_TUI=0 cargo test --release -q --test hardening soak -- --exact --nocapture
+SOAK_TUI=1 cargo test --release -q --test hardening soak -- --exact --nocapture
