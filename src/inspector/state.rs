@@ -156,8 +156,16 @@ pub enum Action {
 pub struct Filter(pub String);
 
 impl Filter {
+    /// No filter: every exchange passes.
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
     /// Whether the exchange passes.
     pub fn matches(&self, ex: &Exchange) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
         self.0.split_whitespace().all(|word| {
             let b = word.as_bytes();
             if b.len() == 3 && b[0].is_ascii_digit() && b[1..].eq_ignore_ascii_case(b"xx") {
@@ -322,7 +330,13 @@ impl State {
     }
 
     fn entry(&self, id: u64) -> Option<&Entry> {
-        // Ids grow with the position, so a binary search finds it.
+        // Almost always the exchange under way: the newest.
+        if let Some(newest) = self.entries.back()
+            && newest.exchange.id == id
+        {
+            return Some(newest);
+        }
+        // Ids grow with the position, so a binary search finds the others.
         let i = self
             .entries
             .binary_search_by_key(&id, |e| e.exchange.id)
@@ -331,6 +345,9 @@ impl State {
     }
 
     fn entry_mut(&mut self, id: u64) -> Option<&mut Entry> {
+        if self.entries.back().is_some_and(|e| e.exchange.id == id) {
+            return self.entries.back_mut();
+        }
         let i = self
             .entries
             .binary_search_by_key(&id, |e| e.exchange.id)
@@ -352,9 +369,13 @@ impl State {
 
     fn push(&mut self, entry: Entry) {
         let id = entry.exchange.id;
-        // Normally the newest; a record finishing after a clear may be older than what is left.
-        let at = self.entries.partition_point(|e| e.exchange.id < id);
-        self.entries.insert(at, entry);
+        if self.entries.back().is_none_or(|e| e.exchange.id < id) {
+            self.entries.push_back(entry);
+        } else {
+            // A record finishing after a clear may be older than what is left.
+            let at = self.entries.partition_point(|e| e.exchange.id < id);
+            self.entries.insert(at, entry);
+        }
         while self.entries.len() > MAX_EXCHANGES {
             if let Some(old) = self.entries.pop_front() {
                 self.spent.push(old.exchange);
@@ -370,7 +391,22 @@ impl State {
         }
     }
 
-    /// Follow mode: select the newest visible entry.
+    /// Follow mode, after exchange `id` arrived or changed: select it if it is now the newest
+    /// visible entry. The selection already is the newest visible one, so only a newer entry
+    /// that passes the filter can take its place: one look, not a scan of the whole list,
+    /// since this runs several times for every exchange.
+    fn follow(&mut self, id: u64) {
+        if self.follow
+            && self.selected.is_none_or(|s| s < id)
+            && self
+                .entry(id)
+                .is_some_and(|e| self.filter.matches(&e.exchange))
+        {
+            self.select(Some(id));
+        }
+    }
+
+    /// Follow mode: select the newest visible entry (after a key changed what is visible).
     fn follow_newest(&mut self) {
         if self.follow {
             // From the newest end: this runs for every exchange, and the list may be long.
@@ -427,7 +463,7 @@ impl State {
                     app_result: None,
                     live_output: Vec::new(),
                 });
-                self.follow_newest();
+                self.follow(id);
             }
             Event::RequestBytes {
                 id,
@@ -446,7 +482,7 @@ impl State {
                     e.exchange.target = Some(target);
                 }
                 // The filter may now let it through.
-                self.follow_newest();
+                self.follow(id);
             }
             Event::PhaseStarted { id, phase } => {
                 if let Some(e) = self.entry_mut(id) {
@@ -521,9 +557,10 @@ impl State {
                     app_result: None,
                     live_output: Vec::new(),
                 });
-                self.follow_newest();
             }
         }
+        // Its status is known now: a filter such as `4xx` may let it through.
+        self.follow(id);
     }
 
     /// Move the selection by `delta` visible entries (negative: up).
@@ -783,6 +820,23 @@ mod tests {
             s.on_command(Command::Accept);
             assert_eq!(ids(&s), want, "filter {filter:?}");
         }
+    }
+
+    #[test]
+    fn following_with_a_filter_selects_each_new_match_once_its_status_is_known() {
+        let mut s = state_with(vec![finished(1, "GET", "/a", 404)]);
+        s.filter = Filter("4xx".into());
+        s.after_filter_change();
+        s.on_event(Event::Accepted {
+            id: 2,
+            client: "127.0.0.1:5000".parse().expect("a valid address"),
+            at: Local::now(),
+        });
+        assert_eq!(s.selected, Some(1), "no status yet: 4xx does not match");
+        s.on_event(finished(2, "GET", "/b", 200));
+        assert_eq!(s.selected, Some(1), "a 200 does not match");
+        s.on_event(finished(3, "GET", "/c", 404));
+        assert_eq!(s.selected, Some(3), "the newest 404");
     }
 
     #[test]
