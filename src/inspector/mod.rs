@@ -5,7 +5,8 @@
 //! (`std::sync::mpsc`): the server's [`InspectorObserver`] turns each [`Event`] into a
 //! [`Message`] and sends it, which never blocks, so a slow screen can never slow the server.
 //! The inspector's loop drains the channel, updates its [`State`], draws at most
-//! [`FRAMES_PER_SECOND`] times a second, and reads keys.
+//! [`FRAMES_PER_SECOND`] times a second ([`BUSY_FRAMES_PER_SECOND`] under load), and reads
+//! keys.
 //!
 //! **Step mode is the one exception**, on purpose: there the observer waits at a
 //! [`StepGate`] before each phase until the class presses Space. Quitting the inspector always
@@ -53,6 +54,15 @@ pub use step::StepGate;
 /// The most frames drawn in a second: smooth for a person, cheap for the machine.
 pub const FRAMES_PER_SECOND: u32 = 30;
 const FRAME: Duration = Duration::from_nanos(1_000_000_000 / FRAMES_PER_SECOND as u64);
+
+/// Under load the list changes every frame and nobody reads it that fast: above
+/// [`BUSY_RATE`] exchanges a second the screen is drawn at most [`BUSY_FRAMES_PER_SECOND`]
+/// times a second, which leaves the core to the server. A key is still answered at once.
+pub const BUSY_FRAMES_PER_SECOND: u32 = 10;
+const BUSY_FRAME: Duration = Duration::from_nanos(1_000_000_000 / BUSY_FRAMES_PER_SECOND as u64);
+
+/// Exchanges a second above which the inspector draws at [`BUSY_FRAMES_PER_SECOND`].
+pub const BUSY_RATE: u32 = 1_000;
 
 /// While an exchange is under way, redraw this often even without news, so the waiting time
 /// of a stalled client counts up.
@@ -316,7 +326,8 @@ impl Drop for Inspector {
     }
 }
 
-/// The loop: drain the channel, update, draw (at most 30 times a second), read keys.
+/// The loop: drain the channel, update, draw (at most 30 times a second, 10 under load), read
+/// keys.
 fn run(
     mut guard: terminal::TerminalGuard,
     mut state: State,
@@ -325,8 +336,14 @@ fn run(
     stop: &StopHandle,
 ) -> io::Result<()> {
     let mut dirty = true;
+    // A key pressed: draw at the next frame whatever the load, so typing feels immediate.
+    let mut answer_key = false;
     let mut last_draw = Instant::now() - FRAME;
     let mut stopping = false;
+    // Exchanges taken in during the current second, and whether the last second was busy.
+    let mut rate_window = Instant::now();
+    let mut arrived: u32 = 0;
+    let mut busy = false;
     loop {
         if quit.load(Ordering::SeqCst) {
             return Ok(());
@@ -343,6 +360,9 @@ fn run(
         for _ in 0..MAX_MESSAGES_PER_TURN {
             match link.from_server.try_recv() {
                 Ok(message) => {
+                    if let Message::Server(Event::Finished(_)) = message {
+                        arrived += 1;
+                    }
                     state.on_message(message);
                     dirty = true;
                 }
@@ -358,10 +378,21 @@ fn run(
         if live && last_draw.elapsed() >= LIVE_TICK {
             dirty = true;
         }
-        if dirty && last_draw.elapsed() >= FRAME {
+        if state.now.duration_since(rate_window) >= Duration::from_secs(1) {
+            busy = arrived > BUSY_RATE;
+            rate_window = state.now;
+            arrived = 0;
+        }
+        let frame = if busy && !answer_key {
+            BUSY_FRAME
+        } else {
+            FRAME
+        };
+        if dirty && last_draw.elapsed() >= frame {
             guard.terminal.draw(|frame| ui::render(&state, frame))?;
             last_draw = Instant::now();
             dirty = false;
+            answer_key = false;
         }
         if !event::poll(FRAME)? {
             continue;
@@ -377,6 +408,7 @@ fn run(
         };
         let Some(command) = command else { continue };
         dirty = true;
+        answer_key = true;
         match state.on_command(command) {
             state::Action::None => {}
             state::Action::Quit => return Ok(()),
