@@ -8,9 +8,9 @@
 //! | `__init__`               | [`WSGIServer::new`]                    | the fixed environ, once |
 //! | `serve_forever`          | [`WSGIServer::serve_forever`]          | a clean stop on Ctrl-C  |
 //! | `handle_one_request`     | [`WSGIServer::handle_one_request`]     | timeouts, a record      |
-//! | `parse_request`          | [`WSGIServer::parse_request`]          | RFC 9112's rules, bodies|
+//! | `parse_request`          | [`WSGIServer::parse_request`]          | RFC 9112, the body      |
 //! | `get_environ`            | [`WSGIServer::get_environ`]            | every PEP 3333 key      |
-//! | `start_response`         | [`crate::start_response::StartResponse`]| wsgiref's checks       |
+//! | `start_response`         | [`WSGIServer::start_response`]         | wsgiref's checks        |
 //! | `finish_response`        | [`WSGIServer::finish_response`]        | late headers, `close()` |
 //!
 //! The loop is the tutorial's: accept one connection, read one request, call the app, send
@@ -586,8 +586,8 @@ impl WSGIServer {
         let response = Arc::new(Mutex::new(response));
         self.phase(exchange, Phase::Application);
         let started = Instant::now();
-        let result = StartResponse::new(Arc::clone(&response));
-        let result = Bound::new(py, result)
+        let result = self
+            .start_response(py, &response)
             .and_then(|start_response| self.app.bind(py).call1((environ, start_response)));
         exchange.timings.application = started.elapsed();
         self.emit_progress(|| Event::AppReturned {
@@ -650,6 +650,20 @@ impl WSGIServer {
         client: SocketAddr,
     ) -> PyResult<Bound<'py, PyDict>> {
         environ::get_environ(py, self.base_environ.bind(py), request, body, client)
+    }
+
+    /// The `start_response` callable for this exchange (the tutorial's `start_response`).
+    ///
+    /// In the tutorial it is a method of the server, which the app calls back through a bound
+    /// method; here it is a small Rust object Python can call, tied to this exchange's
+    /// response, so that what one app call sets cannot leak into the next exchange. Its rules
+    /// are in `src/start_response.rs`.
+    fn start_response<'py>(
+        &self,
+        py: Python<'py>,
+        response: &Arc<Mutex<Response>>,
+    ) -> PyResult<Bound<'py, StartResponse>> {
+        Bound::new(py, StartResponse::new(Arc::clone(response)))
     }
 
     /// Send the app's result: iterate it, send each chunk (headers just before the first
