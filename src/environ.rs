@@ -83,9 +83,17 @@ pub fn get_environ<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let env = base.copy()?;
     env.set_item(intern!(py, "REQUEST_METHOD"), request.method.as_str())?;
-    env.set_item(intern!(py, "REQUEST_URI"), request.target.as_str())?;
+    // The target arrived as bytes; httparse let through UTF-8, which must reach the app as
+    // bytes-as-str like every other value (`'/café'` sent raw is `'/cafÃ©'`).
+    env.set_item(
+        intern!(py, "REQUEST_URI"),
+        bytes_as_str(&request.target).as_ref(),
+    )?;
     env.set_item(intern!(py, "SERVER_PROTOCOL"), request.version.as_str())?;
-    env.set_item(intern!(py, "QUERY_STRING"), request.query.as_str())?;
+    env.set_item(
+        intern!(py, "QUERY_STRING"),
+        bytes_as_str(&request.query).as_ref(),
+    )?;
     env.set_item(intern!(py, "REMOTE_ADDR"), client.ip().to_string())?;
     env.set_item(intern!(py, "REMOTE_PORT"), client.port().to_string())?;
 
@@ -104,7 +112,7 @@ pub fn get_environ<'py>(
     }
     if let Some(authority) = &request.authority {
         // RFC 9112 §3.2.2: an absolute-form target's authority replaces the Host header.
-        env.set_item(intern!(py, "HTTP_HOST"), authority.as_str())?;
+        env.set_item(intern!(py, "HTTP_HOST"), bytes_as_str(authority).as_ref())?;
     }
     if request.body == BodyFraming::Chunked {
         // The decoded body's length is known now that it was read whole; frameworks that only
@@ -199,15 +207,16 @@ fn value_repr(value: &Bound<'_, PyAny>, fixed: Option<&FixedReprs>) -> String {
 
 /// The environ keys and values for the request's headers: `HTTP_*`, `CONTENT_TYPE` and
 /// `CONTENT_LENGTH`, with repeated headers joined by ", " (RFC 9110 §5.3), in the order the
-/// headers first appeared.
+/// headers first appeared. Cookie is the exception: its pairs are separated by "; ", and a
+/// comma would glue two cookies into one value (RFC 6265 §5.4).
 pub fn header_items(request: &Request) -> Vec<(String, String)> {
     let mut items: Vec<(String, String)> = Vec::with_capacity(request.headers.len());
     for header in &request.headers {
         let key = environ_key(&header.name);
         let value = latin1(&header.value);
         match items.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, joined)) => {
-                joined.push_str(", ");
+            Some((key, joined)) => {
+                joined.push_str(if key == "HTTP_COOKIE" { "; " } else { ", " });
                 joined.push_str(&value);
             }
             None => items.push((key, value)),
@@ -262,6 +271,17 @@ pub fn percent_decode(raw: &[u8]) -> Vec<u8> {
 /// (latin-1), so nothing is lost and `.encode('latin-1')` gives the bytes back.
 pub fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| b as char).collect()
+}
+
+/// Text that came off the wire as bytes (and was kept as UTF-8 by the parser), as a
+/// bytes-as-str value: unchanged when it is ASCII, the common case; else each byte becomes
+/// one latin-1 character.
+fn bytes_as_str(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(latin1(text.as_bytes()))
+    }
 }
 
 /// `wsgi.input`: the request body as a binary file the app reads from.
@@ -442,6 +462,12 @@ mod tests {
         assert_eq!(percent_decode(b"/100%"), b"/100%");
         assert_eq!(percent_decode(b"/%zz%4"), b"/%zz%4");
         assert_eq!(percent_decode(b"/caf%C3%A9"), "/café".as_bytes());
+    }
+
+    #[test]
+    fn raw_utf8_in_the_target_becomes_bytes_as_str() {
+        assert_eq!(bytes_as_str("q=1"), "q=1");
+        assert_eq!(bytes_as_str("q=café"), "q=cafÃ©");
     }
 
     #[test]

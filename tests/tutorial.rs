@@ -155,3 +155,39 @@ fn streamed_body_has_no_content_length_and_ends_at_close() {
     );
     assert_eq!(server.next_record()["response"]["body_bytes"], 48);
 }
+
+/// A client may send raw UTF-8 in the target instead of %-escapes. Like every environ value,
+/// QUERY_STRING and REQUEST_URI then carry those bytes as latin-1 characters, so the app's
+/// `.encode('latin-1').decode('utf-8')` gives the text back.
+#[test]
+fn raw_utf8_in_the_query_reaches_the_app_as_bytes_as_str() {
+    let server = start_server(&[&path("apps/environ.py")]);
+    assert_reply(
+        &server.send("GET /caf\u{e9}?q=caf\u{e9} HTTP/1.1\r\nHost: x\r\n\r\n".as_bytes()),
+        200,
+        &["QUERY_STRING = 'q=caf\u{c3}\u{a9}'"],
+    );
+    let record = server.next_record();
+    assert_eq!(
+        environ(&record, "QUERY_STRING"),
+        Some("'q=caf\u{c3}\u{a9}'")
+    );
+    assert_eq!(
+        environ(&record, "REQUEST_URI"),
+        Some("'/caf\u{c3}\u{a9}?q=caf\u{c3}\u{a9}'")
+    );
+}
+
+/// Repeated headers are joined with ", ", except Cookie, whose pairs are joined with "; ":
+/// `a=1, b=2` would read as one cookie `a` with the value `1, b=2`.
+#[test]
+fn repeated_cookie_headers_are_joined_with_a_semicolon() {
+    let server = start_server(&[&path("apps/environ.py")]);
+    assert_reply(
+        &server.send(
+            b"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nCookie: b=2\r\nAccept: x\r\nAccept: y\r\n\r\n",
+        ),
+        200,
+        &["HTTP_COOKIE = 'a=1; b=2'", "HTTP_ACCEPT = 'x, y'"],
+    );
+}
