@@ -154,8 +154,6 @@ pub enum RequestNote {
     /// A header whose name contains `_` was dropped (in the environ it would alias the same name
     /// with `-`). Carries the name as sent.
     UnderscoreHeaderDropped(String),
-    /// Trailer fields after a chunked body were read and discarded (WSGI has no place for them).
-    TrailersDiscarded(Vec<String>),
     /// A header line started with white space (obsolete line folding). The request is refused
     /// with 400, so this note rides on the [`RequestError`].
     ObsoleteLineFolding,
@@ -193,7 +191,7 @@ pub struct Request {
 /// Why a request was refused: the status to answer with and one sentence saying what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
-    /// 400, 408, 413, 431, 501 or 505.
+    /// 400, 413, 431, 501 or 505.
     pub status: u16,
     /// One sentence for the response body, e.g. "line 3: the header name \"Bad Name\" is not a
     /// token (RFC 9110 §5.6.2)". Line numbers count every line the client sent, from 1.

@@ -985,14 +985,9 @@ fn note_request(request: &Request, exchange: &mut Exchange) {
                     name.to_ascii_uppercase()
                 ),
             ),
-            RequestNote::TrailersDiscarded(names) => exchange.check(
-                &checks::TRAILERS_DISCARDED,
-                format!("the trailer fields {} were discarded", names.join(", ")),
-            ),
-            RequestNote::ObsoleteLineFolding => exchange.check(
-                &checks::OBSOLETE_LINE_FOLDING,
-                "a header line continued the previous one".into(),
-            ),
+            // Folding is refused with a 400, so this note only ever rides on the error: see
+            // answer_read_error.
+            RequestNote::ObsoleteLineFolding => {}
         }
     }
 }
