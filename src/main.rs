@@ -79,8 +79,14 @@ struct Cli {
     #[arg(long)]
     debug: bool,
 
-    /// Seconds a client may stay silent before it is dropped (with a 408 if it had begun).
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    /// Seconds a client may stay silent before it is dropped (with a 408 if it had begun),
+    /// from 1 to 86400 (a day).
+    #[arg(
+        long,
+        default_value_t = 60,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS)
+    )]
     timeout: u64,
 
     /// The largest request body accepted, in bytes; larger ones get a 413.
@@ -104,6 +110,11 @@ struct Cli {
     #[arg(long)]
     strict: bool,
 }
+
+/// The longest `--timeout`: a day. Longer is no use to a class, and a bound keeps every
+/// deadline the server computes from it (see `src/wait.rs`) far from the clock's limits.
+/// Zero is refused too: a zero timeout would drop every client before its first byte.
+const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogKind {
@@ -172,7 +183,7 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
     let config = ServerConfig {
         host: cli.host.clone(),
         port: cli.port,
-        timeout: Duration::from_secs(cli.timeout.max(1)),
+        timeout: Duration::from_secs(cli.timeout),
         max_body: cli.max_body,
         debug: cli.debug,
         script_name: cli.script_name.clone(),

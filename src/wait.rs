@@ -32,6 +32,9 @@ pub enum Ready {
 }
 
 /// Wait until `fd` is ready, `stop` is readable, or `timeout` passes (None: no time limit).
+///
+/// A timeout too long to add to the clock (`Duration::MAX`, say) is no time limit either,
+/// rather than an overflow.
 pub fn wait_for(
     fd: RawFd,
     ready: Ready,
@@ -42,7 +45,7 @@ pub fn wait_for(
         Ready::ToRead => libc::POLLIN,
         Ready::ToWrite => libc::POLLOUT,
     };
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     loop {
         let mut fds = [
             libc::pollfd {
@@ -99,5 +102,19 @@ mod tests {
         assert_eq!(wait(Ready::ToRead), Wait::Ready);
         stop_w.write_all(b"!").unwrap();
         assert_eq!(wait(Ready::ToRead), Wait::Stopped);
+    }
+
+    #[test]
+    fn a_timeout_too_long_for_the_clock_means_no_time_limit() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (_stop_w, stop_r) = UnixStream::pair().unwrap();
+        a.write_all(b"x").unwrap();
+        let wait = wait_for(
+            b.as_raw_fd(),
+            Ready::ToRead,
+            stop_r.as_raw_fd(),
+            Some(Duration::MAX),
+        );
+        assert_eq!(wait.unwrap(), Wait::Ready);
     }
 }

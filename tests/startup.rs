@@ -96,3 +96,31 @@ fn bad_option_exits_with_2() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("backtrace"), "{stderr}");
 }
+
+/// A `--timeout` of 0 (which would drop every client at once) or beyond a day (which once
+/// overflowed the clock on the first connection) is refused with clap's message naming the
+/// range, exit code 2, no panic.
+#[test]
+fn timeout_out_of_range_exits_with_2() {
+    for bad in ["0", "86401", "18446744073709551615", "-1", "soon"] {
+        let option = format!("--timeout={bad}");
+        let (status, stderr) = run_to_exit(&["--no-tui", &option, &path("apps/hello.py")]);
+        assert_eq!(status.code(), Some(2), "--timeout {bad}: {stderr}");
+        assert!(stderr.contains("--timeout"), "--timeout {bad}: {stderr}");
+        assert!(!stderr.contains("panicked"), "--timeout {bad}: {stderr}");
+        assert!(!stderr.contains("backtrace"), "--timeout {bad}: {stderr}");
+    }
+    let (_, stderr) = run_to_exit(&["--no-tui", "--timeout", "0", &path("apps/hello.py")]);
+    assert!(stderr.contains("1..=86400"), "{stderr}");
+}
+
+/// The longest `--timeout` allowed, a day, serves as any other.
+#[test]
+fn timeout_of_a_day_serves() {
+    let server = start_server(&["--timeout", "86400", &path("apps/hello.py")]);
+    assert_reply(
+        &server.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        200,
+        &["hello world!"],
+    );
+}
