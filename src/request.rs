@@ -224,6 +224,19 @@ fn bad(message: impl Into<String>) -> RequestError {
     RequestError::new(BAD_REQUEST, message)
 }
 
+/// A 400 when httparse ends the head (`parsed` bytes) elsewhere than the line scanner did
+/// (`scanned` bytes): the two passes would disagree about where the body starts, which is the
+/// ambiguity request smuggling feeds on.
+fn same_head_end(parsed: usize, scanned: usize) -> Result<(), RequestError> {
+    if parsed == scanned {
+        return Ok(());
+    }
+    Err(bad(format!(
+        "the request head ends after {scanned} bytes by its lines, but httparse ends it after \
+         {parsed}; refused rather than guess where the body starts"
+    )))
+}
+
 /// Parse the head at the start of `buf`.
 ///
 /// `Ok(None)`: the head is not complete yet (read more bytes and call again with the whole
@@ -255,8 +268,9 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut fields);
     match parsed.parse(&buf[..head_len]) {
-        Ok(httparse::Status::Complete(len)) => debug_assert_eq!(len, head_len),
-        // Both cases would mean the line scanner and httparse disagree; refuse rather than guess.
+        Ok(httparse::Status::Complete(len)) => same_head_end(len, head_len)?,
+        // Each of these would mean the line scanner and httparse disagree; refuse rather than
+        // guess (and never panic: a debug build is what students run).
         Ok(httparse::Status::Partial) => {
             return Err(bad(format!(
                 "the request head looked complete after {head_len} bytes, but httparse wants more"
@@ -1213,6 +1227,21 @@ mod tests {
     }
 
     // --- the request head ---------------------------------------------------------------
+
+    /// Should the line scanner and httparse ever disagree about where the head ends, the
+    /// answer is a 400 that says so, not a panic (debug builds once asserted here).
+    #[test]
+    fn scanner_and_httparse_disagreeing_on_the_head_end_is_a_400() {
+        assert!(same_head_end(18, 18).is_ok());
+        let error = same_head_end(16, 18).unwrap_err();
+        assert_eq!(error.status, BAD_REQUEST);
+        assert!(error.message.contains("after 18 bytes"), "{error}");
+        assert!(
+            error.message.contains("httparse ends it after 16"),
+            "{error}"
+        );
+        assert!(!error.message.contains('\n'), "one line: {error}");
+    }
 
     #[test]
     fn tutorial_request_without_host_is_served_with_a_note() {
