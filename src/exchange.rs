@@ -334,6 +334,22 @@ pub enum Event {
     Output(OutputLine),
 }
 
+impl Event {
+    /// The exchange the event is about; None for a line not tied to one.
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            Event::Accepted { id, .. }
+            | Event::RequestBytes { id, .. }
+            | Event::RequestLine { id, .. }
+            | Event::PhaseStarted { id, .. }
+            | Event::EnvironBuilt { id, .. }
+            | Event::AppReturned { id, .. } => Some(*id),
+            Event::Finished(exchange) => Some(exchange.id),
+            Event::Output(_) => None,
+        }
+    }
+}
+
 /// What the server is waiting for while it reads a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Waiting {

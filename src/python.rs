@@ -200,6 +200,39 @@ impl OutputStream {
         "utf-8"
     }
 
+    /// Never closed: libraries check `sys.stdout.closed` before they write.
+    #[getter]
+    fn closed(&self) -> bool {
+        false
+    }
+
+    /// Written to, as any output stream (`io.IOBase.writable`).
+    fn writable(&self) -> bool {
+        true
+    }
+
+    /// Not read from (`io.IOBase.readable`).
+    fn readable(&self) -> bool {
+        false
+    }
+
+    /// No position to seek to: lines go to the record as they come (`io.IOBase.seekable`).
+    fn seekable(&self) -> bool {
+        false
+    }
+
+    /// There is no file descriptor behind it, so `io.UnsupportedOperation`, as `io.StringIO`
+    /// raises: code that wants one (`faulthandler.enable()`) catches it and falls back, e.g. to
+    /// `faulthandler.enable(file=sys.__stderr__)`, the real standard error.
+    fn fileno(&self, py: Python<'_>) -> PyResult<i32> {
+        let unsupported = py.import("io")?.getattr("UnsupportedOperation")?;
+        Err(PyErr::from_value(unsupported.call1((format!(
+            "wsgiscope's {} keeps lines for the exchange's record and has no file descriptor \
+             (sys.__stderr__ is the real standard error)",
+            self.stream
+        ),))?))
+    }
+
     /// The label of the stream, for `repr()` in the environ view.
     fn __repr__(&self) -> String {
         format!("<wsgiscope.OutputStream {}>", self.stream)

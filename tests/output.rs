@@ -40,3 +40,24 @@ fn app_output_is_attributed_to_the_exchange_that_wrote_it() {
         );
     }
 }
+
+/// `sys.stdout`, `sys.stderr` and `wsgi.errors` answer what libraries ask a text stream before
+/// writing: not closed, writable, neither readable nor seekable, and no file descriptor
+/// (`io.UnsupportedOperation`, which `faulthandler.enable()` raises on and an app catches to
+/// fall back to the real standard error).
+#[test]
+fn output_streams_answer_like_text_files_without_a_descriptor() {
+    let server = start_server(&[&path("tests/apps/stream_probe.py")]);
+    let streams = "closed=False writable=True readable=False seekable=False";
+    assert_reply(
+        &server.get("/"),
+        200,
+        &[
+            "faulthandler fell back to sys.__stderr__",
+            &format!("stdout {streams}"),
+            &format!("stderr {streams}"),
+            &format!("wsgi.errors {streams}"),
+            "fileno raised UnsupportedOperation: wsgiscope's wsgi.errors",
+        ],
+    );
+}

@@ -419,3 +419,30 @@ fn a_short_list_leaves_its_room_to_the_detail() {
     assert_eq!(detail_row(&s, 120, 40), 2 + 1 + 37 / 3);
     assert_eq!(detail_row(&s, 80, 24), 2 + 1 + 6);
 }
+
+/// The inspector fell behind: the record of exchange 4 and all of exchange 5 were dropped.
+/// The header counts what was not shown, the log says why, and exchange 4, closed when
+/// exchange 6 was accepted, says what happened to it instead of looking under way for ever.
+#[test]
+fn an_inspector_that_fell_behind_says_what_it_did_not_show() {
+    let mut s = state();
+    let at = upload().started + Duration::from_secs(10);
+    s.on_event(Event::Accepted {
+        id: 4,
+        client: "127.0.0.1:50004".parse().expect("a valid address"),
+        at,
+    });
+    s.on_event(Event::RequestLine {
+        id: 4,
+        method: "GET".into(),
+        target: "/lost".into(),
+    });
+    s.on_event(Event::Accepted {
+        id: 6,
+        client: "127.0.0.1:50006".parse().expect("a valid address"),
+        at: at + Duration::from_millis(2),
+    });
+    s.fell_behind(2);
+    select(&mut s, 4, View::StartResponse);
+    check("fell_behind", &s);
+}

@@ -10,6 +10,11 @@
 //! phases arrive, and is replaced by the server's full record when it finishes. History is
 //! bounded: the oldest entries go after [`MAX_EXCHANGES`], and an entry's live bytes are kept in
 //! the same [`crate::exchange::CappedBytes`] the record uses.
+//!
+//! Messages can be missing: the server drops what the channel has no room for rather than wait
+//! (see [`super::InspectorObserver`]). A missing piece of news is made good by the record; a
+//! missing record would leave its entry under way for ever, so news of a newer exchange closes
+//! it ([`NOT_SHOWN`]): the server serves one exchange at a time, so the older one is over.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -25,6 +30,10 @@ use super::lesson::LessonPanel;
 /// How many exchanges the list keeps; older ones are dropped (a measured choice: 5,000 records
 /// of a small app take a few tens of MiB, and nobody scrolls further back).
 pub const MAX_EXCHANGES: usize = 5_000;
+
+/// What the detail of an entry whose record never arrived says ([`Entry::not_shown`]).
+pub const NOT_SHOWN: &str = "Not shown: the inspector fell behind the server and dropped the rest \
+     of this exchange. The server served it; only what arrived before is here.";
 
 /// How many lines the log view keeps.
 pub const MAX_LOG_LINES: usize = 1_000;
@@ -110,8 +119,12 @@ pub struct ServerInfo {
 pub struct Entry {
     /// The record: built up from live events, then replaced by the server's own when finished.
     pub exchange: Exchange,
-    /// The server sent [`Event::Finished`] for it.
+    /// It is over: the server sent [`Event::Finished`] for it, or its record was lost on the
+    /// way ([`Entry::not_shown`]).
     pub finished: bool,
+    /// Its record never came (the inspector fell behind, and the server dropped it): news of a
+    /// newer exchange closed it. What the entry holds is what arrived before.
+    pub not_shown: bool,
     /// What the server waits for from the client, while it reads the request.
     pub waiting_for: Option<Waiting>,
     /// Since when nothing came from the client: a stalled client shows its waiting time.
@@ -188,6 +201,9 @@ pub struct State {
     /// Requests finished and those that ended in an error, since start (clearing keeps them).
     pub requests: u64,
     pub errors: u64,
+    /// Exchanges the server served but the inspector never got the record of, because it fell
+    /// behind and the channel was full (the count the server keeps, copied by the loop).
+    pub not_shown: u64,
     /// The id of the selected exchange.
     pub selected: Option<u64>,
     /// Select each new exchange as it arrives.
@@ -297,6 +313,7 @@ impl State {
             entries: VecDeque::new(),
             requests: 0,
             errors: 0,
+            not_shown: 0,
             selected: None,
             follow: true,
             view: View::Request,
@@ -447,9 +464,42 @@ impl State {
         }
     }
 
+    /// The server's count of exchanges not shown is now `total`: show it, and say once in the
+    /// log what it means.
+    pub fn fell_behind(&mut self, total: u64) {
+        if self.not_shown == 0 && total > 0 {
+            self.note(
+                None,
+                "inspector",
+                "fell behind: what the server served meanwhile is not shown (counted in the header)"
+                    .into(),
+            );
+        }
+        self.not_shown = total;
+    }
+
+    /// News of exchange `id` came: every older exchange is over, since the server serves one at a
+    /// time. One still under way here lost its record on the way ([`NOT_SHOWN`]): close it, or
+    /// it would look unfinished for ever. Only the newest older entry can be under way (this
+    /// runs for every event), so the search stops there.
+    fn close_older(&mut self, id: u64) {
+        let Some(older) = self.entries.iter_mut().rev().find(|e| e.exchange.id < id) else {
+            return;
+        };
+        if !older.finished {
+            older.finished = true;
+            older.not_shown = true;
+            older.waiting_for = None;
+            older.phase = None;
+        }
+    }
+
     /// Take in one server event.
     pub fn on_event(&mut self, event: Event) {
         let now = self.now;
+        if let Some(id) = event.id() {
+            self.close_older(id);
+        }
         match event {
             Event::Accepted { id, client, at } => {
                 let mut exchange = Exchange::new(id, client);
@@ -457,6 +507,7 @@ impl State {
                 self.push(Entry {
                     exchange,
                     finished: false,
+                    not_shown: false,
                     waiting_for: Some(Waiting::Head),
                     quiet_since: now,
                     phase: None,
@@ -551,6 +602,7 @@ impl State {
                 self.push(Entry {
                     exchange,
                     finished: true,
+                    not_shown: false,
                     waiting_for: None,
                     quiet_since: self.now,
                     phase: None,
@@ -970,6 +1022,53 @@ mod tests {
             .request_raw;
         assert_eq!(raw.stored.len(), crate::exchange::MAX_STORED_BYTES);
         assert_eq!(raw.total, 409_600);
+    }
+
+    /// The server dropped exchange 1's record (the inspector fell behind): news of exchange 2
+    /// closes it, since the server serves one exchange at a time, and news of exchange 3 whose
+    /// acceptance was dropped too closes 2. A finished entry is left as it was.
+    #[test]
+    fn an_exchange_whose_record_was_dropped_is_closed_by_news_of_a_newer_one() {
+        let client: SocketAddr = "127.0.0.1:5000".parse().expect("a valid address");
+        let accepted = |id| Event::Accepted {
+            id,
+            client,
+            at: Local::now(),
+        };
+        let mut s = state_with(vec![
+            finished(1, "GET", "/", 200),
+            accepted(2),
+            Event::RequestLine {
+                id: 2,
+                method: "GET".into(),
+                target: "/lost".into(),
+            },
+        ]);
+        assert!(!s.entries[1].finished);
+        s.on_event(accepted(3));
+        let lost = &s.entries[1];
+        assert!(lost.finished && lost.not_shown, "not under way for ever");
+        assert_eq!((lost.waiting_for, lost.phase), (None, None));
+        assert!(!s.entries[0].not_shown, "a finished one is left alone");
+        assert!(!s.entries[2].finished, "the newest is under way");
+        s.on_event(Event::RequestBytes {
+            id: 4,
+            bytes: b"GET".to_vec(),
+            waiting_for: Waiting::Head,
+        });
+        assert!(s.entries[2].not_shown);
+        assert_eq!(s.requests, 1, "only records count as requests");
+    }
+
+    #[test]
+    fn exchanges_not_shown_are_counted_and_explained_once() {
+        let mut s = state_with(vec![finished(1, "GET", "/", 200)]);
+        s.fell_behind(3);
+        s.fell_behind(5);
+        assert_eq!(s.not_shown, 5);
+        let notes: Vec<&LogLine> = s.log.iter().filter(|l| l.stream == "inspector").collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].text.contains("fell behind"));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::exchange::{CappedBytes, Exchange, Phase};
 
 use super::keys::HELP;
 use super::source::{Source, source_of};
-use super::state::{Entry, Group, State, View, clock, grouped_environ};
+use super::state::{Entry, Group, NOT_SHOWN, State, View, clock, grouped_environ};
 use super::step::explain;
 
 /// Screens at least this wide show the environ and the request bytes side by side.
@@ -146,8 +146,16 @@ fn render_header(state: &State, frame: &mut Frame, area: Rect) {
         Span::raw(format!("app {} · Python {} · ", info.app, info.python)),
         mode,
         Span::raw(format!(" · {} requests · ", state.requests)),
-        errors,
     ];
+    if state.not_shown > 0 {
+        // Next to the count it corrects; the log says what it means.
+        second.push(Span::styled(
+            format!("{} not shown", state.not_shown),
+            Style::new().fg(Color::Yellow),
+        ));
+        second.push(Span::raw(" · "));
+    }
+    second.push(errors);
     if !state.filter.0.is_empty() {
         second.push(Span::raw(format!(" · filter: {}", state.filter.0)));
     }
@@ -200,6 +208,7 @@ fn status_span(entry: &Entry) -> Span<'static> {
             };
             Span::styled(s.to_string(), Style::new().fg(colour))
         }
+        None if entry.not_shown => Span::styled("?", Style::new().fg(Color::Yellow)),
         None if entry.finished => Span::styled("---", Style::new().fg(Color::Red)),
         None => Span::styled("…", Style::new().fg(Color::Yellow)),
     }
@@ -280,6 +289,7 @@ fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
             e.phase.map_or("reading", Phase::name).to_string(),
             Style::new().fg(Color::Yellow),
         ),
+        _ if e.not_shown => Span::styled("not shown", Style::new().fg(Color::Yellow)),
         _ => Span::raw(human(ex.timings.total())),
     };
     let path = Span::raw(ex.target.clone().unwrap_or_else(|| {
@@ -348,9 +358,18 @@ fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
         );
         return;
     };
+    if entry.not_shown && state.view != View::Request {
+        // Whatever the other views would say of a finished exchange would not be true.
+        let note = Paragraph::new(NOT_SHOWN).wrap(Wrap { trim: false });
+        frame.render_widget(note.style(Style::new().fg(Color::Yellow)), inner);
+        return;
+    }
     match state.view {
         View::Request => {
             let mut text = wire_text(&entry.exchange.request_raw, &[], state.hex);
+            if entry.not_shown {
+                text.push_line(Line::styled(NOT_SHOWN, Style::new().fg(Color::Yellow)));
+            }
             if let Some((waiting, quiet)) = state.waiting(entry) {
                 text.push_line(Line::styled(
                     format!(
@@ -847,6 +866,7 @@ fn render_timeline(state: &State, frame: &mut Frame, area: Rect) {
         }
         let took = entry.exchange.timings.of(phase);
         let (text, style) = match current {
+            _ if entry.not_shown => (phase.name().to_string(), DIM),
             _ if entry.finished => (format!("{} {}", phase.name(), human(took)), Style::new()),
             Some(Some(c)) if c == i => (phase.name().to_string(), HIGHLIGHT),
             Some(Some(c)) if c > i => (phase.name().to_string(), Style::new().fg(Color::Green)),
@@ -854,7 +874,7 @@ fn render_timeline(state: &State, frame: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(text, style));
     }
-    if entry.finished && area.width >= SIDE_BY_SIDE_WIDTH {
+    if entry.finished && !entry.not_shown && area.width >= SIDE_BY_SIDE_WIDTH {
         spans.push(Span::styled(
             format!("   total {}", human(entry.exchange.timings.total())),
             DIM,
