@@ -1,17 +1,22 @@
 //! The inspector: a terminal screen that shows every exchange live.
 //!
 //! **Two threads, one channel.** The server is single-threaded and runs Python; the inspector
-//! runs on a thread of its own and never touches Python. Between them is a channel
-//! (`std::sync::mpsc`): the server's [`InspectorObserver`] turns each [`Event`] into a
-//! [`Message`] and sends it, which never blocks, so a slow screen can never slow the server.
-//! The inspector's loop drains the channel, updates its [`State`], draws at most
-//! [`FRAMES_PER_SECOND`] times a second ([`BUSY_FRAMES_PER_SECOND`] under load), and reads
-//! keys.
+//! runs on a thread of its own and never touches Python. Between them is a bounded channel
+//! (`std::sync::mpsc::sync_channel`, [`CAPACITY`] messages): the server's [`InspectorObserver`]
+//! turns each [`Event`] into a [`Message`] and offers it with `try_send`, which never blocks, so
+//! a slow screen can never slow the server. When the inspector falls behind (its thread starved
+//! of CPU) and the channel is full, the message is dropped and counted, and the header says how
+//! many exchanges were not shown: the memory between the two threads stays bounded however
+//! long the server runs. The inspector's loop drains the channel, updates its [`State`], draws
+//! at most [`FRAMES_PER_SECOND`] times a second ([`BUSY_FRAMES_PER_SECOND`] under load), and
+//! reads keys.
 //!
 //! **Step mode is the one exception**, on purpose: there the observer waits at a
 //! [`StepGate`] before each phase until the class presses Space. Quitting the inspector always
 //! opens the gate for good, so a server never stays stuck at it (a paused request runs to its
 //! end and is answered before the server stops); so does the server's stop signal (SIGTERM).
+//! The word that the server now waits ([`Message::Paused`]) is the one message never dropped:
+//! without it the class could not press Space, and the server would wait for ever.
 //!
 //! **App output is live too**: [`InspectorObserver::live_output`] gives the Python side a way
 //! to send each line the app prints the moment it is written, tagged with the exchange under
@@ -38,8 +43,8 @@ pub mod ui;
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -72,9 +77,37 @@ const LIVE_TICK: Duration = Duration::from_millis(250);
 /// of requests cannot make the keys unresponsive.
 const MAX_MESSAGES_PER_TURN: usize = 20_000;
 
+/// How many messages the channel from the server to the inspector holds; when it is full the
+/// server drops what it would send (see [`InspectorObserver`]) rather than wait.
+///
+/// A measured choice. An exchange is about 9 messages (accepted, request bytes twice, request
+/// line, four phases, the record), so 16,384 hold some 1,800 exchanges: a third of the history
+/// ([`state::MAX_EXCHANGES`]), about 16 MiB of records for a small app, plus 1 MiB of slots
+/// (64 bytes each) allocated up front. The worst case is an upload flood: a message of request
+/// bytes is at most one 16 KiB read, so 256 MiB. At the benchmark's ~50,000 requests a second
+/// the channel holds about 35 ms of traffic; 8,192 (17 ms) was measured too small: a healthy
+/// inspector, pinned to the server's core, still dropped 0.4% of the exchanges during its
+/// draws. With 16,384 it drops none.
+pub const CAPACITY: usize = 16_384;
+
+/// While messages keep coming, how long the loop waits for a key before it drains the channel
+/// again (idle, it waits a whole [`FRAME`]). Short enough that [`CAPACITY`] is never reached by
+/// a healthy inspector; long enough that each turn takes in a batch, which is cheaper per
+/// message than waking for each.
+const DRAIN_INTERVAL: Duration = Duration::from_millis(4);
+
 /// The server's side: an [`Observer`] that sends every event to the inspector.
+///
+/// It never waits for the inspector (but in step mode, at the gate): each message is offered
+/// with `try_send`, and one that does not fit is dropped. Most messages are only news of the
+/// exchange under way, which its finished record repeats in full; a dropped record
+/// ([`Event::Finished`]) is an exchange the inspector cannot show, and is counted in
+/// [`InspectorLink`]'s `not_shown` for the header to say so.
 pub struct InspectorObserver {
-    to_inspector: Sender<Message>,
+    to_inspector: SyncSender<Message>,
+    /// How many finished records were dropped because the channel was full; shared with the
+    /// inspector, which shows it.
+    not_shown: Arc<AtomicU64>,
     /// Records the inspector no longer shows, sent back to be freed on this thread.
     spent: Receiver<Vec<Exchange>>,
     gate: Arc<StepGate>,
@@ -152,9 +185,19 @@ impl Observer for InspectorObserver {
             }
             _ => {}
         }
-        // A send fails only when the inspector is gone; the server goes on regardless.
-        let _ = self.to_inspector.send(Message::Server(event));
+        // Full: the inspector fell behind. Rather than wait, drop the message (and free it
+        // here, on the thread that made it). Only a record is worth counting: the news of an
+        // exchange under way comes again, complete, in its record. Any other failure means
+        // the inspector is gone, and the server goes on regardless.
+        if let Err(TrySendError::Full(Message::Server(Event::Finished(_)))) =
+            self.to_inspector.try_send(Message::Server(event))
+        {
+            self.not_shown.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some((id, phase)) = pause {
+            // The one message that waits for room: the server is about to wait at the gate
+            // for the class anyway, and without this word nobody could let it go on. The send
+            // fails at once if the inspector is gone (then the gate is open too).
             let _ = self.to_inspector.send(Message::Paused { id, phase });
             self.gate.pass(id);
         }
@@ -167,13 +210,14 @@ impl Observer for InspectorObserver {
 impl InspectorObserver {
     /// What [`crate::python::forward_output`] needs to send each line the app writes to the
     /// log view at once, tagged with the exchange under way (lines written between exchanges
-    /// wait for the record, as before).
+    /// wait for the record, as before). Like every message it is only offered: when the
+    /// channel is full the line is dropped, and the finished record shows it instead.
     pub fn live_output(&self) -> crate::python::LiveOutput {
         let to_inspector = self.to_inspector.clone();
         let gate = Arc::clone(&self.gate);
         Box::new(move |line: &OutputLine| {
             if let Some((id, _)) = gate.current() {
-                let _ = to_inspector.send(Message::Output {
+                let _ = to_inspector.try_send(Message::Output {
                     id,
                     line: line.clone(),
                 });
@@ -192,6 +236,8 @@ impl Drop for InspectorObserver {
 /// The inspector's end of the channel, before its thread starts.
 pub struct InspectorLink {
     from_server: Receiver<Message>,
+    /// Exchanges whose record the server dropped because the channel was full.
+    not_shown: Arc<AtomicU64>,
     spent: Sender<Vec<Exchange>>,
     gate: Arc<StepGate>,
 }
@@ -199,18 +245,23 @@ pub struct InspectorLink {
 /// A channel from the server to the inspector: the observer to give the server, and the link
 /// to give [`Inspector::start`]. `stepping` starts in step mode (`--step`).
 pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
-    let (to_inspector, from_server) = mpsc::channel();
+    let (to_inspector, from_server) = mpsc::sync_channel(CAPACITY);
+    // Unbounded, but it only ever holds records the inspector already held, and the server
+    // takes them back after each exchange.
     let (spent_tx, spent_rx) = mpsc::channel();
     let gate = Arc::new(StepGate::new(stepping));
+    let not_shown = Arc::new(AtomicU64::new(0));
     (
         InspectorObserver {
             to_inspector,
+            not_shown: Arc::clone(&not_shown),
             spent: spent_rx,
             gate: Arc::clone(&gate),
             pace: Pace::new(),
         },
         InspectorLink {
             from_server,
+            not_shown,
             spent: spent_tx,
             gate,
         },
@@ -357,6 +408,7 @@ fn run(
             dirty = true;
         }
         state.now = Instant::now();
+        let mut took_in = 0;
         for _ in 0..MAX_MESSAGES_PER_TURN {
             match link.from_server.try_recv() {
                 Ok(message) => {
@@ -364,12 +416,18 @@ fn run(
                         arrived += 1;
                     }
                     state.on_message(message);
+                    took_in += 1;
                     dirty = true;
                 }
                 Err(TryRecvError::Empty) => break,
                 // The server is gone: nothing more will come.
                 Err(TryRecvError::Disconnected) => return Ok(()),
             }
+        }
+        let not_shown = link.not_shown.load(Ordering::Relaxed);
+        if not_shown != state.not_shown {
+            state.fell_behind(not_shown);
+            dirty = true;
         }
         if !state.spent.is_empty() {
             let _ = link.spent.send(std::mem::take(&mut state.spent));
@@ -394,7 +452,9 @@ fn run(
             dirty = false;
             answer_key = false;
         }
-        if !event::poll(FRAME)? {
+        // Messages keep coming: come back to the channel soon, before it fills.
+        let wait = if took_in > 0 { DRAIN_INTERVAL } else { FRAME };
+        if !event::poll(wait)? {
             continue;
         }
         let command = match event::read()? {
@@ -443,6 +503,105 @@ mod snapshot_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc::RecvTimeoutError;
+
+    /// Long enough for any machine to do a few thousand channel sends; a server that waited on
+    /// a full channel would wait for ever instead.
+    const NO_WAIT: Duration = Duration::from_secs(10);
+
+    fn accepted(id: u64) -> Event {
+        Event::Accepted {
+            id,
+            client: "127.0.0.1:5000".parse().expect("a valid address"),
+            at: chrono::Local::now(),
+        }
+    }
+
+    fn record(id: u64) -> Event {
+        let client = "127.0.0.1:5000".parse().expect("a valid address");
+        Event::Finished(Box::new(Exchange::new(id, client)))
+    }
+
+    /// Run `serve` on a thread of its own, as the server would, and fail (rather than hang)
+    /// if it does not return within [`NO_WAIT`].
+    fn returns_at_once<T: Send + 'static>(serve: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(serve());
+        });
+        match finished.recv_timeout(NO_WAIT) {
+            Ok(value) => value,
+            Err(RecvTimeoutError::Timeout) => panic!("the server waited on the inspector"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server's thread panicked"),
+        }
+    }
+
+    /// Nobody drains the channel (an inspector starved of CPU): the server goes on at once,
+    /// drops what does not fit, and counts the records it dropped; the app's live output is
+    /// dropped too, without waiting.
+    #[test]
+    fn the_server_never_waits_on_a_full_channel_and_counts_the_records_it_dropped() {
+        let (mut observer, link) = channel(false);
+        const OVER: u64 = 1_000;
+        let observer = returns_at_once(move || {
+            for id in 1..=(CAPACITY as u64 + OVER) {
+                observer.on_event(record(id));
+            }
+            observer.on_event(accepted(CAPACITY as u64 + OVER + 1));
+            let mut live = observer.live_output();
+            live(&OutputLine {
+                stream: "stdout",
+                text: "hello".into(),
+            });
+            observer
+        });
+        assert_eq!(link.not_shown.load(Ordering::Relaxed), OVER);
+        let first = link.from_server.try_recv();
+        assert!(
+            matches!(first, Ok(Message::Server(Event::Finished(ref ex))) if ex.id == 1),
+            "the first records are kept, in order: {first:?}"
+        );
+        assert_eq!(
+            link.from_server.try_iter().count(),
+            CAPACITY - 1,
+            "the channel holds no more than its capacity"
+        );
+        drop(observer);
+    }
+
+    /// Step mode on a full channel: the word that the server waits at the gate is not dropped
+    /// (the class could never let it go on), it waits for room; Space then lets it through.
+    #[test]
+    fn the_pause_is_never_dropped_even_when_the_channel_is_full() {
+        let (mut observer, link) = channel(true);
+        let id = 1;
+        let server = std::thread::spawn(move || {
+            observer.on_event(accepted(id));
+            for _ in 0..CAPACITY {
+                observer.on_event(Event::Output(OutputLine {
+                    stream: "server",
+                    text: "filler".into(),
+                }));
+            }
+            observer.on_event(Event::PhaseStarted {
+                id,
+                phase: Phase::ParseRequest,
+            });
+        });
+        let paused = loop {
+            match link.from_server.recv_timeout(NO_WAIT) {
+                Ok(Message::Paused { id, phase }) => break (id, phase),
+                Ok(_) => {}
+                Err(e) => panic!("no pause came: {e:?}"),
+            }
+        };
+        assert_eq!(paused, (id, Phase::ParseRequest));
+        while !link.gate.is_waiting() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        link.gate.advance();
+        server.join().expect("the server's thread panicked");
+    }
 
     #[test]
     fn early_copies_stop_above_a_human_pace_and_come_back_below_it() {
