@@ -52,6 +52,15 @@ const LINGER: Duration = Duration::from_secs(2);
 /// ... and at most this many bytes.
 const LINGER_BYTES: usize = 1024 * 1024;
 
+/// The whole request (head and body) must arrive within this many times `--timeout` of the
+/// connection being accepted, however steadily its bytes come: `--timeout` alone is per read,
+/// so a client sending one byte every 59 seconds would hold the single thread forever (the
+/// "slowloris" attack). With the default 60 s that is 5 minutes: a person typing a request
+/// line and a few headers into telnet takes well under one, and has four more to look
+/// something up. Scaling with `--timeout` keeps the rule "a few silences' worth" for every
+/// setting (and keeps its test short: `--timeout 1` gives 5 s).
+pub const REQUEST_TIME_FACTOR: u32 = 5;
+
 /// The exit code when a second Ctrl-C (or SIGTERM) ends the process without waiting for the
 /// app: 128 + SIGINT, the shell's convention for "killed by Ctrl-C".
 pub const FORCED_EXIT: i32 = 130;
@@ -187,6 +196,9 @@ enum ReadError {
     ClientGone { started: bool },
     /// The client was silent for `--timeout`.
     TimedOut { started: bool },
+    /// The request was still not complete [`REQUEST_TIME_FACTOR`] × `--timeout` after the
+    /// connection was accepted, although the client never fell silent for long.
+    TooSlow { allowed: Duration },
     /// The server was asked to stop.
     Stopped,
 }
@@ -356,6 +368,12 @@ impl WSGIServer {
     ) -> Result<(Request, Vec<u8>), ReadError> {
         let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
         let mut parse_time = Duration::ZERO;
+        // None: a deadline too far away for the clock (a ServerConfig built in code), no limit.
+        let deadline = self
+            .config
+            .timeout
+            .checked_mul(REQUEST_TIME_FACTOR)
+            .and_then(|total| Some((Instant::now().checked_add(total)?, total)));
         // The head.
         let request = loop {
             let started = Instant::now();
@@ -369,7 +387,7 @@ impl WSGIServer {
                     return Err(ReadError::Bad(e));
                 }
             }
-            self.read_more(conn, &mut buf, exchange, Waiting::Head)?;
+            self.read_more(conn, &mut buf, exchange, Waiting::Head, deadline)?;
         };
         exchange.method = Some(request.method.clone());
         exchange.target = Some(request.target.clone());
@@ -402,7 +420,7 @@ impl WSGIServer {
                 let n = n as usize;
                 while rest.len() < n {
                     let waiting = Waiting::Body((n - rest.len()) as u64);
-                    self.read_more(conn, &mut rest, exchange, waiting)?;
+                    self.read_more(conn, &mut rest, exchange, waiting, deadline)?;
                 }
                 rest.truncate(n);
                 body = rest;
@@ -418,7 +436,7 @@ impl WSGIServer {
                         ChunkStatus::Done { .. } => break,
                         ChunkStatus::NeedMore => {
                             input.clear();
-                            self.read_more(conn, &mut input, exchange, Waiting::Chunk)?;
+                            self.read_more(conn, &mut input, exchange, Waiting::Chunk, deadline)?;
                         }
                     }
                 }
@@ -444,22 +462,31 @@ impl WSGIServer {
     }
 
     /// Wait for the client's next bytes and append them to `buf` (and to the record).
+    ///
+    /// The wait ends after `--timeout` of silence, or at the whole request's `deadline` (when
+    /// it must be complete, and how long that allowed), whichever comes first.
     fn read_more(
         &mut self,
         conn: &mut TcpStream,
         buf: &mut Vec<u8>,
         exchange: &mut Exchange,
         waiting: Waiting,
+        deadline: Option<(Instant, Duration)>,
     ) -> Result<(), ReadError> {
         let started = exchange.request_raw.total > 0;
-        match wait_for(
-            conn.as_raw_fd(),
-            Ready::ToRead,
-            self.stop.fd(),
-            Some(self.config.timeout),
-        ) {
+        let idle = self.config.timeout;
+        let left = deadline.map(|(at, _)| at.saturating_duration_since(Instant::now()));
+        let too_slow = || ReadError::TooSlow {
+            allowed: deadline.map_or(Duration::ZERO, |(_, allowed)| allowed),
+        };
+        if left == Some(Duration::ZERO) {
+            return Err(too_slow());
+        }
+        let wait = left.map_or(idle, |left| left.min(idle));
+        match wait_for(conn.as_raw_fd(), Ready::ToRead, self.stop.fd(), Some(wait)) {
             Ok(Wait::Ready) => {}
             Ok(Wait::Stopped) => return Err(ReadError::Stopped),
+            Ok(Wait::TimedOut) if wait < idle => return Err(too_slow()),
             Ok(Wait::TimedOut) => return Err(ReadError::TimedOut { started }),
             Err(_) => return Err(ReadError::ClientGone { started }),
         }
@@ -505,6 +532,16 @@ impl WSGIServer {
                     "the request was not complete after {} seconds without a byte from the \
                      client (--timeout)",
                     self.config.timeout.as_secs()
+                ),
+            ),
+            ReadError::TooSlow { allowed } => (
+                408,
+                format!(
+                    "the request was not complete {} seconds after the connection was accepted: \
+                     however steadily its bytes come, a whole request must arrive within {} \
+                     times --timeout",
+                    allowed.as_secs(),
+                    REQUEST_TIME_FACTOR
                 ),
             ),
             ReadError::TimedOut { started: false } => {

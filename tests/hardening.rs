@@ -21,6 +21,7 @@ use common::*;
 use wsgiscope::exchange::{Event, Exchange, MAX_STORED_BYTES};
 use wsgiscope::inspector::state::MAX_EXCHANGES;
 use wsgiscope::inspector::{ServerInfo, State};
+use wsgiscope::server::REQUEST_TIME_FACTOR;
 
 const FAULTS: &str = "tests/apps/faults.py";
 const HELLO: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -255,6 +256,42 @@ fn client_sending_one_byte_per_100_ms_is_served() {
     let bytes: Vec<&[u8]> = request.chunks(1).collect();
     let reply = server.send_slowly(&bytes, Duration::from_millis(100));
     assert_reply(&reply, 200, &["hello world!"]);
+    assert_serves(&server);
+}
+
+/// A client sending a byte every 500 ms never falls silent for `--timeout` (1 s), yet it may
+/// not hold the single thread forever (slowloris): the whole request must arrive within
+/// `REQUEST_TIME_FACTOR` × `--timeout` (here 5 s), else a 408 says which limit it broke.
+#[test]
+fn client_trickling_a_byte_every_500_ms_gets_a_408_at_the_whole_request_deadline() {
+    let server = start_server(&["--timeout", "1", FAULTS]);
+    let allowed = Duration::from_secs(REQUEST_TIME_FACTOR.into());
+    let mut conn = server.connect();
+    let mut trickle = conn.try_clone().unwrap();
+    let started = Instant::now();
+    // A head that never ends: one header value, a byte at a time, until the server answers
+    // (the write fails) or the test gives up.
+    let sender = thread::spawn(move || {
+        trickle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")?;
+        while started.elapsed() < allowed + PATIENCE {
+            thread::sleep(Duration::from_millis(500));
+            trickle.write_all(b"z")?;
+        }
+        std::io::Result::Ok(())
+    });
+    let raw = read_to_end(&mut conn);
+    let took = started.elapsed();
+    assert_reply(&raw, 408, &["5 seconds", "within 5 times --timeout"]);
+    assert!(
+        (allowed..allowed + Duration::from_secs(2)).contains(&took),
+        "answered after {took:?}; the whole request was allowed {allowed:?}"
+    );
+    hang_up(&conn);
+    assert!(sender.join().unwrap().is_err(), "the trickle was never cut");
+    assert_error(
+        &server.next_record(),
+        &["408", "not complete 5 seconds after"],
+    );
     assert_serves(&server);
 }
 
