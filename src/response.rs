@@ -297,7 +297,7 @@ impl Response {
             let mut found = checks::check_head(head.code, &head.headers);
             let app_length = head
                 .header("Content-Length")
-                .and_then(|cl| cl.trim().parse::<u64>().ok());
+                .and_then(checks::parse_content_length);
             if let (Some(whole), Some(cl)) = (self.whole_body, app_length)
                 && whole != cl
                 && self.body_allowed()
@@ -420,8 +420,9 @@ impl Response {
         let Some(head) = &self.head else {
             return Vec::new();
         };
+        // start_response let through only a Content-Length of digits, and at most one.
         if let Some(cl) = head.header("Content-Length") {
-            self.content_length = cl.trim().parse().ok();
+            self.content_length = checks::parse_content_length(cl);
         }
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"HTTP/1.1 ");

@@ -164,7 +164,7 @@ impl StartResponse {
             None => {}
         }
         let (status, code) = check_status(status, call, findings)?;
-        let headers = check_headers(headers, call, findings)?;
+        let headers = check_headers(headers, code, call, findings)?;
         lock(&self.response).head = Some(Head {
             status,
             code,
@@ -233,10 +233,12 @@ fn check_status(
     }
 }
 
-/// Check the headers argument of call `call`: a list of (name, value) tuples of str. Returns
-/// the headers to send (hop-by-hop ones dropped).
+/// Check the headers argument of call `call`, for a response with status `code`: a list of
+/// (name, value) tuples of str. Returns the headers to send (hop-by-hop ones dropped, a
+/// Content-Length at most once).
 fn check_headers(
     headers: &Bound<'_, PyAny>,
+    code: u16,
     call: usize,
     findings: &mut Vec<Check>,
 ) -> PyResult<Vec<(String, String)>> {
@@ -275,6 +277,8 @@ fn check_headers(
         items
     };
     let mut checked = Vec::new();
+    // The length the first Content-Length kept announces, to compare a second one with.
+    let mut content_length = None;
     for (index, item) in items.enumerate() {
         let item = item?;
         let spot = |name: &str| Spot::Header {
@@ -344,7 +348,17 @@ fn check_headers(
             ));
         };
         let (name, value) = (name_str.to_string(), value_str.to_string());
-        match checks::check_header(&name, &value) {
+        let verdict = match checks::check_header(&name, &value) {
+            HeaderVerdict::Send if name.eq_ignore_ascii_case("Content-Length") => {
+                let verdict = checks::check_content_length(code, &value, content_length);
+                if verdict == HeaderVerdict::Send {
+                    content_length = checks::parse_content_length(&value);
+                }
+                verdict
+            }
+            verdict => verdict,
+        };
+        match verdict {
             HeaderVerdict::Send => checked.push((name, value)),
             HeaderVerdict::Flag(check) => {
                 findings.push(check.at(spot(&name)));
@@ -393,18 +407,9 @@ fn header_pairs_for_record(headers: &Bound<'_, PyAny>) -> Vec<(String, String)> 
     pairs.unwrap_or_else(|| vec![("(not a list of pairs)".into(), repr(headers))])
 }
 
-/// How much of a repr a finding quotes.
-const MAX_QUOTED_REPR: usize = 80;
-
-/// `repr(obj)`, cut to [`MAX_QUOTED_REPR`] characters for a message.
+/// `repr(obj)`, cut to [`checks::MAX_QUOTED_REPR`] characters for a message.
 pub fn short_repr(obj: &Bound<'_, PyAny>) -> String {
-    let text = repr(obj);
-    if text.chars().count() > MAX_QUOTED_REPR {
-        let cut: String = text.chars().take(MAX_QUOTED_REPR).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
+    checks::shorten(repr(obj))
 }
 
 /// `repr(obj)`, or a placeholder when repr itself fails.

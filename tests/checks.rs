@@ -27,7 +27,7 @@ fn rules(record: &Value) -> Vec<String> {
 ///
 /// A mistake that makes the response impossible gives a 500; the others are served as the
 /// app asked (200, 204, 304) and flagged.
-const MISTAKES: [(&str, u16, &[&str]); 33] = [
+const MISTAKES: [(&str, u16, &[&str]); 37] = [
     ("result_none.py", 500, &["result-none"]),
     ("result_str.py", 500, &["result-str"]),
     ("result_bytes.py", 500, &["result-bytes"]),
@@ -48,6 +48,7 @@ const MISTAKES: [(&str, u16, &[&str]); 33] = [
     ("status_no_code.py", 500, &["status-bad-code"]),
     ("status_no_reason.py", 200, &["status-no-reason"]),
     ("status_below_100.py", 500, &["status-code-below-100"]),
+    ("status_continue.py", 500, &["status-informational"]),
     ("status_newline.py", 500, &["status-control-char"]),
     ("status_unicode.py", 500, &["status-not-latin1"]),
     ("headers_tuple.py", 200, &["headers-not-list"]),
@@ -67,8 +68,19 @@ const MISTAKES: [(&str, u16, &[&str]); 33] = [
     ("content_length_wrong.py", 200, &["content-length-mismatch"]),
     (
         "content_length_invalid.py",
-        200,
+        500,
         &["content-length-invalid"],
+    ),
+    (
+        "content_length_conflict.py",
+        500,
+        &["content-length-repeated"],
+    ),
+    ("content_length_twice.py", 200, &["content-length-repeated"]),
+    (
+        "content_length_on_204.py",
+        204,
+        &["content-length-not-allowed"],
     ),
     ("body_on_204.py", 204, &["body-not-allowed"]),
     (
@@ -126,9 +138,11 @@ fn each_mistake_is_named_by_its_rule_and_the_server_keeps_serving() {
 #[test]
 fn findings_name_the_offending_part() {
     let cases = [
-        ("header_name_space.py", "\"Content Type\""),
-        ("header_newline.py", "X-User"),
-        ("status_no_reason.py", "\"200\""),
+        ("header_name_space.py", "'Content Type'"),
+        ("header_newline.py", "'guest\\r\\nSet-Cookie: admin=1'"),
+        ("status_no_reason.py", "'200'"),
+        ("content_length_conflict.py", "set to 13 and again to "),
+        ("status_continue.py", "'100 Continue'"),
         ("chunk_str.py", "'line 0\\n'"),
         ("content_length_wrong.py", "said 4 bytes"),
         ("hop_by_hop.py", "Connection: keep-alive"),
@@ -186,6 +200,68 @@ fn servable_mistakes_are_served_as_asked() {
     let server = start_server(&[&path("apps/mistakes/body_on_204.py")]);
     let reply = parse_reply(&server.get("/"));
     assert!(reply.body.is_empty(), "{}", reply.text());
+
+    let server = start_server(&[&path("apps/mistakes/content_length_twice.py")]);
+    let reply = parse_reply(&server.get("/"));
+    let lengths = reply.head.matches("Content-Length: 13\r\n").count();
+    assert_eq!(lengths, 1, "{}", reply.head);
+    assert_eq!(reply.text(), "hello world!\n");
+
+    let server = start_server(&[&path("apps/mistakes/content_length_on_204.py")]);
+    let reply = parse_reply(&server.get("/"));
+    assert_eq!(reply.status, 204);
+    assert!(!reply.head.contains("Content-Length"), "{}", reply.head);
+}
+
+/// A head that cannot frame its body (a Content-Length that is not digits, two that disagree)
+/// or cannot be the final response (a 1xx) is refused in start_response: the app sees the
+/// exception, and the client gets a 500 whose text names the rule, never the app's head.
+#[test]
+fn impossible_heads_give_a_500_naming_the_rule() {
+    let cases = [
+        ("content_length_invalid.py", "content-length-invalid"),
+        ("content_length_conflict.py", "content-length-repeated"),
+        ("status_continue.py", "status-informational"),
+    ];
+    for (file, rule) in cases {
+        let server = start_server(&[&path(&format!("apps/mistakes/{file}"))]);
+        let raw = server.get("/");
+        let reply = parse_reply(&raw);
+        assert_eq!(reply.status, 500, "{file}: {}", reply.head);
+        assert!(reply.text().contains(rule), "{file}: {}", reply.text());
+        let head = reply.head.to_ascii_lowercase();
+        assert_eq!(head.matches("content-length:").count(), 1, "{file}: {head}");
+        assert!(!head.contains("100 continue"), "{file}: {head}");
+        assert_error(&server.next_record(), &[rule]);
+    }
+}
+
+/// Latin-1 text 0x80–0xff in a header value is obs-text, which HTTP allows, C1 controls such
+/// as U+0085 included: it is served byte for byte, without a finding. DEL is a control
+/// character, refused like a newline, and the finding quotes it the way Python would.
+#[test]
+fn latin1_header_values_are_served_and_del_is_refused() {
+    let server = start_server(&[&path("tests/apps/header_values.py")]);
+    let raw = server.get("/c1");
+    let reply = parse_reply(&raw);
+    assert_eq!(reply.status, 200, "{}", reply.head);
+    let wanted: &[u8] = b"\r\nX-Latin: caf\xe9 \x85 \x9f\r\n";
+    assert!(
+        raw.windows(wanted.len()).any(|w| w == wanted),
+        "{:?}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+
+    let reply = parse_reply(&server.get("/del"));
+    assert_eq!(reply.status, 500, "{}", reply.head);
+    let record = server.next_record();
+    assert_eq!(rules(&record), ["header-value-control"]);
+    let message = record["checks"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the control character '\\x7f': 'rub\\x7fout'"),
+        "{message}"
+    );
 }
 
 /// A body on HEAD is dropped, as HTTP asks, and noted, but it is not the app's mistake: a
