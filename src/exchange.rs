@@ -20,6 +20,18 @@ use serde_json::{Value, json};
 /// only the stored copy is cut, so a large upload cannot make the record large.
 pub const MAX_STORED_BYTES: usize = 64 * 1024;
 
+/// How many lines of app output (`print()`, `sys.stderr`, `wsgi.errors`) one exchange keeps,
+/// and how many bytes of their text ([`MAX_STORED_BYTES`], as for the request): an app that
+/// prints in a loop must not make the record, the JSON line or the server large (50 MB printed
+/// in one request once took the server from 25 to 264 MB). What is not kept is counted in an
+/// [`OutputCut`]. The same bounds hold for output written between exchanges.
+pub const MAX_OUTPUT_LINES: usize = 1_000;
+/// See [`MAX_OUTPUT_LINES`].
+pub const MAX_OUTPUT_BYTES: usize = MAX_STORED_BYTES;
+
+/// How many `write()` sizes one exchange keeps (the first ones); `write_calls` counts them all.
+pub const MAX_WRITES: usize = 1_000;
+
 /// How much of `repr(result)` an [`Event::AppReturned`] carries: enough to see
 /// `[b'hello world!']` or `<generator object ...>`, not a whole page.
 pub const MAX_RESULT_REPR: usize = 200;
@@ -97,6 +109,35 @@ pub struct OutputLine {
     pub text: String,
 }
 
+/// The app output that was written but not kept (beyond [`MAX_OUTPUT_LINES`] lines or
+/// [`MAX_OUTPUT_BYTES`] bytes): counted exactly, so the record says how much is missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutputCut {
+    /// Lines not kept at all.
+    pub lines: u64,
+    /// Bytes of text not kept (line ends not counted), from those lines and from kept lines
+    /// cut short.
+    pub bytes: u64,
+}
+
+impl OutputCut {
+    /// Whether anything was left out.
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0 && self.bytes == 0
+    }
+}
+
+impl std::fmt::Display for OutputCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "… {} more lines and {} more bytes of output not kept (a record keeps \
+             {MAX_OUTPUT_LINES} lines, {MAX_OUTPUT_BYTES} bytes)",
+            self.lines, self.bytes
+        )
+    }
+}
+
 /// A finding about the request or the app's behaviour; see [`crate::checks`] for the rules.
 pub use crate::checks::Check;
 
@@ -155,8 +196,10 @@ pub struct Exchange {
     pub environ: Vec<(String, String)>,
     /// Every start_response call, in order.
     pub start_response: Vec<StartResponseCall>,
-    /// The length of each chunk the app passed to `write()`.
+    /// The length of each chunk the app passed to `write()`: the first [`MAX_WRITES`].
     pub writes: Vec<usize>,
+    /// How many times the app called `write()` in all.
+    pub write_calls: u64,
     /// The response bytes exactly as sent.
     pub response_raw: CappedBytes,
     /// The status code sent, if a status line went out.
@@ -169,8 +212,11 @@ pub struct Exchange {
     pub error: Option<String>,
     /// The Python traceback of an app error, when there was one.
     pub traceback: Option<String>,
-    /// What the app printed and wrote to wsgi.errors while serving this exchange.
+    /// What the app printed and wrote to wsgi.errors while serving this exchange: at most
+    /// [`MAX_OUTPUT_LINES`] lines and [`MAX_OUTPUT_BYTES`] bytes.
     pub output: Vec<OutputLine>,
+    /// The output beyond those bounds, counted.
+    pub output_cut: OutputCut,
     /// Findings about the request and the app's behaviour.
     pub checks: Vec<Check>,
 }
@@ -189,6 +235,7 @@ impl Exchange {
             environ: Vec::new(),
             start_response: Vec::new(),
             writes: Vec::new(),
+            write_calls: 0,
             response_raw: CappedBytes::default(),
             status: None,
             body_bytes: 0,
@@ -196,8 +243,18 @@ impl Exchange {
             error: None,
             traceback: None,
             output: Vec::new(),
+            output_cut: OutputCut::default(),
             checks: Vec::new(),
         }
+    }
+
+    /// Record the sizes of the app's `write()` calls: all of them counted, the first
+    /// [`MAX_WRITES`] kept.
+    pub fn set_writes(&mut self, mut writes: Vec<usize>) {
+        self.write_calls = writes.len() as u64;
+        writes.truncate(MAX_WRITES);
+        writes.shrink_to_fit();
+        self.writes = writes;
     }
 
     /// The request line as the access log prints it: `GET / HTTP/1.1`, or the raw first line
@@ -253,6 +310,7 @@ impl Exchange {
             "environ": environ,
             "start_response": calls,
             "writes": self.writes,
+            "write_calls": self.write_calls,
             "response": {
                 "raw": escape_bytes(&self.response_raw.stored),
                 "status": self.status,
@@ -268,6 +326,7 @@ impl Exchange {
             "error": self.error,
             "traceback": self.traceback,
             "output": self.output.iter().map(|l| json!({"stream": l.stream, "text": l.text})).collect::<Vec<_>>(),
+            "output_cut": {"lines": self.output_cut.lines, "bytes": self.output_cut.bytes},
             "checks": self.checks.iter().map(Check::to_json).collect::<Vec<_>>(),
         })
     }

@@ -117,6 +117,9 @@ pub fn access_text(exchange: &Exchange) -> String {
     for line in &exchange.output {
         text.push_str(&format!("    [{}] {}\n", line.stream, line.text));
     }
+    if !exchange.output_cut.is_empty() {
+        text.push_str(&format!("    {}\n", exchange.output_cut));
+    }
     for check in &exchange.checks {
         text.push_str(&format!(
             "    note {}: {} ({})\n        fix: {}\n",
@@ -171,7 +174,14 @@ pub fn trace_text(ex: &Exchange) -> String {
             t.push_str(&format!("    raised {error}\n"));
         }
     }
-    if !ex.writes.is_empty() {
+    if ex.write_calls > ex.writes.len() as u64 {
+        t.push_str(&format!(
+            "--- write() calls: {}, the first {} of {:?} bytes\n",
+            ex.write_calls,
+            ex.writes.len(),
+            ex.writes
+        ));
+    } else if !ex.writes.is_empty() {
         t.push_str(&format!("--- write() calls: {:?} bytes\n", ex.writes));
     }
     t.push_str(&format!(
@@ -190,6 +200,9 @@ pub fn trace_text(ex: &Exchange) -> String {
     t.push('\n');
     for line in &ex.output {
         t.push_str(&format!("--- {}: {}\n", line.stream, line.text));
+    }
+    if !ex.output_cut.is_empty() {
+        t.push_str(&format!("--- {}\n", ex.output_cut));
     }
     if !ex.checks.is_empty() {
         t.push_str("--- findings\n");

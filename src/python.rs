@@ -22,7 +22,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyInt, PyList, PyString};
 
-use crate::exchange::OutputLine;
+use crate::exchange::{MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES, OutputCut, OutputLine};
 
 /// What the interpreter says about itself, printed at start-up so nobody has to guess which
 /// Python (and so which site-packages) the server runs.
@@ -50,45 +50,89 @@ impl std::error::Error for LoadError {}
 
 /// Lines written by the app, waiting to be attached to an exchange. Python's `sys.stdout` is
 /// one object for the whole process, so the place its lines collect is one too.
-static OUTPUT: Mutex<OutputSink> = Mutex::new(OutputSink {
-    lines: Vec::new(),
-    partial: Vec::new(),
-    live: None,
-});
+static OUTPUT: Mutex<OutputSink> = Mutex::new(OutputSink::empty());
 
 /// Where a copy of each complete line goes as soon as it is written (the inspector's log view).
 pub type LiveOutput = Box<dyn FnMut(&OutputLine) + Send>;
 
-/// Complete lines, plus the unfinished last line of each stream (`print("a", end="")`).
+/// Complete lines, plus the unfinished last line of each stream (`print("a", end="")`), kept
+/// up to [`MAX_OUTPUT_LINES`] lines and [`MAX_OUTPUT_BYTES`] bytes until taken; the rest is
+/// only counted, so an app printing in a loop (even at import time) cannot grow memory.
 struct OutputSink {
     lines: Vec<OutputLine>,
-    partial: Vec<(&'static str, String)>,
+    /// Per stream: the kept text of its unfinished line, and whether some of it was cut.
+    partial: Vec<(&'static str, String, bool)>,
     /// See [`forward_output`]; None for the headless logs, which read the finished record.
     live: Option<LiveOutput>,
+    /// Bytes of text held in `lines` and `partial`.
+    kept: usize,
+    /// What was written but not kept.
+    cut: OutputCut,
 }
 
 impl OutputSink {
+    /// Nothing written yet, nothing forwarded.
+    const fn empty() -> Self {
+        OutputSink {
+            lines: Vec::new(),
+            partial: Vec::new(),
+            live: None,
+            kept: 0,
+            cut: OutputCut { lines: 0, bytes: 0 },
+        }
+    }
+
     fn write(&mut self, stream: &'static str, text: &str) {
-        let pending = match self.partial.iter_mut().find(|(s, _)| *s == stream) {
-            Some((_, p)) => p,
+        let at = match self.partial.iter().position(|(s, _, _)| *s == stream) {
+            Some(at) => at,
             None => {
-                self.partial.push((stream, String::new()));
-                // Cannot fail: we just pushed an element.
-                &mut self.partial.last_mut().expect("just pushed").1
+                self.partial.push((stream, String::new(), false));
+                self.partial.len() - 1
             }
         };
-        pending.push_str(text);
-        while let Some(end) = pending.find('\n') {
-            let line: String = pending.drain(..=end).collect();
-            let line = OutputLine {
-                stream,
-                text: line.trim_end_matches(['\n', '\r']).to_string(),
+        for piece in text.split_inclusive('\n') {
+            let (body, ends) = piece
+                .strip_suffix('\n')
+                .map_or((piece, false), |body| (body, true));
+            let room = if self.lines.len() < MAX_OUTPUT_LINES {
+                MAX_OUTPUT_BYTES.saturating_sub(self.kept)
+            } else {
+                0
             };
-            if let Some(live) = &mut self.live {
-                live(&line);
+            let keep = body.floor_char_boundary(room);
+            let (_, pending, cut_short) = &mut self.partial[at];
+            pending.push_str(&body[..keep]);
+            self.kept += keep;
+            if keep < body.len() {
+                *cut_short = true;
+                self.cut.bytes += (body.len() - keep) as u64;
             }
-            self.lines.push(line);
+            if ends {
+                self.end_line(at, true);
+            }
         }
+    }
+
+    /// The line pending on `partial[at]` is over: keep it if there is room, else count it.
+    fn end_line(&mut self, at: usize, live: bool) {
+        let (stream, pending, cut_short) = &mut self.partial[at];
+        let (stream, mut text, cut_short) = (
+            *stream,
+            std::mem::take(pending),
+            std::mem::replace(cut_short, false),
+        );
+        if self.lines.len() >= MAX_OUTPUT_LINES || (text.is_empty() && cut_short) {
+            self.cut.lines += 1;
+            self.cut.bytes += text.len() as u64;
+            self.kept -= text.len();
+            return;
+        }
+        text.truncate(text.trim_end_matches('\r').len());
+        let line = OutputLine { stream, text };
+        if live && let Some(live) = &mut self.live {
+            live(&line);
+        }
+        self.lines.push(line);
     }
 }
 
@@ -129,18 +173,25 @@ pub fn before_exit(py: Python<'_>, before: fn()) -> PyResult<()> {
     os.setattr("_exit", wrapper)
 }
 
-/// Take every line written since the last call, unfinished lines included.
-pub fn take_output() -> Vec<OutputLine> {
+/// Take every line written since the last call, unfinished lines included, and the count of
+/// what was not kept.
+pub fn take_output() -> (Vec<OutputLine>, OutputCut) {
     let mut sink = OUTPUT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let partial = std::mem::take(&mut sink.partial);
-    for (stream, text) in partial {
-        if !text.is_empty() {
-            sink.lines.push(OutputLine { stream, text });
+    for at in 0..sink.partial.len() {
+        let (_, text, cut_short) = &sink.partial[at];
+        if !text.is_empty() || *cut_short {
+            // An unfinished line is only in the record, never sent live.
+            sink.end_line(at, false);
         }
     }
-    std::mem::take(&mut sink.lines)
+    sink.partial.clear();
+    sink.kept = 0;
+    (
+        std::mem::take(&mut sink.lines),
+        std::mem::take(&mut sink.cut),
+    )
 }
 
 /// A text stream that Python code writes to: `sys.stdout`, `sys.stderr` and `wsgi.errors`.
@@ -656,11 +707,7 @@ mod tests {
 
     #[test]
     fn output_lines_are_split_and_partial_lines_kept() {
-        let mut sink = OutputSink {
-            lines: Vec::new(),
-            partial: Vec::new(),
-            live: None,
-        };
+        let mut sink = OutputSink::empty();
         sink.write("stdout", "a\nb");
         sink.write("stderr", "x\n");
         sink.write("stdout", "c\n");
@@ -673,15 +720,39 @@ mod tests {
     }
 
     #[test]
+    fn output_beyond_the_line_limit_is_counted_and_not_sent_live() {
+        let seen = std::sync::Arc::new(Mutex::new(0));
+        let mut sink = OutputSink {
+            live: Some(Box::new({
+                let seen = std::sync::Arc::clone(&seen);
+                move |_: &OutputLine| *seen.lock().expect("not poisoned") += 1
+            })),
+            ..OutputSink::empty()
+        };
+        for _ in 0..MAX_OUTPUT_LINES + 5 {
+            sink.write("stdout", "abc\n");
+        }
+        sink.write("stdout", "\n");
+        assert_eq!(sink.lines.len(), MAX_OUTPUT_LINES);
+        assert_eq!(*seen.lock().expect("not poisoned"), MAX_OUTPUT_LINES);
+        assert_eq!(
+            sink.cut,
+            OutputCut {
+                lines: 6,
+                bytes: 15
+            }
+        );
+    }
+
+    #[test]
     fn a_live_sink_gets_each_complete_line_as_it_is_written() {
         let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
         let mut sink = OutputSink {
-            lines: Vec::new(),
-            partial: Vec::new(),
             live: Some(Box::new({
                 let seen = std::sync::Arc::clone(&seen);
                 move |line: &OutputLine| seen.lock().expect("not poisoned").push(line.clone())
             })),
+            ..OutputSink::empty()
         };
         sink.write("stdout", "one\ntw");
         assert_eq!(

@@ -352,7 +352,9 @@ impl WSGIServer {
         if let Some((conn, unread)) = linger {
             close(conn, unread, self.stop.fd());
         }
-        exchange.output.extend(python::take_output());
+        let (output, cut) = python::take_output();
+        exchange.output.extend(output);
+        exchange.output_cut = cut;
         self.observer.on_event(Event::Finished(Box::new(exchange)));
     }
 
@@ -660,7 +662,7 @@ impl WSGIServer {
 
         let mut response = start_response::lock(&response);
         exchange.start_response = std::mem::take(&mut response.calls);
-        exchange.writes = std::mem::take(&mut response.writes);
+        exchange.set_writes(std::mem::take(&mut response.writes));
         exchange.checks.append(&mut response.checks);
         // A generator may read the input while it is iterated.
         exchange.checks.extend(take_input_findings());
@@ -818,10 +820,14 @@ impl WSGIServer {
             }));
     }
 
-    /// Pass on app output that belongs to no exchange.
+    /// Pass on app output that belongs to no exchange, and say how much of it was not kept.
     fn flush_output(&mut self) {
-        for line in python::take_output() {
+        let (lines, cut) = python::take_output();
+        for line in lines {
             self.observer.on_event(Event::Output(line));
+        }
+        if !cut.is_empty() {
+            self.note(cut.to_string());
         }
     }
 }

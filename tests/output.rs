@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use wsgiscope::exchange::{MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES, MAX_WRITES};
 
 /// The (stream, text) pairs of a record's output.
 fn output(record: &serde_json::Value) -> Vec<(String, String)> {
@@ -60,4 +61,100 @@ fn output_streams_answer_like_text_files_without_a_descriptor() {
             "fileno raised UnsupportedOperation: wsgiscope's wsgi.errors",
         ],
     );
+}
+
+/// The server's resident memory, from /proc/PID/status, in KiB.
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("a VmRSS line")
+}
+
+/// An app that prints 20 MB (400,000 lines) in one request: the record keeps the first 1,000 lines and counts
+/// the rest exactly, its JSON line stays small, the server's memory does not follow the
+/// output, and the next request is served.
+#[test]
+fn output_beyond_1000_lines_is_counted_not_kept() {
+    let server = start_server(&[&path("tests/apps/loud.py")]);
+    let before = rss_kib(server.pid());
+    let (n, size) = (400_000u64, 50u64);
+    let reply = server.get(&format!("/print?n={n}&size={size}"));
+    assert_reply(&reply, 200, &["hello world!"]);
+    let line = loop {
+        let line = server.next_line();
+        if line.starts_with("{\"id\"") || line.contains("\"client\"") {
+            break line;
+        }
+    };
+    assert!(line.len() < 256 * 1024, "a {} byte JSON line", line.len());
+    let record: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let kept = output(&record);
+    assert_eq!(kept.len(), MAX_OUTPUT_LINES);
+    assert_eq!(kept[0], ("stdout".into(), format!("{:.<50}", "0000000")));
+    assert_eq!(kept[999].1, format!("{:.<50}", "0000999"));
+    assert_eq!(record["output_cut"]["lines"], n - MAX_OUTPUT_LINES as u64);
+    assert_eq!(
+        record["output_cut"]["bytes"],
+        (n - MAX_OUTPUT_LINES as u64) * size
+    );
+    let after = rss_kib(server.pid());
+    assert!(
+        after < before + 30 * 1024,
+        "RSS {before} KiB -> {after} KiB for 20 MB of output"
+    );
+    assert_reply(&server.get("/"), 200, &["hello world!"]);
+    assert_eq!(server.next_record()["output_cut"]["lines"], 0);
+}
+
+/// One line longer than 64 KiB: its first 64 KiB are kept, the rest counted in bytes.
+#[test]
+fn a_line_longer_than_64_kib_is_cut_and_counted() {
+    let server = start_server(&[&path("tests/apps/loud.py")]);
+    assert_reply(&server.get("/long-line?n=200000"), 200, &["hello world!"]);
+    let record = server.next_record();
+    let kept = output(&record);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].0, "stderr");
+    assert_eq!(kept[0].1.len(), MAX_OUTPUT_BYTES);
+    assert_eq!(record["output_cut"]["lines"], 0);
+    assert_eq!(
+        record["output_cut"]["bytes"],
+        200_000 - MAX_OUTPUT_BYTES as u64
+    );
+}
+
+/// 200,000 calls of write(): the record keeps the first 1,000 sizes and counts every call;
+/// the client gets every byte.
+#[test]
+fn write_calls_beyond_1000_are_counted_not_kept() {
+    let server = start_server(&[&path("tests/apps/loud.py")]);
+    let n = 200_000;
+    let reply = parse_reply(&server.get(&format!("/writes?n={n}")));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, vec![b'w'; n]);
+    let record = server.next_record();
+    assert_eq!(record["writes"].as_array().unwrap().len(), MAX_WRITES);
+    assert_eq!(record["write_calls"], n as u64);
+    assert_eq!(record["response"]["body_bytes"], n as u64);
+    assert_reply(&server.get("/"), 200, &["hello world!"]);
+}
+
+/// The 3,000 lines printed at import belong to no exchange: the first 1,000 are passed on,
+/// then one server line counts the 2,000 others.
+#[test]
+fn output_at_import_is_bounded_too() {
+    let server = start_server(&[&path("tests/apps/loud.py")]);
+    let lines: Vec<serde_json::Value> = (0..=MAX_OUTPUT_LINES)
+        .map(|_| serde_json::from_str(&server.next_line()).unwrap())
+        .collect();
+    assert_eq!(lines[0]["output"]["text"], "import line 0");
+    assert_eq!(lines[999]["output"]["text"], "import line 999");
+    let note = &lines[MAX_OUTPUT_LINES]["output"];
+    assert_eq!(note["stream"], "server");
+    let text = note["text"].as_str().unwrap();
+    assert!(text.contains("2000 more lines"), "{text}");
 }
