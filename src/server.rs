@@ -891,7 +891,11 @@ fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<
             .flag(Check::new(&checks::ITERATED_AFTER_CLOSE, closed.message));
     }
     let mut sent_any = false;
-    let iter = result.try_iter().map_err(|_| {
+    let iter = result.try_iter().map_err(|err| {
+        if !is_not_iterable(result, &err) {
+            // The result's own __iter__ raised: the app's error, with its traceback.
+            return AppFailure::Raised(err);
+        }
         broke(
             &checks::RESULT_NOT_ITERABLE,
             format!(
@@ -959,6 +963,20 @@ fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<
         response.set_known_length(0);
     }
     response.finish().map_err(AppFailure::ClientGone)
+}
+
+/// Whether `iter(result)` failed with `err` because the result cannot be iterated at all: a
+/// TypeError, and no `__iter__` on its type (or `__iter__ = None`, Python's way of saying "not
+/// iterable"). Any other failure came from running the app's own `__iter__`.
+fn is_not_iterable(result: &Bound<'_, PyAny>, err: &PyErr) -> bool {
+    let py = result.py();
+    err.is_instance_of::<pyo3::exceptions::PyTypeError>(py)
+        && result
+            .get_type()
+            .getattr_opt("__iter__")
+            .ok()
+            .flatten()
+            .is_none_or(|iter| iter.is_none())
 }
 
 /// A result the app closed before handing it over (see [`checks::ITERATED_AFTER_CLOSE`]).

@@ -432,3 +432,25 @@ fn strict_after_the_head_closes_the_connection() {
     assert_eq!(rules(&record), ["write-not-bytes"]);
     assert_error(&record, &["--strict", "connection was closed"]);
 }
+
+/// An exception raised by the result's own `__iter__` is the app's error, reported with its
+/// type, message and traceback, not as "not iterable"; an object that really has no
+/// `__iter__` (here `__iter__ = None`) is `result-not-iterable`.
+#[test]
+fn an_exception_from_iter_is_the_apps_error_not_a_mistake() {
+    let server = start_server(&[&path("tests/apps/broken_results.py")]);
+    let reply = parse_reply(&server.get("/iter-raises"));
+    assert_eq!(reply.status, 500, "{}", reply.head);
+    let record = server.next_record();
+    assert_eq!(rules(&record), Vec::<String>::new(), "{record}");
+    assert_error(&record, &["ValueError: the data source is down"]);
+    let traceback = record["traceback"].as_str().unwrap_or_default();
+    assert!(
+        traceback.contains("broken_results.py") && traceback.contains("__iter__"),
+        "{record}"
+    );
+
+    let reply = parse_reply(&server.get("/iter-none"));
+    assert_eq!(reply.status, 500, "{}", reply.head);
+    assert_eq!(rules(&server.next_record()), ["result-not-iterable"]);
+}
