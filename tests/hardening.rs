@@ -12,8 +12,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,16 @@ use wsgiscope::server::REQUEST_TIME_FACTOR;
 const FAULTS: &str = "tests/apps/faults.py";
 const HELLO: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 const MIB: usize = 1024 * 1024;
+
+/// Held by every test here that measures memory or time. Cargo runs a binary's tests in
+/// parallel: the soak's 32 clients and the load test would otherwise starve a timing check
+/// and swell another test's RSS. A failed test poisons the lock; the others still run.
+static MEASURING: Mutex<()> = Mutex::new(());
+
+/// Take [`MEASURING`] for the rest of the test.
+fn measuring_alone() -> MutexGuard<'static, ()> {
+    MEASURING.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The server answers `/` with `hello world!`: it survived whatever came before.
 fn assert_serves(server: &Server) {
@@ -125,6 +135,7 @@ fn load(addr: SocketAddr, clients: u64, total: u64) -> (u64, Vec<String>) {
 /// 10%): serving does not leak. (The 100,000-request version is `bench/soak.sh`.)
 #[test]
 fn load_of_10_000_requests_from_32_connections_is_all_answered_and_rss_stays_flat() {
+    let _alone = measuring_alone();
     const CLIENTS: u64 = 32;
     const WARM_UP: u64 = 2_000;
     const REQUESTS: u64 = 10_000;
@@ -229,6 +240,7 @@ fn client_that_connects_and_sends_nothing_costs_nothing() {
 /// 408 since it never started a request; the client waiting behind it is served then.
 #[test]
 fn silent_client_is_dropped_after_the_timeout_and_the_next_one_is_served() {
+    let _alone = measuring_alone();
     let server = start_server(&["--timeout", "1", FAULTS]);
     let started = Instant::now();
     let mut silent = server.connect();
@@ -251,6 +263,7 @@ fn silent_client_is_dropped_after_the_timeout_and_the_next_one_is_served() {
 /// slow is not an error, only being silent for `--timeout` is.
 #[test]
 fn client_sending_one_byte_per_100_ms_is_served() {
+    let _alone = measuring_alone();
     let server = start_server(&["--timeout", "1", FAULTS]);
     let request = b"GET / HTTP/1.0\r\n\r\n";
     let bytes: Vec<&[u8]> = request.chunks(1).collect();
@@ -264,6 +277,7 @@ fn client_sending_one_byte_per_100_ms_is_served() {
 /// `REQUEST_TIME_FACTOR` × `--timeout` (here 5 s), else a 408 says which limit it broke.
 #[test]
 fn client_trickling_a_byte_every_500_ms_gets_a_408_at_the_whole_request_deadline() {
+    let _alone = measuring_alone();
     let server = start_server(&["--timeout", "1", FAULTS]);
     let allowed = Duration::from_secs(REQUEST_TIME_FACTOR.into());
     let mut conn = server.connect();
@@ -322,6 +336,7 @@ fn body_longer_than_announced_is_cut_and_the_rest_is_not_a_request() {
 /// running Python call cannot be interrupted safely anyway.
 #[test]
 fn app_that_sleeps_past_the_timeout_is_waited_for() {
+    let _alone = measuring_alone();
     let server = start_server(&["--timeout", "1", FAULTS]);
     let started = Instant::now();
     let reply = server.send(b"GET /sleep?s=1.5 HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -334,6 +349,7 @@ fn app_that_sleeps_past_the_timeout_is_waited_for() {
 /// server goes on serving.
 #[test]
 fn app_that_leaks_memory_does_not_stop_the_server() {
+    let _alone = measuring_alone();
     let server = start_server(&[FAULTS]);
     let before = rss_kib(server.pid());
     for _ in 0..4 {
@@ -469,6 +485,7 @@ fn inspector_keeps_the_newest_5000_exchanges() {
 /// made on one thread and freed on another, so two malloc arenas fill) and then stays flat.
 #[test]
 fn soak() {
+    let _alone = measuring_alone();
     const CLIENTS: u64 = 32;
     const SETTLE: Duration = Duration::from_secs(2);
     let requests: u64 = std::env::var("SOAK_REQUESTS").map_or(10_000, |n| n.parse().unwrap());
@@ -548,16 +565,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(app: &str) -> Tmux {
-        // The inspector prints its address on screen only: pick a free port first.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        // Port 0: the system picks a free port and the inspector's header names it. (Picking
+        // one here and passing it on would race with any other program binding it meanwhile.)
         let socket = format!("wsgiscope-soak-{}", std::process::id());
-        let command = format!(
-            "exec {} --port {port} {app}",
-            env!("CARGO_BIN_EXE_wsgiscope")
-        );
+        let command = format!("exec {} --port 0 {app}", env!("CARGO_BIN_EXE_wsgiscope"));
         let tmux = |args: &[&str]| {
             let out = std::process::Command::new("tmux")
                 .args(["-L", &socket, "-f", "/dev/null"])
@@ -581,15 +592,24 @@ impl Tmux {
             .trim()
             .parse()
             .expect("the pane's pid");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        // The header reads `wsgiscope http://127.0.0.1:PORT · try: telnet 127.0.0.1 PORT`.
         let deadline = Instant::now() + STARTUP;
-        while TcpStream::connect(addr).is_err() {
+        let addr: SocketAddr = loop {
+            let screen = tmux(&["capture-pane", "-p", "-t", "t"]);
+            let shown = screen
+                .split("http://")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|addr| addr.parse().ok());
+            if let Some(addr) = shown {
+                break addr;
+            }
             assert!(
                 Instant::now() < deadline,
-                "the inspector's server never listened"
+                "the inspector never showed its address; the pane shows:\n{screen}"
             );
             thread::sleep(Duration::from_millis(50));
-        }
+        };
         Tmux { socket, addr, pid }
     }
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -11,6 +12,17 @@ use common::*;
 
 /// The promise the server makes: stopped within a second of the signal.
 const WITHIN: Duration = Duration::from_secs(1);
+
+/// Held by each test for its whole run. The second is the product's promise, so it stays
+/// hard; what must not eat into it is this binary's other tests, which cargo runs in parallel
+/// (each starts an interpreter, the busiest moment of a server's life). One at a time, a
+/// test measures only its own server. A failed test poisons the lock; the others still run.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Take [`ONE_AT_A_TIME`] for the rest of the test.
+fn alone() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Signal an idle server; assert it exits 0 within a second, saying "Stopped.".
 fn assert_stops_on(signal: i32) {
@@ -24,12 +36,14 @@ fn assert_stops_on(signal: i32) {
 /// Ctrl-C in the terminal sends SIGINT.
 #[test]
 fn sigint_stops_the_server_with_exit_code_0() {
+    let _alone = alone();
     assert_stops_on(libc::SIGINT);
 }
 
 /// `kill`, systemd and docker send SIGTERM.
 #[test]
 fn sigterm_stops_the_server_with_exit_code_0() {
+    let _alone = alone();
     assert_stops_on(libc::SIGTERM);
 }
 
@@ -37,6 +51,7 @@ fn sigterm_stops_the_server_with_exit_code_0() {
 /// reading from that client, without waiting for `--timeout`.
 #[test]
 fn signals_stop_the_server_while_a_client_is_connected_and_silent() {
+    let _alone = alone();
     for signal in [libc::SIGINT, libc::SIGTERM] {
         let mut server = start_server(&[&path("apps/hello.py")]);
         let mut conn = server.connect();
@@ -55,6 +70,7 @@ fn signals_stop_the_server_while_a_client_is_connected_and_silent() {
 /// so the server's write blocks; a signal still stops the server within a second.
 #[test]
 fn signals_stop_the_server_while_a_client_does_not_read_the_response() {
+    let _alone = alone();
     let mut server = start_server(&[&path("tests/apps/close_tracker.py")]);
     let mut conn = server.connect();
     std::io::Write::write_all(&mut conn, b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -70,6 +86,7 @@ fn signals_stop_the_server_while_a_client_does_not_read_the_response() {
 /// the first Ctrl-C; a second one ends the process at once, with exit code 130 (128 + SIGINT).
 #[test]
 fn a_second_ctrl_c_ends_a_server_stuck_in_the_app() {
+    let _alone = alone();
     let mut server = start_server(&[&path("tests/apps/faults.py")]);
     let mut conn = server.connect();
     std::io::Write::write_all(&mut conn, b"GET /sleep?s=30 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
