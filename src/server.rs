@@ -725,16 +725,12 @@ impl WSGIServer {
             Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
-        match (outcome, closed) {
-            (Err(failure), _) => self.app_failed(py, response, exchange, failure),
-            (Ok(()), Err(err)) => {
-                exchange.traceback = Some(python::traceback_text(py, &err));
-                exchange.error = Some(format!(
-                    "the result's close() raised {}",
-                    python::describe(py, &err)
-                ));
-            }
-            (Ok(()), Ok(())) => {}
+        if let Err(failure) = outcome {
+            self.app_failed(py, response, exchange, failure);
+        }
+        // After a failed iteration too: both errors are the app's, and both are worth reading.
+        if let Err(err) = closed {
+            close_failed(py, exchange, &err);
         }
     }
 
@@ -830,6 +826,22 @@ impl WSGIServer {
             self.note(cut.to_string());
         }
     }
+}
+
+/// Record that the result's `close()` raised: the error names it after whatever failed before
+/// (an exception while iterating, a client gone), and its traceback follows the one already
+/// recorded, as Python prints chained exceptions.
+fn close_failed(py: Python<'_>, exchange: &mut Exchange, err: &PyErr) {
+    let what = format!("the result's close() raised {}", python::describe(py, err));
+    exchange.error = Some(match exchange.error.take() {
+        Some(earlier) => format!("{earlier}; then {what}"),
+        None => what,
+    });
+    let traceback = python::traceback_text(py, err);
+    exchange.traceback = Some(match exchange.traceback.take() {
+        Some(earlier) => format!("{earlier}\nThen the result's close() raised:\n\n{traceback}"),
+        None => traceback,
+    });
 }
 
 /// What went wrong with the app's result.

@@ -64,6 +64,30 @@ fn close_is_called_after_an_exception_during_iteration() {
     assert_closed(&marker, &record);
 }
 
+/// Iterating the result raises, and then its close() raises too: the record keeps both, the
+/// error naming each and the iteration's traceback followed by close()'s.
+#[test]
+fn a_failing_close_after_a_failed_iteration_is_recorded_too() {
+    let server = start_server(&[&path("tests/apps/broken_results.py")]);
+    let reply = parse_reply(&server.get("/both-fail"));
+    assert_eq!(reply.status, 500, "{}", reply.head);
+    let record = server.next_record();
+    assert_error(
+        &record,
+        &[
+            "RuntimeError: failed during iteration",
+            "close() raised OSError: close() failed too",
+        ],
+    );
+    let traceback = record["traceback"].as_str().unwrap_or_default();
+    let iteration = traceback.find("failed during iteration");
+    let close = traceback.find("close() failed too");
+    assert!(
+        iteration.is_some() && close.is_some() && iteration < close,
+        "{traceback}"
+    );
+}
+
 /// The client reads the headers of a 200 MiB response and hangs up: the server's next write
 /// fails, it stops iterating, calls close(), records why, and serves the next client.
 #[test]
