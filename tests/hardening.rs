@@ -42,17 +42,6 @@ fn assert_serves(server: &Server) {
     assert_reply(&server.send(HELLO), 200, &["hello world!"]);
 }
 
-/// The server's resident memory, from /proc/PID/status, in KiB.
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .expect("a VmRSS line")
-}
-
 /// Undo the record's byte escaping (`\r`, `\n`, `\t`, `\\`, `\xNN`), to count stored bytes.
 fn unescape(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());

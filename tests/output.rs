@@ -63,17 +63,6 @@ fn output_streams_answer_like_text_files_without_a_descriptor() {
     );
 }
 
-/// The server's resident memory, from /proc/PID/status, in KiB.
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .expect("a VmRSS line")
-}
-
 /// An app that prints 20 MB (400,000 lines) in one request: the record keeps the first 1,000 lines and counts
 /// the rest exactly, its JSON line stays small, the server's memory does not follow the
 /// output, and the next request is served.

@@ -253,6 +253,17 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<ExitStatus>
     }
 }
 
+/// The server's resident memory, from /proc/PID/status, in KiB.
+pub fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("a VmRSS line")
+}
+
 /// Read until the server closes the connection. A reset after the server's answer counts as
 /// the end too; silence for [`PATIENCE`] fails the test.
 pub fn read_to_end(conn: &mut TcpStream) -> Vec<u8> {
