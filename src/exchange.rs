@@ -161,16 +161,6 @@ impl Timings {
         }
     }
 
-    /// Set the duration of one phase.
-    pub fn set(&mut self, phase: Phase, took: Duration) {
-        match phase {
-            Phase::ParseRequest => self.parse_request = took,
-            Phase::GetEnviron => self.get_environ = took,
-            Phase::Application => self.application = took,
-            Phase::FinishResponse => self.finish_response = took,
-        }
-    }
-
     /// All phases together.
     pub fn total(&self) -> Duration {
         self.parse_request + self.get_environ + self.application + self.finish_response
@@ -248,13 +238,12 @@ impl Exchange {
         }
     }
 
-    /// Record the sizes of the app's `write()` calls: all of them counted, the first
-    /// [`MAX_WRITES`] kept.
-    pub fn set_writes(&mut self, mut writes: Vec<usize>) {
-        self.write_calls = writes.len() as u64;
+    /// Record the sizes of the app's `write()` calls: `calls` of them in all, the first
+    /// [`MAX_WRITES`] sizes kept (the response counted them that way as they happened).
+    pub fn set_writes(&mut self, mut writes: Vec<usize>, calls: u64) {
         writes.truncate(MAX_WRITES);
-        writes.shrink_to_fit();
         self.writes = writes;
+        self.write_calls = calls;
     }
 
     /// The request line as the access log prints it: `GET / HTTP/1.1`, or the raw first line

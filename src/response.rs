@@ -29,7 +29,7 @@ use chrono::Utc;
 
 use crate::checks::{self, Check, Spot};
 use crate::environ::SERVER_SOFTWARE;
-use crate::exchange::{CappedBytes, StartResponseCall};
+use crate::exchange::{CappedBytes, MAX_WRITES, StartResponseCall};
 use crate::wait::{Ready, Wait, wait_for};
 
 /// What `start_response` set and is not sent yet.
@@ -86,6 +86,8 @@ pub struct Response {
     pub calls: Vec<StartResponseCall>,
     /// The size of every write() call, for the record.
     pub writes: Vec<usize>,
+    /// How many write() calls there were (only the first [`MAX_WRITES`] sizes are kept).
+    pub write_calls: u64,
     /// Findings made while the app ran and the response was sent.
     pub checks: Vec<Check>,
     /// `--strict`: a finding about the app replaces the response with a 500 (or, once the
@@ -118,6 +120,7 @@ impl Response {
             raw: CappedBytes::default(),
             calls: Vec::new(),
             writes: Vec::new(),
+            write_calls: 0,
             checks: Vec::new(),
             strict: false,
             stopped: None,
@@ -152,6 +155,14 @@ impl Response {
             self.watch = Some((stop, timeout));
         }
         self
+    }
+
+    /// Count one write() call of `len` bytes, keeping its size while there is room.
+    pub fn note_write(&mut self, len: usize) {
+        self.write_calls += 1;
+        if self.writes.len() < MAX_WRITES {
+            self.writes.push(len);
+        }
     }
 
     /// Give the connection back to the server.

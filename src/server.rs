@@ -35,7 +35,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::checks::{self, Check, Spot};
 use crate::environ::{self, WsgiInput};
-use crate::exchange::{Event, Exchange, MAX_RESULT_REPR, Observer, Phase, Waiting};
+use crate::exchange::{
+    Event, Exchange, MAX_RESULT_REPR, MAX_STORED_BYTES, Observer, Phase, Waiting,
+};
 use crate::python;
 use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestNote};
 use crate::response::{self, Response};
@@ -498,9 +500,12 @@ impl WSGIServer {
         };
         let got = &self.read_buf[..n];
         buf.extend_from_slice(got);
+        let room = MAX_STORED_BYTES.saturating_sub(exchange.request_raw.stored.len());
         exchange.request_raw.push(got);
         if self.observer.wants_live() {
-            let bytes = got.to_vec();
+            // Only what the record stores: a large upload must not fill the inspector's
+            // channel with copies it would cut anyway (the count still grows with each read).
+            let bytes = got[..n.min(room)].to_vec();
             self.observer.on_event(Event::RequestBytes {
                 id: exchange.id,
                 bytes,
@@ -662,7 +667,7 @@ impl WSGIServer {
 
         let mut response = start_response::lock(&response);
         exchange.start_response = std::mem::take(&mut response.calls);
-        exchange.set_writes(std::mem::take(&mut response.writes));
+        exchange.set_writes(std::mem::take(&mut response.writes), response.write_calls);
         exchange.checks.append(&mut response.checks);
         // A generator may read the input while it is iterated.
         exchange.checks.extend(take_input_findings());

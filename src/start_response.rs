@@ -443,12 +443,12 @@ impl Write {
             .then(|| format!("{} {}", type_name(data), short_repr(data)));
         let mut response = lock(&self.response);
         let spot = Spot::Write {
-            index: response.writes.len(),
+            index: response.write_calls as usize,
         };
         let mut findings = Vec::new();
         let refused = match (bytes, described) {
             (Some(bytes), _) if response.head.is_some() => {
-                response.writes.push(bytes.as_bytes().len());
+                response.note_write(bytes.as_bytes().len());
                 return Ok(response.send_body(bytes.as_bytes(), spot)?);
             }
             (None, Some(what)) => refuse(

@@ -168,7 +168,7 @@ fn missing() -> Exchange {
         exc_info: None,
         error: None,
     }];
-    ex.writes = vec![18, 40_000];
+    ex.set_writes(vec![18, 40_000], 2);
     ex.response_raw = bytes(
         b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<h1>Not Found</h1>",
     );

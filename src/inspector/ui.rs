@@ -819,15 +819,20 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
     }
     let writes_lit = points_at(&|s| matches!(s, Spot::Write { .. }));
     lines.push(lit(
-        Line::raw(match ex.writes.len() {
+        Line::raw(match ex.write_calls {
             0 => "write() calls: none (the body came from the returned iterable)".to_string(),
             n => format!(
-                "write() calls: {n}, of {} bytes",
+                "write() calls: {n}, of {} bytes{}",
                 ex.writes
                     .iter()
                     .map(usize::to_string)
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                if n > ex.writes.len() as u64 {
+                    " (the first sizes shown)"
+                } else {
+                    ""
+                }
             ),
         }),
         writes_lit,
