@@ -447,13 +447,7 @@ impl Response {
         {
             push_header(&mut out, "Content-Length", &cl.to_string());
         }
-        if head.header("Date").is_none() {
-            push_header(&mut out, "Date", &http_date());
-        }
-        if head.header("Server").is_none() {
-            push_header(&mut out, "Server", SERVER_SOFTWARE);
-        }
-        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        push_server_headers(&mut out, |name| head.header(name).is_some());
         out
     }
 
@@ -526,6 +520,19 @@ fn wait_writable(fd: RawFd, stop: RawFd, timeout: Duration) -> io::Result<()> {
     }
 }
 
+/// End a header block the way every response of this server ends it: Date (RFC 9110 §6.6.1)
+/// and Server unless `app_set` says the app gave them, then `Connection: close` (one request
+/// per connection) and the blank line.
+fn push_server_headers(out: &mut Vec<u8>, app_set: impl Fn(&str) -> bool) {
+    if !app_set("Date") {
+        push_header(out, "Date", &http_date());
+    }
+    if !app_set("Server") {
+        push_header(out, "Server", SERVER_SOFTWARE);
+    }
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+}
+
 /// Append `Name: value\r\n`, headers being latin-1 text (checked by start_response).
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend(name.chars().map(|c| c as u8));
@@ -595,9 +602,7 @@ pub fn server_response(code: u16, body: &str) -> (Vec<u8>, usize) {
     let mut out = format!("HTTP/1.1 {code} {}\r\n", reason(code)).into_bytes();
     push_header(&mut out, "Content-Type", "text/plain; charset=utf-8");
     push_header(&mut out, "Content-Length", &body.len().to_string());
-    push_header(&mut out, "Date", &http_date());
-    push_header(&mut out, "Server", SERVER_SOFTWARE);
-    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    push_server_headers(&mut out, |_| false);
     out.extend_from_slice(body.as_bytes());
     (out, body.len())
 }

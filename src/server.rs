@@ -594,6 +594,12 @@ impl WSGIServer {
         client: SocketAddr,
         exchange: &mut Exchange,
     ) -> Option<TcpStream> {
+        // Watching the stop signal: Ctrl-C must not wait for a client that does not read.
+        let response = Response::new(conn, request.method == "HEAD")
+            .watching(self.stop.fd(), self.config.timeout)
+            .strict(self.config.strict);
+        let response = Arc::new(Mutex::new(response));
+
         self.phase(exchange, Phase::GetEnviron);
         let started = Instant::now();
         let environ = self.get_environ(py, request, body, client);
@@ -601,11 +607,6 @@ impl WSGIServer {
         let environ = match environ {
             Ok(environ) => environ,
             Err(err) => {
-                let response = Mutex::new(
-                    Response::new(conn, request.method == "HEAD")
-                        .watching(self.stop.fd(), self.config.timeout)
-                        .strict(self.config.strict),
-                );
                 self.app_failed(py, &response, exchange, AppFailure::Raised(err));
                 return start_response::lock(&response).take_stream();
             }
@@ -623,11 +624,6 @@ impl WSGIServer {
             .flatten()
             .and_then(|i| i.cast_into().ok());
 
-        // Watching the stop signal: Ctrl-C must not wait for a client that does not read.
-        let response = Response::new(conn, request.method == "HEAD")
-            .watching(self.stop.fd(), self.config.timeout)
-            .strict(self.config.strict);
-        let response = Arc::new(Mutex::new(response));
         self.phase(exchange, Phase::Application);
         let started = Instant::now();
         let result = self
