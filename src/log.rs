@@ -14,6 +14,7 @@
 
 use std::io::{self, Write};
 
+use crate::checks::Check;
 use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase, escape_bytes};
 use crate::response::PerSecond;
 
@@ -121,10 +122,7 @@ pub fn access_text(exchange: &Exchange) -> String {
         text.push_str(&format!("    {}\n", exchange.output_cut));
     }
     for check in &exchange.checks {
-        text.push_str(&format!(
-            "    note {}: {} ({})\n        fix: {}\n",
-            check.rule, check.message, check.reference, check.fix
-        ));
+        text.push_str(&finding_text("note ", check));
     }
     if let Some(error) = &exchange.error {
         text.push_str(&format!("    error: {error}\n"));
@@ -207,10 +205,7 @@ pub fn trace_text(ex: &Exchange) -> String {
     if !ex.checks.is_empty() {
         t.push_str("--- findings\n");
         for check in &ex.checks {
-            t.push_str(&format!(
-                "    {}: {} ({})\n        fix: {}\n",
-                check.rule, check.message, check.reference, check.fix
-            ));
+            t.push_str(&finding_text("", check));
         }
     }
     if let Some(error) = &ex.error {
@@ -223,6 +218,15 @@ pub fn trace_text(ex: &Exchange) -> String {
         }
     }
     t
+}
+
+/// One finding as two indented lines: the rule, what happened and where the rule is written,
+/// then how to fix it. `label` goes before the rule id.
+fn finding_text(label: &str, check: &Check) -> String {
+    format!(
+        "    {label}{}: {} ({})\n        fix: {}\n",
+        check.rule, check.message, check.reference, check.fix
+    )
 }
 
 /// Wire bytes, one line per line, with `\r\n` written out and the line break kept.
