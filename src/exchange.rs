@@ -174,7 +174,8 @@ pub struct Exchange {
     pub id: u64,
     /// The client's address.
     pub client: SocketAddr,
-    /// When the connection was accepted.
+    /// When the request's first byte arrived (a connection that sends nothing makes no
+    /// record).
     pub started: DateTime<Local>,
     /// The request bytes exactly as received (head and body).
     pub request_raw: CappedBytes,
@@ -407,6 +408,9 @@ pub enum Waiting {
     Body(u64),
     /// The next chunk of a chunked body.
     Chunk,
+    /// Its turn: the request is complete, and waits while the app serves the one ahead of it
+    /// (one request at a time).
+    Turn,
     /// Nothing: the request is complete.
     Nothing,
 }
@@ -417,6 +421,7 @@ impl std::fmt::Display for Waiting {
             Waiting::Head => f.write_str("the blank line that ends the headers"),
             Waiting::Body(n) => write!(f, "{n} more body bytes"),
             Waiting::Chunk => f.write_str("the next chunk of the chunked body"),
+            Waiting::Turn => f.write_str("its turn: queued behind the request the app is serving"),
             Waiting::Nothing => f.write_str("nothing: the request is complete"),
         }
     }
@@ -445,6 +450,35 @@ pub trait Observer {
 
     /// One event.
     fn on_event(&mut self, event: Event);
+
+    /// Whether step mode is on: then a new request waits for the class before it is parsed.
+    fn is_stepping(&self) -> bool {
+        false
+    }
+
+    /// Whether the server must still wait before the phase of exchange `id` it announced
+    /// last (step mode: the class has not said go). The server asks again and again, reading
+    /// other connections in between; it never blocks in here.
+    fn holds(&self, _id: u64) -> bool {
+        false
+    }
+
+    /// The server goes on with the phase of exchange `id` it announced last.
+    fn passed(&mut self, _id: u64) {}
+
+    /// How many connections are open and idle changed.
+    fn on_connections(&mut self, _counts: ConnectionCounts) {}
+}
+
+/// The connections the event loop holds, for a live view's header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionCounts {
+    /// Open now: being read, queued, or closing.
+    pub open: u64,
+    /// Open and silent so far (a browser's spare socket, a telnet not typed into yet).
+    pub idle: u64,
+    /// Closed before they sent a byte, since the start.
+    pub closed_idle: u64,
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@
 //! `src/main.rs` only reads the command line and wires these together.
 
 pub mod checks;
+pub mod connection;
 pub mod environ;
 pub mod exchange;
 pub mod inspector;
@@ -44,6 +45,7 @@ pub mod log;
 pub mod python;
 pub mod request;
 pub mod response;
+pub mod result;
 pub mod server;
 pub mod start_response;
 pub mod wait;

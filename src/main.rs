@@ -17,7 +17,7 @@ use wsgiscope::inspector::{self, Inspector, ServerInfo};
 use wsgiscope::lessons::Lesson;
 use wsgiscope::log::{Log, LogFormat};
 use wsgiscope::python::{self, AppSpec};
-use wsgiscope::server::{ServerConfig, WSGIServer};
+use wsgiscope::server::{self as server, DEFAULT_MAX_CONNECTIONS, ServerConfig, WSGIServer};
 
 /// The memory allocator: mimalloc instead of the C library's malloc, a measured choice. With
 /// the inspector open, 5,000 records stay alive and the oldest is freed as each new one comes;
@@ -105,6 +105,22 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     venv: Option<PathBuf>,
 
+    /// The most connections open at once (lowered at start-up to what the open-file limit
+    /// allows). At the limit, the oldest connection that has sent nothing is closed to make
+    /// room for a new one.
+    #[arg(
+        long,
+        default_value_t = DEFAULT_MAX_CONNECTIONS as u32,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    max_connections: u32,
+
+    /// The tutorial's loop: accept one connection, read its request, answer, close, and only
+    /// then accept the next (lesson 11 shows why the default event loop exists).
+    #[arg(long)]
+    one_at_a_time: bool,
+
     /// Answer 500 for every response in which the app broke a PEP 3333 or HTTP rule, as
     /// wsgiref's validator would (by default the response is served and the finding noted).
     #[arg(long)]
@@ -180,6 +196,7 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         (LogKind::Text, true) => LogFormat::Trace,
         (LogKind::Text, false) => LogFormat::Access,
     };
+    let (connections, lowered) = server::connection_limit(cli.max_connections as usize);
     let config = ServerConfig {
         host: cli.host.clone(),
         port: cli.port,
@@ -188,6 +205,8 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         debug: cli.debug,
         script_name: cli.script_name.clone(),
         strict: cli.strict,
+        max_connections: connections,
+        one_at_a_time: cli.one_at_a_time,
     };
     if cli.step && !tui {
         return Err(
@@ -195,7 +214,7 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
                 .into(),
         );
     }
-    let (observer, link): (Box<dyn Observer>, _) = if tui {
+    let (observer, link): (Box<dyn Observer + Send>, _) = if tui {
         let (observer, link) = inspector::channel(cli.step);
         // print() reaches the log view as the app writes it, not when the exchange ends.
         python::forward_output(observer.live_output());
@@ -218,6 +237,9 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         env!("CARGO_PKG_VERSION")
     );
     eprintln!("Python {} at {}", info.version, info.prefix);
+    if let Some(lowered) = &lowered {
+        eprintln!("{lowered}");
+    }
     if let Some(site) = &info.venv_site_packages {
         eprintln!("Virtualenv packages from {}", site.display());
     }
@@ -271,6 +293,10 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
             .map_err(|e| format!("the inspector failed: {e}"))?;
     }
     served.map_err(|e| format!("the server stopped on an error: {e}"))?;
+    let closed = server.closed_idle();
+    if closed.total() > 0 {
+        eprintln!("{closed}");
+    }
     eprintln!("Stopped.");
     Ok(())
 }

@@ -173,6 +173,23 @@ pub fn before_exit(py: Python<'_>, before: fn()) -> PyResult<()> {
     os.setattr("_exit", wrapper)
 }
 
+/// Run `f` with the GIL released, when this thread holds it; else just run it.
+///
+/// Every wait of the server goes through here (a client that does not read, a step-mode
+/// pause): while the server waits, the app's own threads, and Python's signal handling, must
+/// run. The GIL is released only around the wait, never while Python objects are touched,
+/// which `detach`'s `Send` bound checks at compile time.
+pub fn without_gil<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    // SAFETY: both only read the interpreter's state; PyGILState_Check is meaningful once the
+    // interpreter is initialized, which Py_IsInitialized says first.
+    let held = unsafe { pyo3::ffi::Py_IsInitialized() != 0 && pyo3::ffi::PyGILState_Check() == 1 };
+    if held {
+        Python::attach(|py| py.detach(f))
+    } else {
+        f()
+    }
+}
+
 /// Take every line written since the last call, unfinished lines included, and the count of
 /// what was not kept.
 pub fn take_output() -> (Vec<OutputLine>, OutputCut) {

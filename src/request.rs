@@ -404,6 +404,27 @@ fn bare_cr(line_no: usize) -> RequestError {
     ))
 }
 
+/// The method and target of the request line, as soon as that line has arrived and is valid,
+/// before the rest of the head (a live view shows them while the headers are still typed).
+/// None until then, and for a line [`parse_request`] will refuse.
+pub fn request_line(buf: &[u8]) -> Option<(String, String)> {
+    let mut rest = buf;
+    loop {
+        let lf = rest.iter().position(|&b| b == b'\n')?;
+        let line = strip_cr(&rest[..lf]);
+        if line.is_empty() {
+            // Empty lines before the request line are skipped (RFC 9112 §2.2).
+            rest = &rest[lf + 1..];
+            continue;
+        }
+        check_request_line(line).ok()?;
+        let mut parts = line.split(|&b| b == b' ');
+        let method = std::str::from_utf8(parts.next()?).ok()?;
+        let target = check_target_bytes(parts.next()?).ok()?;
+        return Some((method.to_owned(), target.to_owned()));
+    }
+}
+
 /// Check the request line: `METHOD SP TARGET SP HTTP-VERSION` (RFC 9112 §3), then the version,
 /// the method and the form of the target.
 fn check_request_line(line: &[u8]) -> Result<(), RequestError> {

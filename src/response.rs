@@ -493,7 +493,9 @@ fn write_watching(
             Ok(n) => bytes = &bytes[n..],
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait_writable(stream.as_raw_fd(), stop, timeout)?
+                // The client is not reading: wait without the GIL, so the app's threads run.
+                let fd = stream.as_raw_fd();
+                crate::python::without_gil(|| wait_writable(fd, stop, timeout))?
             }
             Err(e) => return Err(e),
         }

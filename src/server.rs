@@ -3,69 +3,87 @@
 //! Read this file beside the Python `WSGIServer` of the classic "Let's Build A Web Server"
 //! tutorial: the methods have the same names and come in the same order.
 //!
-//! | tutorial (Python)        | here                                   | what it adds            |
-//! |--------------------------|----------------------------------------|-------------------------|
-//! | `__init__`               | [`WSGIServer::new`]                    | the fixed environ, once |
-//! | `serve_forever`          | [`WSGIServer::serve_forever`]          | a clean stop on Ctrl-C  |
-//! | `handle_one_request`     | [`WSGIServer::handle_one_request`]     | timeouts, a record      |
-//! | `parse_request`          | [`WSGIServer::parse_request`]          | RFC 9112, the body      |
-//! | `get_environ`            | [`WSGIServer::get_environ`]            | every PEP 3333 key      |
-//! | `start_response`         | [`WSGIServer::start_response`]         | wsgiref's checks        |
-//! | `finish_response`        | [`WSGIServer::finish_response`]        | late headers, `close()` |
+//! | tutorial (Python)        | here                                   | what it adds                  |
+//! |--------------------------|----------------------------------------|-------------------------------|
+//! | `__init__`               | [`WSGIServer::new`]                    | the fixed environ, once       |
+//! | `serve_forever`          | [`WSGIServer::serve_forever`]          | many connections, one thread  |
+//! | `handle_one_request`     | [`WSGIServer::handle_one_request`]     | a record, step mode           |
+//! | `parse_request`          | [`WSGIServer::parse_request`]          | RFC 9112, the body, timeouts  |
+//! | `get_environ`            | [`WSGIServer::get_environ`]            | every PEP 3333 key            |
+//! | `start_response`         | [`WSGIServer::start_response`]         | wsgiref's checks              |
+//! | `finish_response`        | [`WSGIServer::finish_response`]        | late headers, `close()`       |
 //!
-//! The loop is the tutorial's: accept one connection, read one request, call the app, send
-//! the response, close. **One thread, one connection at a time**: while a slow client types
-//! its request in telnet, the next client waits in the listen queue. That is on purpose, so the
-//! class can see it; a production server (gunicorn, waitress) serves many at once with worker
-//! processes or threads. Every response says `Connection: close`; a production server would
-//! keep the connection open for the next request.
+//! # One thread, many connections
+//!
+//! The tutorial's loop accepts one connection, reads its request, calls the app, sends the
+//! response and closes, and only then looks at the next client. One client that connects and
+//! sends nothing (a browser's spare socket, a student thinking in telnet) holds everyone else
+//! until it times out. This server keeps the one thread and the one-request-at-a-time app, and
+//! changes only how it waits: [`WSGIServer::serve_forever`] is an **event loop**. Each turn it
+//!
+//! 1. asks `poll(2)` which sockets are ready: the listening socket, every open connection, the
+//!    stop signal (see [`crate::wait`]);
+//! 2. accepts every pending connection;
+//! 3. reads what each ready connection sent into that connection's own buffer and feeds the
+//!    parser ([`WSGIServer::parse_request`], with the state in [`crate::connection`]); a
+//!    connection whose request is complete joins a first-in first-out queue;
+//! 4. closes what has been silent too long;
+//! 5. serves the head of the queue with [`WSGIServer::handle_one_request`]: the environ, the
+//!    app, the response, exactly as the tutorial does.
+//!
+//! The app is never called while another call is under way, so `wsgi.multithread` and
+//! `wsgi.multiprocess` stay False. **Simplification:** while the app runs, and while one
+//! response is written, the loop reads no other socket. Their bytes wait in the kernel (nothing
+//! is lost), and a client that does not read its response holds the thread for at most
+//! `--timeout` per write. A production server writes without waiting, too, or hands the
+//! request to a worker thread or process.
+//!
+//! `--one-at-a-time` keeps the tutorial's loop, for the lesson that shows why the event loop
+//! exists: [`WSGIServer::serve_one_at_a_time`].
+//!
+//! Every response says `Connection: close`: one request per connection, as in the tutorial; a
+//! production server would keep the connection open for the next request.
 //!
 //! Each phase reports into an [`Exchange`], the record the logs and the inspector read.
 
-use std::io::{self, Read, Write as _};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::AtomicBool;
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::PyDict;
 
-use crate::checks::{self, Check, Spot};
+use crate::checks;
+use crate::connection::{Complete, Connection, Expired, Progress, READ_CHUNK};
 use crate::environ::{self, WsgiInput};
 use crate::exchange::{
-    Event, Exchange, MAX_RESULT_REPR, MAX_STORED_BYTES, Observer, Phase, Waiting,
+    ConnectionCounts, Event, Exchange, MAX_RESULT_REPR, MAX_STORED_BYTES, Observer, Phase, Waiting,
 };
 use crate::python;
-use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestNote};
+use crate::request::{self, Request, RequestError, RequestNote};
 use crate::response::{self, Response};
+use crate::result::{self, AppFailure};
 use crate::start_response::{self, StartResponse};
-use crate::wait::{Ready, Wait, wait_for};
+use crate::wait::{Ready, StopSignal, Wait, Watch, poll_all, wait_for};
 
-/// How many bytes one `read()` from the socket asks for.
-const READ_CHUNK: usize = 16 * 1024;
+pub use crate::connection::REQUEST_TIME_FACTOR;
+pub use crate::wait::FORCED_EXIT;
 
-/// After answering before the request was fully read (an error), keep reading and discarding
-/// for at most this long, so that closing with unread data does not reset the connection and
-/// destroy our answer before the client read it (the "lingering close" of Apache and nginx).
-const LINGER: Duration = Duration::from_secs(2);
-/// ... and at most this many bytes.
-const LINGER_BYTES: usize = 1024 * 1024;
+/// While step mode holds a request, how often the loop looks at the gate again between
+/// turns: a key press is acted on within this time, and the other connections are read
+/// meanwhile.
+const STEP_TICK: Duration = Duration::from_millis(20);
 
-/// The whole request (head and body) must arrive within this many times `--timeout` of the
-/// connection being accepted, however steadily its bytes come: `--timeout` alone is per read,
-/// so a client sending one byte every 59 seconds would hold the single thread forever (the
-/// "slowloris" attack). With the default 60 s that is 5 minutes: a person typing a request
-/// line and a few headers into telnet takes well under one, and has four more to look
-/// something up. Scaling with `--timeout` keeps the rule "a few silences' worth" for every
-/// setting (and keeps its test short: `--timeout 1` gives 5 s).
-pub const REQUEST_TIME_FACTOR: u32 = 5;
+/// File descriptors kept free besides the connections: standard streams, the listening
+/// socket, the stop signal, the inspector's terminal, and whatever the app and Python open.
+const RESERVED_FDS: u64 = 64;
 
-/// The exit code when a second Ctrl-C (or SIGTERM) ends the process without waiting for the
-/// app: 128 + SIGINT, the shell's convention for "killed by Ctrl-C".
-pub const FORCED_EXIT: i32 = 130;
+/// The default `--max-connections`: a class of thirty, each with a browser holding a few
+/// sockets, is far below it; each idle connection costs a few hundred bytes here.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000;
 
 /// What the command line decides about the server.
 #[derive(Debug, Clone)]
@@ -85,6 +103,10 @@ pub struct ServerConfig {
     /// `--strict`: every finding about the app turns its response into a 500 (see
     /// [`crate::checks`]).
     pub strict: bool,
+    /// At most this many connections open at once (see [`WSGIServer::accept_all`]).
+    pub max_connections: usize,
+    /// `--one-at-a-time`: the tutorial's loop instead of the event loop.
+    pub one_at_a_time: bool,
 }
 
 impl Default for ServerConfig {
@@ -97,8 +119,39 @@ impl Default for ServerConfig {
             debug: false,
             script_name: String::new(),
             strict: false,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            one_at_a_time: false,
         }
     }
+}
+
+/// The most connections this process can hold open, from its open-file limit
+/// (`RLIMIT_NOFILE`) less [`RESERVED_FDS`]: `asked` when it fits, or the lower number and a
+/// sentence that says why.
+pub fn connection_limit(asked: usize) -> (usize, Option<String>) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct, which `limit` is.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return (asked, None);
+    }
+    let room = limit.rlim_cur.saturating_sub(RESERVED_FDS).max(1);
+    if (asked as u64) <= room {
+        return (asked, None);
+    }
+    let lowered = room as usize;
+    (
+        lowered,
+        Some(format!(
+            "The open-file limit is {} (ulimit -n), so --max-connections lowered from {asked} to \
+             {lowered}.",
+            limit.rlim_cur
+        )),
+    )
 }
 
 /// Why the server could not start.
@@ -113,99 +166,50 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// The way to ask a running server to stop: Ctrl-C, SIGTERM, the inspector's `q`.
-///
-/// A byte written into a socket pair wakes the server wherever it waits (for a connection, for
-/// a slow client's bytes), because every wait also watches the other end of the pair. That is
-/// the "self-pipe trick": a signal handler may do almost nothing, but it may write a byte.
-#[derive(Debug)]
-pub struct StopSignal {
-    read: UnixStream,
-    write: UnixStream,
+/// The connections closed before they sent a byte, counted for the inspector's header and the
+/// summary at exit: they make no record (a browser opens many that it never uses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClosedIdle {
+    /// Silent for `--timeout`.
+    pub timed_out: u64,
+    /// Closed to make room for a new connection at `--max-connections`.
+    pub made_room: u64,
+    /// Closed by the client.
+    pub by_client: u64,
 }
 
-/// A cheap handle that stops the server from another thread, or sees that it was asked to.
-#[derive(Debug)]
-pub struct StopHandle {
-    write: UnixStream,
-    read: UnixStream,
-}
-
-impl StopHandle {
-    /// Ask the server to stop; it returns from `serve_forever` after the current exchange.
-    pub fn stop(&self) {
-        // A full pipe already holds a stop request; nothing more to do.
-        let _ = (&self.write).write(&[1]);
-    }
-
-    /// Whether a stop was asked for (by a signal or a handle). Nobody reads the byte, so once
-    /// raised the signal stays raised.
-    pub fn is_raised(&self) -> bool {
-        let fd = self.read.as_raw_fd();
-        wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
+impl ClosedIdle {
+    /// How many in all.
+    pub fn total(&self) -> u64 {
+        self.timed_out + self.made_room + self.by_client
     }
 }
 
-impl StopSignal {
-    /// A fresh, unraised signal.
-    pub fn new() -> io::Result<Self> {
-        let (read, write) = UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        write.set_nonblocking(true)?;
-        Ok(StopSignal { read, write })
-    }
-
-    /// Raise it on SIGINT (Ctrl-C) and SIGTERM.
-    ///
-    /// The first signal asks for a clean stop, which happens as soon as the server waits on a
-    /// socket. An app stuck in a loop never gives it back that chance, so a second signal ends
-    /// the process at once, with exit code [`FORCED_EXIT`].
-    pub fn on_signals(&self) -> io::Result<()> {
-        let asked = Arc::new(AtomicBool::new(false));
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            // Registered first, so it runs before the flag below is set: it only fires on the
-            // second signal.
-            signal_hook::flag::register_conditional_shutdown(
-                signal,
-                FORCED_EXIT,
-                Arc::clone(&asked),
-            )?;
-            signal_hook::flag::register(signal, Arc::clone(&asked))?;
-            signal_hook::low_level::pipe::register(signal, self.write.try_clone()?)?;
-        }
-        Ok(())
-    }
-
-    /// A handle to raise it from elsewhere.
-    pub fn handle(&self) -> io::Result<StopHandle> {
-        Ok(StopHandle {
-            write: self.write.try_clone()?,
-            read: self.read.try_clone()?,
-        })
-    }
-
-    fn fd(&self) -> RawFd {
-        self.read.as_raw_fd()
+impl std::fmt::Display for ClosedIdle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Idle connections closed: {} after --timeout, {} to make room (--max-connections), \
+             {} by the client.",
+            self.timed_out, self.made_room, self.by_client
+        )
     }
 }
 
-/// Why reading a request ended without one.
+/// Why a request ended without being served.
 #[derive(Debug)]
 enum ReadError {
     /// The bytes break a rule: answer with this status and message.
-    Bad(request::RequestError),
-    /// The client closed the connection (or reset it) first.
-    ClientGone { started: bool },
-    /// The client was silent for `--timeout`.
-    TimedOut { started: bool },
+    Bad(RequestError),
+    /// The client was silent for `--timeout` in the middle of its request.
+    Silent,
     /// The request was still not complete [`REQUEST_TIME_FACTOR`] × `--timeout` after the
     /// connection was accepted, although the client never fell silent for long.
-    TooSlow { allowed: Duration },
-    /// The server was asked to stop.
-    Stopped,
+    TooSlow,
 }
 
-/// The server: a listening socket, the app, and the fixed part of the environ.
+/// The server: a listening socket, the app, the fixed part of the environ, and the
+/// connections it is reading.
 pub struct WSGIServer {
     listener: TcpListener,
     /// The address actually bound (the port is known even when 0 was asked for).
@@ -217,25 +221,43 @@ pub struct WSGIServer {
     /// The reprs of `base_environ`'s values, for the record, also computed once.
     base_reprs: environ::FixedReprs,
     config: ServerConfig,
-    /// Who hears about each exchange: a log, or the inspector.
-    observer: Box<dyn Observer>,
+    /// Who hears about each exchange: a log, or the inspector. `Send`, because while step
+    /// mode holds a request the loop runs with the GIL released (see [`python::without_gil`]).
+    observer: Box<dyn Observer + Send>,
     stop: StopSignal,
     /// The id of the last exchange.
     last_id: u64,
-    /// Where each `read()` lands before it is appended to the request: zeroed once here, not
-    /// for every read (zeroing 16 KiB per request was a tenth of the server's CPU time).
+    /// Where each `read()` lands before it is appended to a connection's buffer: allocated
+    /// and zeroed once here, not per read.
     read_buf: Vec<u8>,
+    /// Every open connection still being read (or lingering), by the order of acceptance:
+    /// the first idle one is the oldest.
+    connections: BTreeMap<u64, Connection>,
+    /// The number the next accepted connection gets in `connections`.
+    next_connection: u64,
+    /// Complete requests waiting for the app, first come first served.
+    queue: VecDeque<Connection>,
+    /// In step mode, the exchange the class is walking through: one at a time, from its
+    /// first byte to its response.
+    stepping_through: Option<u64>,
+    /// Connections closed before they sent a byte.
+    closed_idle: ClosedIdle,
+    /// The counts the observer heard last, to tell it only of changes.
+    told: ConnectionCounts,
+    /// A step-mode pause is under way (the loop turns inside it, and must not pause again).
+    pausing: bool,
 }
 
 impl WSGIServer {
     /// Bind and listen, and build the fixed part of the environ (the tutorial's `__init__`).
     ///
-    /// The standard library's listener asks the kernel for a backlog of at least 128 pending
-    /// connections: clients that arrive while one is served wait there.
+    /// The standard library's listener asks the kernel for a backlog of 128 pending
+    /// connections: clients wait there until the loop accepts them, which it does at once
+    /// (or, with `--one-at-a-time`, after the connection being served).
     pub fn new(
         config: ServerConfig,
         app: Py<PyAny>,
-        observer: Box<dyn Observer>,
+        observer: Box<dyn Observer + Send>,
     ) -> Result<Self, StartError> {
         let wanted = format!("{}:{}", config.host, config.port);
         let addrs: Vec<SocketAddr> = wanted
@@ -291,6 +313,13 @@ impl WSGIServer {
             stop,
             last_id: 0,
             read_buf: vec![0; READ_CHUNK],
+            connections: BTreeMap::new(),
+            next_connection: 0,
+            queue: VecDeque::new(),
+            stepping_through: None,
+            closed_idle: ClosedIdle::default(),
+            told: ConnectionCounts::default(),
+            pausing: false,
         })
     }
 
@@ -304,11 +333,44 @@ impl WSGIServer {
         &self.stop
     }
 
-    /// Accept connections one at a time and serve each, until stopped (the tutorial's
-    /// `serve_forever`).
+    /// The connections closed before they sent a byte, so far.
+    pub fn closed_idle(&self) -> ClosedIdle {
+        self.closed_idle
+    }
+
+    /// Serve until stopped (the tutorial's `serve_forever`), as an event loop: see the module
+    /// doc. Each turn waits for whatever is ready, takes it in, and then serves one complete
+    /// request, if one is waiting; with requests waiting, the wait does not block, so the app
+    /// is never idle while the queue is not empty.
     pub fn serve_forever(&mut self) -> io::Result<()> {
         // Lines the app printed while being imported belong to no exchange.
         self.flush_output();
+        if self.config.one_at_a_time {
+            return self.serve_one_at_a_time();
+        }
+        self.listener.set_nonblocking(true)?;
+        loop {
+            if self.begin_held()? == Wait::Stopped {
+                return Ok(());
+            }
+            let wait = if self.queue.is_empty() {
+                None
+            } else {
+                Some(Duration::ZERO)
+            };
+            if self.turn(wait)? == Wait::Stopped {
+                return Ok(());
+            }
+            if let Some(next) = self.queue.pop_front() {
+                self.handle_one_request(next);
+            }
+        }
+    }
+
+    /// The tutorial's loop, for `--one-at-a-time`: accept one connection, read its whole
+    /// request, answer, close; only then accept the next. One silent client holds everyone
+    /// else for `--timeout`: lesson 11 shows it.
+    pub fn serve_one_at_a_time(&mut self) -> io::Result<()> {
         loop {
             match wait_for(
                 self.listener.as_raw_fd(),
@@ -320,267 +382,131 @@ impl WSGIServer {
                 Wait::TimedOut => continue,
                 Wait::Ready => {}
             }
-            match self.listener.accept() {
-                Ok((conn, client)) => self.handle_one_request(conn, client),
+            let key = match self.listener.accept() {
+                Ok((stream, client)) => self.add_connection(stream, client, Instant::now()),
                 // A client that gave up while waiting in the queue, or a full file table:
                 // not a reason to stop serving the others.
-                Err(e) => self.note(format!("accept failed: {e}")),
-            }
-        }
-    }
-
-    /// Serve one connection: read the request, run the app, send the response, close
-    /// (the tutorial's `handle_one_request`).
-    pub fn handle_one_request(&mut self, mut conn: TcpStream, client: SocketAddr) {
-        self.last_id += 1;
-        let mut exchange = Exchange::new(self.last_id, client);
-        self.emit_live(|| Event::Accepted {
-            id: exchange.id,
-            client,
-            at: exchange.started,
-        });
-        // Small writes (a streamed body) go out at once instead of waiting for an ACK.
-        let _ = conn.set_nodelay(true);
-        let _ = conn.set_write_timeout(Some(self.config.timeout));
-
-        self.phase(&exchange, Phase::ParseRequest);
-        let linger = match self.parse_request(&mut conn, &mut exchange) {
-            Ok((request, body)) => {
-                Python::attach(|py| self.run_app(py, conn, &request, body, client, &mut exchange))
-                    .map(|conn| (conn, false))
-            }
-            Err(error) => self.answer_read_error(conn, error, &mut exchange),
-        };
-        if let Some((conn, unread)) = linger {
-            close(conn, unread, self.stop.fd());
-        }
-        let (output, cut) = python::take_output();
-        exchange.output.extend(output);
-        exchange.output_cut = cut;
-        self.observer.on_event(Event::Finished(Box::new(exchange)));
-    }
-
-    /// Read bytes until a whole request (head and body) is in, parsing as they come (the
-    /// tutorial's `parse_request`, plus reading, which the tutorial did in one `recv`).
-    ///
-    /// A person typing in telnet sends a line at a time, and a program may send one byte at a
-    /// time: "not complete yet" is not an error, only a reason to read more.
-    fn parse_request(
-        &mut self,
-        conn: &mut TcpStream,
-        exchange: &mut Exchange,
-    ) -> Result<(Request, Vec<u8>), ReadError> {
-        let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-        let mut parse_time = Duration::ZERO;
-        // None: a deadline too far away for the clock (a ServerConfig built in code), no limit.
-        let deadline = self
-            .config
-            .timeout
-            .checked_mul(REQUEST_TIME_FACTOR)
-            .and_then(|total| Some((Instant::now().checked_add(total)?, total)));
-        // The head.
-        let request = loop {
-            let started = Instant::now();
-            let parsed = request::parse_request(&buf, self.config.max_body);
-            parse_time += started.elapsed();
-            match parsed {
-                Ok(Some(request)) => break request,
-                Ok(None) => {}
                 Err(e) => {
-                    exchange.timings.parse_request = parse_time;
-                    return Err(ReadError::Bad(e));
+                    self.note(format!("accept failed: {e}"));
+                    continue;
                 }
+            };
+            // Read this one connection until its request is complete, answered or closed;
+            // serve it; and a lingering close happens in place, as in the tutorial's world.
+            if self.wait_on(key)? == Wait::Stopped {
+                return Ok(());
             }
-            self.read_more(conn, &mut buf, exchange, Waiting::Head, deadline)?;
-        };
-        exchange.method = Some(request.method.clone());
-        exchange.target = Some(request.target.clone());
-        exchange.version = Some(request.version.as_str().to_string());
-        self.emit_live(|| Event::RequestLine {
-            id: exchange.id,
-            method: request.method.clone(),
-            target: request.target.clone(),
-        });
-        note_request(&request, exchange);
+            if let Some(next) = self.queue.pop_front() {
+                self.handle_one_request(next);
+            }
+            if let Some(&key) = self.connections.keys().next()
+                && self.wait_on(key)? == Wait::Stopped
+            {
+                return Ok(());
+            }
+        }
+    }
 
-        // The body.
-        let mut body = Vec::new();
-        let mut rest = buf.split_off(request.head_len);
-        let has_body = match request.body {
-            BodyFraming::Length(n) => n > 0,
-            BodyFraming::Chunked => true,
-            BodyFraming::None => false,
+    /// `--one-at-a-time`: wait on connection `key` alone, taking in what it sends, until it
+    /// leaves the table (queued, answered or closed).
+    fn wait_on(&mut self, key: u64) -> io::Result<Wait> {
+        while let Some(conn) = self.connections.get(&key) {
+            let deadline = conn.deadline(self.config.timeout);
+            let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match wait_for(conn.fd(), Ready::ToRead, self.stop.fd(), timeout)? {
+                Wait::Stopped => return Ok(Wait::Stopped),
+                Wait::TimedOut => self.expire(Instant::now()),
+                Wait::Ready => self.receive(key, Instant::now()),
+            }
+        }
+        Ok(Wait::Ready)
+    }
+
+    /// Serve one complete request: build the environ, call the app, send the response (the
+    /// tutorial's `handle_one_request`, once its `recv` and `parse_request` are done: here the
+    /// loop did them as the bytes came).
+    pub fn handle_one_request(&mut self, mut conn: Connection) {
+        let (Some(complete), Some(mut exchange)) = (conn.take_request(), conn.exchange.take())
+        else {
+            return;
         };
-        if request.expect_continue && has_body && rest.is_empty() {
-            // RFC 9110 §10.1.1: tell the client to go on before it sends a large body.
-            let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
-            exchange.response_raw.push(interim);
-            conn.write_all(interim)
-                .map_err(|_| ReadError::ClientGone { started: true })?;
-        }
-        match request.body {
-            BodyFraming::None => {}
-            BodyFraming::Length(n) => {
-                let n = n as usize;
-                while rest.len() < n {
-                    let waiting = Waiting::Body((n - rest.len()) as u64);
-                    self.read_more(conn, &mut rest, exchange, waiting, deadline)?;
-                }
-                rest.truncate(n);
-                body = rest;
-            }
-            BodyFraming::Chunked => {
-                let mut decoder = ChunkedDecoder::new(self.config.max_body);
-                let mut input = rest;
-                loop {
-                    let started = Instant::now();
-                    let status = decoder.feed(&input, &mut body);
-                    parse_time += started.elapsed();
-                    match status.map_err(ReadError::Bad)? {
-                        ChunkStatus::Done { .. } => break,
-                        ChunkStatus::NeedMore => {
-                            input.clear();
-                            self.read_more(conn, &mut input, exchange, Waiting::Chunk, deadline)?;
-                        }
-                    }
-                }
-                if !decoder.trailers().is_empty() {
-                    exchange.check(
-                        &checks::TRAILERS_DISCARDED,
-                        format!(
-                            "the trailer fields {} were read and discarded: WSGI has no place \
-                             for them",
-                            decoder.trailers().join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        exchange.timings.parse_request = parse_time;
+        exchange.timings.parse_request = conn.parse_time;
         self.emit_live(|| Event::RequestBytes {
             id: exchange.id,
             bytes: Vec::new(),
             waiting_for: Waiting::Nothing,
         });
-        Ok((request, body))
+        let Complete {
+            request,
+            body,
+            trailers,
+            unread,
+        } = complete;
+        if !trailers.is_empty() {
+            exchange.check(
+                &checks::TRAILERS_DISCARDED,
+                format!(
+                    "the trailer fields {} were read and discarded: WSGI has no place for them",
+                    trailers.join(", ")
+                ),
+            );
+        }
+        let client = conn.client;
+        let stream = conn.stream;
+        let stream =
+            Python::attach(|py| self.run_app(py, stream, &request, body, client, &mut exchange));
+        if let Some(stream) = stream
+            && unread
+        {
+            // Bytes after the request (pipelined) are still unread: close without a reset.
+            self.linger(Connection::new(stream, client, Instant::now()));
+        }
+        let (output, cut) = python::take_output();
+        exchange.output.extend(output);
+        exchange.output_cut = cut;
+        self.finished(exchange);
     }
 
-    /// Wait for the client's next bytes and append them to `buf` (and to the record).
+    /// Feed what connection `key` sent so far to the parser, and act on the answer (the
+    /// tutorial's `parse_request`, which got the whole request from one `recv`): wait for
+    /// more, queue a complete request, or refuse a bad one.
     ///
-    /// The wait ends after `--timeout` of silence, or at the whole request's `deadline` (when
-    /// it must be complete, and how long that allowed), whichever comes first.
-    fn read_more(
-        &mut self,
-        conn: &mut TcpStream,
-        buf: &mut Vec<u8>,
-        exchange: &mut Exchange,
-        waiting: Waiting,
-        deadline: Option<(Instant, Duration)>,
-    ) -> Result<(), ReadError> {
-        let started = exchange.request_raw.total > 0;
-        let idle = self.config.timeout;
-        let left = deadline.map(|(at, _)| at.saturating_duration_since(Instant::now()));
-        let too_slow = || ReadError::TooSlow {
-            allowed: deadline.map_or(Duration::ZERO, |(_, allowed)| allowed),
+    /// A person typing in telnet sends a line at a time, and a program may send one byte at a
+    /// time: "not complete yet" is not an error, only a reason to read more.
+    fn parse_request(&mut self, key: u64, new_bytes: usize) {
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
         };
-        if left == Some(Duration::ZERO) {
-            return Err(too_slow());
+        if conn.is_held() {
+            // Step mode: kept, not parsed, until the class lets this request begin.
+            self.report_bytes(key, new_bytes, Waiting::Head);
+            return;
         }
-        let wait = left.map_or(idle, |left| left.min(idle));
-        match wait_for(conn.as_raw_fd(), Ready::ToRead, self.stop.fd(), Some(wait)) {
-            Ok(Wait::Ready) => {}
-            Ok(Wait::Stopped) => return Err(ReadError::Stopped),
-            Ok(Wait::TimedOut) if wait < idle => return Err(too_slow()),
-            Ok(Wait::TimedOut) => return Err(ReadError::TimedOut { started }),
-            Err(_) => return Err(ReadError::ClientGone { started }),
-        }
-        let n = match conn.read(&mut self.read_buf) {
-            Ok(0) | Err(_) => return Err(ReadError::ClientGone { started }),
-            Ok(n) => n,
-        };
-        let got = &self.read_buf[..n];
-        buf.extend_from_slice(got);
-        let room = MAX_STORED_BYTES.saturating_sub(exchange.request_raw.stored.len());
-        exchange.request_raw.push(got);
-        if self.observer.wants_live() {
-            // Only what the record stores: a large upload must not fill the inspector's
-            // channel with copies it would cut anyway (the count still grows with each read).
-            let bytes = got[..n.min(room)].to_vec();
-            self.observer.on_event(Event::RequestBytes {
-                id: exchange.id,
-                bytes,
-                waiting_for: waiting,
-            });
-        }
-        Ok(())
-    }
-
-    /// Answer a request that could not be read, when there is still someone to answer.
-    /// Returns the connection to close, and whether unread bytes may still arrive.
-    fn answer_read_error(
-        &mut self,
-        mut conn: TcpStream,
-        error: ReadError,
-        exchange: &mut Exchange,
-    ) -> Option<(TcpStream, bool)> {
-        let (code, message) = match error {
-            ReadError::Bad(e) => {
-                if e.note == Some(RequestNote::ObsoleteLineFolding) {
-                    exchange.check(
-                        &checks::OBSOLETE_LINE_FOLDING,
-                        format!("the request was refused with 400: {}", e.message),
-                    );
+        let progress = conn.advance(self.config.max_body);
+        self.report_line(key);
+        match progress {
+            Progress::Waiting(waiting) => {
+                self.report_bytes(key, new_bytes, waiting);
+                self.send_continue(key);
+            }
+            Progress::Complete => {
+                let behind = !self.queue.is_empty();
+                let waiting = if behind {
+                    Waiting::Turn
+                } else {
+                    Waiting::Nothing
+                };
+                self.report_bytes(key, new_bytes, waiting);
+                if let Some(mut conn) = self.connections.remove(&key) {
+                    self.record_head(&mut conn);
+                    self.queue.push_back(conn);
                 }
-                (e.status, e.message)
             }
-            ReadError::TimedOut { started: true } => (
-                408,
-                format!(
-                    "the request was not complete after {} seconds without a byte from the \
-                     client (--timeout)",
-                    self.config.timeout.as_secs()
-                ),
-            ),
-            ReadError::TooSlow { allowed } => (
-                408,
-                format!(
-                    "the request was not complete {} seconds after the connection was accepted: \
-                     however steadily its bytes come, a whole request must arrive within {} \
-                     times --timeout",
-                    allowed.as_secs(),
-                    REQUEST_TIME_FACTOR
-                ),
-            ),
-            ReadError::TimedOut { started: false } => {
-                exchange.error = Some(format!(
-                    "the client sent nothing for {} seconds and was dropped (--timeout)",
-                    self.config.timeout.as_secs()
-                ));
-                return Some((conn, false));
+            Progress::Refused(error) => {
+                self.report_bytes(key, new_bytes, Waiting::Nothing);
+                self.refuse(key, ReadError::Bad(error));
             }
-            ReadError::ClientGone { started } => {
-                exchange.error = Some(
-                    if started {
-                        "the client closed the connection before the request was complete"
-                    } else {
-                        "the client closed the connection without sending a request"
-                    }
-                    .into(),
-                );
-                return None;
-            }
-            ReadError::Stopped => {
-                exchange.error = Some("the server was stopped while reading the request".into());
-                return Some((conn, false));
-            }
-        };
-        let (bytes, body_len) = response::server_response(code, &message);
-        exchange.error = Some(format!("{code} {}: {message}", response::reason(code)));
-        exchange.status = Some(code);
-        exchange.response_raw.push(&bytes);
-        exchange.body_bytes = body_len as u64;
-        let _ = conn.write_all(&bytes);
-        Some((conn, true))
+        }
     }
 
     /// The three Python phases: get_environ, the app call, finish_response. Returns the
@@ -600,14 +526,20 @@ impl WSGIServer {
             .strict(self.config.strict);
         let response = Arc::new(Mutex::new(response));
 
-        self.phase(exchange, Phase::GetEnviron);
+        self.phase(exchange.id, Phase::GetEnviron);
         let started = Instant::now();
         let environ = self.get_environ(py, request, body, client);
         exchange.timings.get_environ = started.elapsed();
         let environ = match environ {
             Ok(environ) => environ,
             Err(err) => {
-                self.app_failed(py, &response, exchange, AppFailure::Raised(err));
+                result::app_failed(
+                    py,
+                    &response,
+                    exchange,
+                    AppFailure::Raised(err),
+                    self.config.debug,
+                );
                 return start_response::lock(&response).take_stream();
             }
         };
@@ -624,7 +556,7 @@ impl WSGIServer {
             .flatten()
             .and_then(|i| i.cast_into().ok());
 
-        self.phase(exchange, Phase::Application);
+        self.phase(exchange.id, Phase::Application);
         let started = Instant::now();
         let result = self
             .start_response(py, &response)
@@ -653,11 +585,14 @@ impl WSGIServer {
             start_response::lock(&response).flag(finding);
         }
 
-        self.phase(exchange, Phase::FinishResponse);
+        self.phase(exchange.id, Phase::FinishResponse);
         let started = Instant::now();
         match result {
             Ok(result) => self.finish_response(py, &result, &response, exchange),
-            Err(err) => self.app_failed(py, &response, exchange, AppFailure::Raised(err)),
+            Err(err) => {
+                let failure = AppFailure::Raised(err);
+                result::app_failed(py, &response, exchange, failure, self.config.debug)
+            }
         }
         exchange.timings.finish_response = started.elapsed();
 
@@ -708,7 +643,7 @@ impl WSGIServer {
 
     /// Send the app's result: iterate it, send each chunk (headers just before the first
     /// non-empty one), and call its `close()` whatever happens (the tutorial's
-    /// `finish_response`).
+    /// `finish_response`). Iterating and its failures are in `src/result.rs`.
     pub fn finish_response(
         &self,
         py: Python<'_>,
@@ -716,7 +651,7 @@ impl WSGIServer {
         response: &Mutex<Response>,
         exchange: &mut Exchange,
     ) {
-        let outcome = send_result(result, response);
+        let outcome = result::send_result(result, response);
         // PEP 3333 §Specification Details: "If the iterable returned by the application has a
         // close() method, the server or gateway must call that method upon completion of the
         // current request, whether the request was completed normally, or terminated early due
@@ -727,71 +662,386 @@ impl WSGIServer {
             Err(e) => Err(e),
         };
         if let Err(failure) = outcome {
-            self.app_failed(py, response, exchange, failure);
+            result::app_failed(py, response, exchange, failure, self.config.debug);
         }
         // After a failed iteration too: both errors are the app's, and both are worth reading.
         if let Err(err) = closed {
-            close_failed(py, exchange, &err);
+            result::close_failed(py, exchange, &err);
         }
     }
 
-    /// Deal with an app that failed: a 500 if nothing was sent yet, else a cut connection.
-    fn app_failed(
-        &self,
-        py: Python<'_>,
-        response: &Mutex<Response>,
-        exchange: &mut Exchange,
-        failure: AppFailure,
-    ) {
-        let (summary, traceback) = match &failure {
-            AppFailure::Raised(err) => (
-                format!("the app raised {}", python::describe(py, err)),
-                Some(python::traceback_text(py, err)),
-            ),
-            AppFailure::Broke(check) => {
-                exchange.checks.push(check.clone());
-                (check.message.clone(), None)
+    // ---- The loop's own work: waiting, accepting, reading, deadlines. ----
+
+    /// One turn of the event loop: wait until a socket is ready (at most `wait`, and never
+    /// past a connection's deadline; None: until something happens), accept, read, expire.
+    fn turn(&mut self, wait: Option<Duration>) -> io::Result<Wait> {
+        let now = Instant::now();
+        let mut deadline = wait.and_then(|w| now.checked_add(w));
+        let mut watches = Vec::with_capacity(self.connections.len() + 2);
+        let mut keys = Vec::with_capacity(self.connections.len());
+        // At the limit with nobody idle to make room for, new clients wait in the kernel's
+        // listen queue: the listener is not watched this turn.
+        let accepting = self.open_connections() < self.config.max_connections
+            || self.connections.values().any(Connection::is_idle);
+        if accepting {
+            watches.push(Watch::new(self.listener.as_raw_fd(), Ready::ToRead));
+        }
+        for (key, conn) in &self.connections {
+            if let Some(at) = conn.deadline(self.config.timeout) {
+                deadline = Some(deadline.map_or(at, |d| d.min(at)));
             }
-            AppFailure::ClientGone(e) => {
-                exchange.error = Some(format!(
-                    "the client went away while the response was sent ({e})"
-                ));
-                return;
+            watches.push(Watch::new(conn.fd(), Ready::ToRead));
+            keys.push(*key);
+        }
+        let waited = poll_all(&mut watches, self.stop.fd(), deadline)?;
+        if waited == Wait::Stopped {
+            return Ok(Wait::Stopped);
+        }
+        let now = Instant::now();
+        let (listener, connections) = watches.split_at(usize::from(accepting));
+        for (watch, key) in connections.iter().zip(keys) {
+            if watch.ready() {
+                self.receive(key, now);
             }
+        }
+        if listener.first().is_some_and(Watch::ready) {
+            self.accept_all(now);
+        }
+        self.expire(now);
+        self.tell_counts();
+        Ok(waited)
+    }
+
+    /// Connections open now: being read, lingering, or queued.
+    fn open_connections(&self) -> usize {
+        self.connections.len() + self.queue.len()
+    }
+
+    /// Accept every pending connection. At `--max-connections`, the oldest connection that
+    /// has sent nothing is closed to make room: idle sockets (a browser keeps spares) must
+    /// never keep out a client with a request to send.
+    fn accept_all(&mut self, now: Instant) {
+        loop {
+            if self.open_connections() >= self.config.max_connections {
+                let oldest_idle = self
+                    .connections
+                    .iter()
+                    .find(|(_, conn)| conn.is_idle())
+                    .map(|(key, _)| *key);
+                match oldest_idle {
+                    Some(key) => {
+                        self.connections.remove(&key);
+                        self.closed_idle.made_room += 1;
+                    }
+                    None => return,
+                }
+            }
+            match self.listener.accept() {
+                Ok((stream, client)) => {
+                    let key = self.add_connection(stream, client, now);
+                    // The request often came with the connection: read it now, not a turn
+                    // later.
+                    self.receive(key, now);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A client that gave up while waiting in the queue, or a full file table:
+                // not a reason to stop serving the others.
+                Err(e) => {
+                    self.note(format!("accept failed: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Take in a new connection; returns its key in the table.
+    fn add_connection(&mut self, stream: TcpStream, client: SocketAddr, now: Instant) -> u64 {
+        // Small writes (a streamed body) go out at once instead of waiting for an ACK.
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_nonblocking(true);
+        let key = self.next_connection;
+        self.next_connection += 1;
+        self.connections
+            .insert(key, Connection::new(stream, client, now));
+        key
+    }
+
+    /// Read what connection `key` sent, start its record with the first byte, and feed the
+    /// parser.
+    fn receive(&mut self, key: u64, now: Instant) {
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
         };
-        exchange.error = Some(summary.clone());
-        exchange.traceback = traceback.clone();
-        let mut response = start_response::lock(response);
-        if response.stopped.is_some() {
-            // --strict already answered or cut the connection; the record says why.
+        let got = conn.receive(&mut self.read_buf, now);
+        if conn.is_lingering() {
+            if got.gone {
+                self.connections.remove(&key);
+            }
             return;
         }
-        if response.headers_sent {
-            exchange.error = Some(format!(
-                "{summary}, after the headers were sent: the connection was closed, the only way \
-                 left to tell the client that the response is incomplete"
-            ));
+        if got.bytes > 0 && conn.is_idle() {
+            self.last_id += 1;
+            let exchange = Exchange::new(self.last_id, conn.client);
+            let held = self.observer.is_stepping();
+            let (id, client, at) = (exchange.id, exchange.client, exchange.started);
+            conn.begin(exchange, held);
+            self.emit_live(|| Event::Accepted { id, client, at });
+            if !held {
+                self.phase(id, Phase::ParseRequest);
+            }
+        }
+        if got.bytes > 0 {
+            self.parse_request(key, got.bytes);
+        }
+        if !got.gone {
             return;
         }
-        let mut body = format!("The application failed: {summary}.");
-        match (&traceback, self.config.debug) {
-            (Some(tb), true) => body.push_str(&format!("\n\n{tb}")),
-            (Some(_), false) => body.push_str(
-                "\n\nThe traceback is in the server's output; start wsgiscope with --debug to \
-                 see it here.",
-            ),
-            (None, _) => {}
+        // The client closed its side: served if its request is complete (it may half-close
+        // after sending), else over.
+        let Some(conn) = self.connections.remove(&key) else {
+            return;
+        };
+        match conn.exchange {
+            None => self.closed_idle.by_client += 1,
+            Some(mut exchange) => {
+                exchange.timings.parse_request = conn.parse_time;
+                exchange.error =
+                    Some("the client closed the connection before the request was complete".into());
+                self.finished(exchange);
+            }
         }
-        // The app's own head never went out; the 500 replaces it.
-        let _ = response.send_server_response(500, body.trim_end());
     }
 
-    /// Tell the observer a phase starts (in step mode, the observer may wait here).
-    fn phase(&mut self, exchange: &Exchange, phase: Phase) {
-        self.emit_live(|| Event::PhaseStarted {
+    /// Step mode: when no request is being walked through, let the oldest held one begin.
+    /// The pause before its `parse_request` turns the loop, so other clients are read
+    /// meanwhile.
+    fn begin_held(&mut self) -> io::Result<Wait> {
+        if self.stepping_through.is_some() {
+            return Ok(Wait::Ready);
+        }
+        let Some((key, id)) = self.connections.iter().find_map(|(key, conn)| {
+            conn.is_held()
+                .then(|| conn.exchange.as_ref().map(|e| (*key, e.id)))
+                .flatten()
+        }) else {
+            return Ok(Wait::Ready);
+        };
+        self.stepping_through = Some(id);
+        let paused = self.phase(id, Phase::ParseRequest);
+        if let Some(conn) = self.connections.get_mut(&key) {
+            conn.release();
+            self.parse_request(key, 0);
+        }
+        Ok(paused)
+    }
+
+    /// Close or answer what waited too long: idle connections (closed, no record), started
+    /// requests (408), lingering closes (over).
+    fn expire(&mut self, now: Instant) {
+        let timeout = self.config.timeout;
+        let expired: Vec<(u64, Expired)> = self
+            .connections
+            .iter()
+            .filter_map(|(key, conn)| conn.expired(now, timeout).map(|e| (*key, e)))
+            .collect();
+        for (key, what) in expired {
+            match what {
+                Expired::Idle => {
+                    self.connections.remove(&key);
+                    self.closed_idle.timed_out += 1;
+                }
+                Expired::LingerOver => {
+                    self.connections.remove(&key);
+                }
+                Expired::Silent => self.refuse(key, ReadError::Silent),
+                Expired::TooSlow => self.refuse(key, ReadError::TooSlow),
+            }
+        }
+    }
+
+    /// Answer a request that cannot be served (a 4xx with a sentence saying why), finish its
+    /// record, and close the connection lingering: the client may still be sending.
+    fn refuse(&mut self, key: u64, error: ReadError) {
+        let Some(mut conn) = self.connections.remove(&key) else {
+            return;
+        };
+        let Some(mut exchange) = conn.exchange.take() else {
+            return;
+        };
+        exchange.timings.parse_request = conn.parse_time;
+        if let Some(request) = conn.head() {
+            record_request_line(request, &mut exchange);
+        }
+        let (code, message) = match error {
+            ReadError::Bad(e) => {
+                if e.note == Some(RequestNote::ObsoleteLineFolding) {
+                    exchange.check(
+                        &checks::OBSOLETE_LINE_FOLDING,
+                        format!("the request was refused with 400: {}", e.message),
+                    );
+                }
+                (e.status, e.message)
+            }
+            ReadError::Silent => (
+                408,
+                format!(
+                    "the request was not complete after {} seconds without a byte from the \
+                     client (--timeout)",
+                    self.config.timeout.as_secs()
+                ),
+            ),
+            ReadError::TooSlow => (
+                408,
+                format!(
+                    "the request was not complete {} seconds after the connection was accepted: \
+                     however steadily its bytes come, a whole request must arrive within {} \
+                     times --timeout",
+                    (self.config.timeout * REQUEST_TIME_FACTOR).as_secs(),
+                    REQUEST_TIME_FACTOR
+                ),
+            ),
+        };
+        let (bytes, body_len) = response::server_response(code, &message);
+        exchange.error = Some(format!("{code} {}: {message}", response::reason(code)));
+        exchange.status = Some(code);
+        exchange.response_raw.push(&bytes);
+        exchange.body_bytes = body_len as u64;
+        let _ = conn.send_now(&bytes);
+        self.linger(conn);
+        self.finished(exchange);
+    }
+
+    /// Close `conn` lingering (see [`crate::connection`]): it stays in the table, read and
+    /// discarded, until the client closes or the linger ends.
+    fn linger(&mut self, mut conn: Connection) {
+        conn.linger(Instant::now());
+        let key = self.next_connection;
+        self.next_connection += 1;
+        self.connections.insert(key, conn);
+    }
+
+    /// The request line is complete: show it at once, before the rest of the head.
+    fn report_line(&mut self, key: u64) {
+        if !self.observer.wants_live() {
+            return;
+        }
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
+        };
+        if conn.line_reported {
+            return;
+        }
+        let Some((method, target)) = request::request_line(conn.bytes()) else {
+            return;
+        };
+        conn.line_reported = true;
+        let Some(id) = conn.exchange.as_ref().map(|e| e.id) else {
+            return;
+        };
+        self.observer
+            .on_event(Event::RequestLine { id, method, target });
+    }
+
+    /// Keep the `new` bytes just read in the record, and tell a live view what arrived and
+    /// what the server now waits for.
+    fn report_bytes(&mut self, key: u64, new: usize, waiting: Waiting) {
+        let live = self.observer.wants_live();
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
+        };
+        let Some(mut exchange) = conn.exchange.take() else {
+            return;
+        };
+        let bytes = conn.bytes();
+        let got = &bytes[bytes.len().saturating_sub(new)..];
+        let room = MAX_STORED_BYTES.saturating_sub(exchange.request_raw.stored.len());
+        exchange.request_raw.push(got);
+        let event = live.then(|| Event::RequestBytes {
             id: exchange.id,
-            phase,
+            // Only what the record stores: a large upload must not fill the inspector's
+            // channel with copies it would cut anyway (the count still grows with each read).
+            bytes: got[..got.len().min(room)].to_vec(),
+            waiting_for: waiting,
         });
+        conn.exchange = Some(exchange);
+        if let Some(event) = event {
+            self.observer.on_event(event);
+        }
+    }
+
+    /// Send `100 Continue` when the head asked for it and the body has not begun.
+    fn send_continue(&mut self, key: u64) {
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
+        };
+        if !conn.take_continue_due() {
+            return;
+        }
+        // RFC 9110 §10.1.1: tell the client to go on before it sends a large body.
+        let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+        if let Some(exchange) = conn.exchange.as_mut() {
+            exchange.response_raw.push(interim);
+        }
+        let _ = conn.send_now(interim);
+    }
+
+    /// A complete request: its line and the parser's notes go into the record.
+    fn record_head(&mut self, conn: &mut Connection) {
+        let Some(mut exchange) = conn.exchange.take() else {
+            return;
+        };
+        if let Some(request) = conn.head() {
+            record_request_line(request, &mut exchange);
+            note_request(request, &mut exchange);
+        }
+        conn.exchange = Some(exchange);
+    }
+
+    /// Tell the observer how many connections are open and idle, when that changed.
+    fn tell_counts(&mut self) {
+        let counts = ConnectionCounts {
+            open: self.open_connections() as u64,
+            idle: self.connections.values().filter(|c| c.is_idle()).count() as u64,
+            closed_idle: self.closed_idle.total(),
+        };
+        if counts != self.told {
+            self.told = counts;
+            self.observer.on_connections(counts);
+        }
+    }
+
+    /// The exchange is over: the record goes to the observer.
+    fn finished(&mut self, exchange: Exchange) {
+        if self.stepping_through == Some(exchange.id) {
+            self.stepping_through = None;
+        }
+        self.observer.on_event(Event::Finished(Box::new(exchange)));
+    }
+
+    /// Tell the observer that phase `phase` of exchange `id` starts; in step mode, wait there
+    /// until the class says go. The wait turns the loop (other clients are accepted and read,
+    /// none is served) with the GIL released, so the app's threads run too. Returns
+    /// [`Wait::Stopped`] when the server was asked to stop meanwhile: the pause ends then.
+    fn phase(&mut self, id: u64, phase: Phase) -> Wait {
+        self.emit_live(|| Event::PhaseStarted { id, phase });
+        if self.pausing || !self.observer.holds(id) {
+            self.observer.passed(id);
+            return Wait::Ready;
+        }
+        self.pausing = true;
+        let waited = python::without_gil(|| {
+            while self.observer.holds(id) {
+                match self.turn(Some(STEP_TICK)) {
+                    Ok(Wait::Stopped) | Err(_) => return Wait::Stopped,
+                    Ok(_) => {}
+                }
+            }
+            Wait::Ready
+        });
+        self.pausing = false;
+        self.observer.passed(id);
+        waited
     }
 
     /// Send a live event, built only when the observer wants live events.
@@ -829,215 +1079,11 @@ impl WSGIServer {
     }
 }
 
-/// Record that the result's `close()` raised: the error names it after whatever failed before
-/// (an exception while iterating, a client gone), and its traceback follows the one already
-/// recorded, as Python prints chained exceptions.
-fn close_failed(py: Python<'_>, exchange: &mut Exchange, err: &PyErr) {
-    let what = format!("the result's close() raised {}", python::describe(py, err));
-    exchange.error = Some(match exchange.error.take() {
-        Some(earlier) => format!("{earlier}; then {what}"),
-        None => what,
-    });
-    let traceback = python::traceback_text(py, err);
-    exchange.traceback = Some(match exchange.traceback.take() {
-        Some(earlier) => format!("{earlier}\nThen the result's close() raised:\n\n{traceback}"),
-        None => traceback,
-    });
-}
-
-/// What went wrong with the app's result.
-enum AppFailure {
-    /// An exception from the app (in the call, the iteration, or start_response's checks).
-    Raised(PyErr),
-    /// A result that breaks PEP 3333 without an exception (a str result, a str chunk...):
-    /// the finding that says which rule.
-    Broke(Check),
-    /// The client closed the connection.
-    ClientGone(io::Error),
-}
-
-/// Iterate the result and send it, checking it on the way (see [`crate::checks`]).
-fn send_result(result: &Bound<'_, PyAny>, response: &Mutex<Response>) -> Result<(), AppFailure> {
-    let broke = |rule, message: String| AppFailure::Broke(Check::new(rule, message));
-    if result.is_none() {
-        return Err(broke(
-            &checks::RESULT_NONE,
-            "the app returned None instead of an iterable of bytes (did it forget `return`?)"
-                .into(),
-        ));
-    }
-    if result.is_instance_of::<PyString>() {
-        return Err(broke(
-            &checks::RESULT_STR,
-            format!(
-                "the app returned a str object ({}) instead of an iterable of bytes; iterating \
-                 str gives single characters, so return [text.encode('utf-8')]",
-                start_response::short_repr(result)
-            ),
-        ));
-    }
-    if result.is_instance_of::<PyBytes>() {
-        return Err(broke(
-            &checks::RESULT_BYTES,
-            format!(
-                "the app returned a bytes object ({}) instead of an iterable of bytes; iterating \
-                 bytes gives single integers, so return [body] instead of body",
-                start_response::short_repr(result)
-            ),
-        ));
-    }
-    let list_like = result.is_instance_of::<PyList>() || result.is_instance_of::<PyTuple>();
-    // A one-item list is the whole body: its length is the Content-Length.
-    if let Ok(list) = result.cast::<PyList>()
-        && list.len() == 1
-        && let Ok(item) = list.get_item(0)
-        && let Ok(bytes) = item.cast::<PyBytes>()
-    {
-        start_response::lock(response).set_known_length(bytes.as_bytes().len() as u64);
-    }
-    // A list cannot be closed; only look further at other results (files, generators).
-    if !list_like && let Some(closed) = closed_already(result) {
-        if closed.impossible {
-            return Err(broke(&checks::ITERATED_AFTER_CLOSE, closed.message));
-        }
-        start_response::lock(response)
-            .flag(Check::new(&checks::ITERATED_AFTER_CLOSE, closed.message));
-    }
-    let mut sent_any = false;
-    let iter = result.try_iter().map_err(|err| {
-        if !is_not_iterable(result, &err) {
-            // The result's own __iter__ raised: the app's error, with its traceback.
-            return AppFailure::Raised(err);
-        }
-        broke(
-            &checks::RESULT_NOT_ITERABLE,
-            format!(
-                "the app returned {}, which is not iterable; return a list of bytes such as \
-                 [b'hello']",
-                start_response::short_repr(result)
-            ),
-        )
-    })?;
-    let mut offset = 0u64;
-    for (index, chunk) in iter.enumerate() {
-        let chunk = chunk.map_err(AppFailure::Raised)?;
-        let spot = Spot::Chunk { index, offset };
-        let Ok(bytes) = chunk.cast::<PyBytes>() else {
-            return Err(AppFailure::Broke(
-                Check::new(
-                    &checks::CHUNK_NOT_BYTES,
-                    format!(
-                        "the app yielded {} {} (chunk {index}) where a bytes chunk was \
-                         expected; encode text first, e.g. text.encode('utf-8')",
-                        start_response::type_name(&chunk),
-                        start_response::short_repr(&chunk)
-                    ),
-                )
-                .at(spot),
-            ));
-        };
-        let mut response = start_response::lock(response);
-        if response.head.is_none() {
-            return Err(AppFailure::Broke(if list_like {
-                Check::new(
-                    &checks::START_RESPONSE_NOT_CALLED,
-                    "the app returned its body before calling start_response, so there is no \
-                     status to send",
-                )
-            } else {
-                Check::new(
-                    &checks::BODY_BEFORE_START_RESPONSE,
-                    "the result yielded body bytes before calling start_response, so there is \
-                     no status to send",
-                )
-                .at(spot)
-            }));
-        }
-        if !bytes.as_bytes().is_empty() {
-            sent_any = true;
-        }
-        offset += bytes.as_bytes().len() as u64;
-        response
-            .send_body(bytes.as_bytes(), spot)
-            .map_err(AppFailure::ClientGone)?;
-        if response.stopped.is_some() {
-            // --strict replaced or cut the response: no point in running the app further.
-            return Ok(());
-        }
-    }
-    let mut response = start_response::lock(response);
-    if response.head.is_none() {
-        return Err(broke(
-            &checks::START_RESPONSE_NOT_CALLED,
-            "the app returned without calling start_response, so there is no status to send".into(),
-        ));
-    }
-    if !sent_any && !response.headers_sent {
-        response.set_known_length(0);
-    }
-    response.finish().map_err(AppFailure::ClientGone)
-}
-
-/// Whether `iter(result)` failed with `err` because the result cannot be iterated at all: a
-/// TypeError, and no `__iter__` on its type (or `__iter__ = None`, Python's way of saying "not
-/// iterable"). Any other failure came from running the app's own `__iter__`.
-fn is_not_iterable(result: &Bound<'_, PyAny>, err: &PyErr) -> bool {
-    let py = result.py();
-    err.is_instance_of::<pyo3::exceptions::PyTypeError>(py)
-        && result
-            .get_type()
-            .getattr_opt("__iter__")
-            .ok()
-            .flatten()
-            .is_none_or(|iter| iter.is_none())
-}
-
-/// A result the app closed before handing it over (see [`checks::ITERATED_AFTER_CLOSE`]).
-struct ClosedResult {
-    message: String,
-    /// Iterating it would fail (a closed file), rather than just give nothing (a finished
-    /// generator).
-    impossible: bool,
-}
-
-/// Whether the result was closed before the server began to iterate it: a file object (or a
-/// `wsgi.file_wrapper` around one) whose `closed` is true, or a generator that already ran to
-/// its end or was closed.
-fn closed_already(result: &Bound<'_, PyAny>) -> Option<ClosedResult> {
-    let is_closed = |obj: &Bound<'_, PyAny>| {
-        obj.getattr_opt("closed")
-            .ok()
-            .flatten()
-            .and_then(|c| c.is_truthy().ok())
-            .unwrap_or(false)
-    };
-    let filelike = result.getattr_opt("filelike").ok().flatten();
-    if is_closed(result) || filelike.as_ref().is_some_and(is_closed) {
-        return Some(ClosedResult {
-            message: format!(
-                "the app returned {}, whose file was already closed, so the server cannot \
-                 read the body from it",
-                start_response::short_repr(result)
-            ),
-            impossible: true,
-        });
-    }
-    let generator = result
-        .py()
-        .import("types")
-        .and_then(|t| t.getattr("GeneratorType"))
-        .ok()?;
-    if result.is_instance(&generator).ok()? && result.getattr("gi_frame").ok()?.is_none() {
-        return Some(ClosedResult {
-            message: format!(
-                "the app returned {}, which had already finished or been closed, so the body \
-                 is empty",
-                start_response::short_repr(result)
-            ),
-            impossible: false,
-        });
-    }
-    None
+/// Method, target and version into the record, once the head is parsed.
+fn record_request_line(request: &Request, exchange: &mut Exchange) {
+    exchange.method = Some(request.method.clone());
+    exchange.target = Some(request.target.clone());
+    exchange.version = Some(request.version.as_str().to_string());
 }
 
 /// Turn the parser's notes into findings on the record.
@@ -1062,32 +1108,6 @@ fn note_request(request: &Request, exchange: &mut Exchange) {
             // Folding is refused with a 400, so this note only ever rides on the error: see
             // answer_read_error.
             RequestNote::ObsoleteLineFolding => {}
-        }
-    }
-}
-
-/// Close the connection. When the client may still be sending (we answered before reading all
-/// it sent), first stop writing and read what comes for a moment, so that the close does not
-/// turn into a reset that destroys the answer in flight.
-fn close(conn: TcpStream, unread: bool, stop: RawFd) {
-    if !unread {
-        return;
-    }
-    let _ = conn.shutdown(Shutdown::Write);
-    let deadline = Instant::now() + LINGER;
-    let mut discarded = 0;
-    let mut buf = [0u8; READ_CHUNK];
-    let mut conn = conn;
-    while discarded < LINGER_BYTES {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero()
-            || wait_for(conn.as_raw_fd(), Ready::ToRead, stop, Some(left)).ok() != Some(Wait::Ready)
-        {
-            return;
-        }
-        match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => discarded += n,
         }
     }
 }

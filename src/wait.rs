@@ -1,15 +1,41 @@
-//! Waiting for a socket, or for the stop signal, whichever comes first.
+//! Waiting: for sockets, for the stop signal, whichever comes first.
 //!
 //! A single-threaded server spends most of its life waiting: for the next connection, for a
 //! slow client's next bytes, for room to write to a client that reads slowly. Every one of
 //! those waits must also end when the user presses Ctrl-C. `poll(2)` waits on several file
-//! descriptors at once, so each wait watches two: the socket, and the read end of the stop
-//! signal's socket pair (see `StopSignal` in `src/server.rs`), which becomes readable the
-//! moment a signal arrives.
+//! descriptors at once, so every wait also watches the read end of the [`StopSignal`]'s socket
+//! pair, which becomes readable the moment a signal arrives.
+//!
+//! Two kinds of wait live here:
+//!
+//! - [`wait_for`]: one socket and the stop signal. The tutorial's loop (`--one-at-a-time`)
+//!   and a write to a client that does not read use it.
+//! - [`poll_all`]: the event loop's wait, on the listening socket, every open connection and
+//!   the stop signal at once. It answers which of them are ready.
+//!
+//! # Why poll, level-triggered
+//!
+//! `poll` is *level-triggered*: it says "this socket has bytes" for as long as it has them, not
+//! only at the moment they arrived. A loop that reads only part of what is there (this one
+//! reads at most 64 KiB per connection per turn, to be fair to the others) is simply told
+//! again on the next turn. Edge-triggered interfaces (epoll's `EPOLLET`, kqueue's `EV_CLEAR`)
+//! report each arrival once: a reader that stops early never hears of the rest, and the
+//! connection hangs. That is a mistake everyone makes once; with `poll` it cannot happen.
+//! `poll` costs time in proportion to the number of sockets watched, which for a class's
+//! thousand connections is a few microseconds; epoll is what servers with a hundred thousand
+//! use. It is hand-written on `libc` rather than taken from `mio` because the whole loop is
+//! twenty lines a student can read, and `mio`'s registry and tokens would hide them.
 
-use std::io;
-use std::os::fd::RawFd;
+use std::io::{self, Write as _};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
+
+/// The exit code when a second Ctrl-C (or SIGTERM) ends the process without waiting for the
+/// app: 128 + SIGINT, the shell's convention for "killed by Ctrl-C".
+pub const FORCED_EXIT: i32 = 130;
 
 /// What a wait ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,10 +85,7 @@ pub fn wait_for(
                 revents: 0,
             },
         ];
-        let ms = deadline.map_or(-1, |d| {
-            let left = d.saturating_duration_since(Instant::now());
-            left.as_millis().min(i32::MAX as u128) as i32
-        });
+        let ms = poll_ms(deadline);
         // SAFETY: `fds` is a valid array of two pollfd structs for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
         if n < 0 {
@@ -81,6 +104,162 @@ pub fn wait_for(
             Wait::Ready
         });
     }
+}
+
+/// The way to ask a running server to stop: Ctrl-C, SIGTERM, the inspector's `q`.
+///
+/// A byte written into a socket pair wakes the server wherever it waits (for a connection, for
+/// a slow client's bytes), because every wait also watches the other end of the pair. That is
+/// the "self-pipe trick": a signal handler may do almost nothing, but it may write a byte.
+#[derive(Debug)]
+pub struct StopSignal {
+    read: UnixStream,
+    write: UnixStream,
+}
+
+/// A cheap handle that stops the server from another thread, or sees that it was asked to.
+#[derive(Debug)]
+pub struct StopHandle {
+    write: UnixStream,
+    read: UnixStream,
+}
+
+impl StopHandle {
+    /// Ask the server to stop; it returns from `serve_forever` after the current exchange.
+    pub fn stop(&self) {
+        // A full pipe already holds a stop request; nothing more to do.
+        let _ = (&self.write).write(&[1]);
+    }
+
+    /// Whether a stop was asked for (by a signal or a handle). Nobody reads the byte, so once
+    /// raised the signal stays raised.
+    pub fn is_raised(&self) -> bool {
+        let fd = self.read.as_raw_fd();
+        wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
+    }
+}
+
+impl StopSignal {
+    /// A fresh, unraised signal.
+    pub fn new() -> io::Result<Self> {
+        let (read, write) = UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        write.set_nonblocking(true)?;
+        Ok(StopSignal { read, write })
+    }
+
+    /// Raise it on SIGINT (Ctrl-C) and SIGTERM.
+    ///
+    /// The first signal asks for a clean stop, which happens as soon as the server waits on a
+    /// socket. An app stuck in a loop never gives it back that chance, so a second signal ends
+    /// the process at once, with exit code [`FORCED_EXIT`].
+    pub fn on_signals(&self) -> io::Result<()> {
+        let asked = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // Registered first, so it runs before the flag below is set: it only fires on the
+            // second signal.
+            signal_hook::flag::register_conditional_shutdown(
+                signal,
+                FORCED_EXIT,
+                Arc::clone(&asked),
+            )?;
+            signal_hook::flag::register(signal, Arc::clone(&asked))?;
+            signal_hook::low_level::pipe::register(signal, self.write.try_clone()?)?;
+        }
+        Ok(())
+    }
+
+    /// A handle to raise it from elsewhere.
+    pub fn handle(&self) -> io::Result<StopHandle> {
+        Ok(StopHandle {
+            write: self.write.try_clone()?,
+            read: self.read.try_clone()?,
+        })
+    }
+
+    /// The end every wait watches: readable once the signal is raised.
+    pub fn fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+}
+
+/// Milliseconds for `poll` until `deadline` (None: -1, no limit), rounded up so that a wait
+/// never ends just before its deadline and spins.
+fn poll_ms(deadline: Option<Instant>) -> i32 {
+    deadline.map_or(-1, |d| {
+        let left = d.saturating_duration_since(Instant::now());
+        let ms = left.as_micros().div_ceil(1000);
+        ms.min(i32::MAX as u128) as i32
+    })
+}
+
+/// One socket for [`poll_all`]: its descriptor and what to wait for. After the call,
+/// [`Watch::ready`] says whether it is.
+#[derive(Debug, Clone, Copy)]
+#[repr(transparent)]
+pub struct Watch(libc::pollfd);
+
+impl Watch {
+    /// Watch `fd` for `ready`.
+    pub fn new(fd: RawFd, ready: Ready) -> Self {
+        let events = match ready {
+            Ready::ToRead => libc::POLLIN,
+            Ready::ToWrite => libc::POLLOUT,
+        };
+        Watch(libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        })
+    }
+
+    /// Whether the last [`poll_all`] found it ready (or in error, or hung up: the next read or
+    /// write says which).
+    pub fn ready(&self) -> bool {
+        self.0.revents != 0
+    }
+}
+
+/// Wait until one of `watches` is ready, `stop` is readable, or `deadline` passes (None: no
+/// limit). Returns [`Wait::Stopped`] when the stop signal is raised (whatever else is ready),
+/// [`Wait::Ready`] when some watch is ready (see [`Watch::ready`]).
+pub fn poll_all(
+    watches: &mut Vec<Watch>,
+    stop: RawFd,
+    deadline: Option<Instant>,
+) -> io::Result<Wait> {
+    watches.push(Watch::new(stop, Ready::ToRead));
+    let result = loop {
+        for watch in watches.iter_mut() {
+            watch.0.revents = 0;
+        }
+        // SAFETY: `Watch` is a transparent wrapper of `pollfd` (repr below), and the vector
+        // holds `len()` of them for the duration of the call.
+        let n = unsafe {
+            libc::poll(
+                watches.as_mut_ptr().cast::<libc::pollfd>(),
+                watches.len() as libc::nfds_t,
+                poll_ms(deadline),
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            break Err(err);
+        }
+        let stopped = watches.last().is_some_and(Watch::ready);
+        break Ok(if stopped {
+            Wait::Stopped
+        } else if n == 0 {
+            Wait::TimedOut
+        } else {
+            Wait::Ready
+        });
+    };
+    watches.pop();
+    result
 }
 
 #[cfg(test)]

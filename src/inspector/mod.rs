@@ -50,8 +50,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event;
 
-use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase};
-use crate::server::StopHandle;
+use crate::exchange::{ConnectionCounts, Event, Exchange, Observer, OutputLine, Phase};
+use crate::wait::StopHandle;
 
 pub use state::{Message, ServerInfo, State};
 pub use step::StepGate;
@@ -96,6 +96,33 @@ pub const CAPACITY: usize = 16_384;
 /// message than waking for each.
 const DRAIN_INTERVAL: Duration = Duration::from_millis(4);
 
+/// The connection counts, shared by the server (which stores them as they change) and the
+/// inspector (which reads them each turn): atomics rather than messages, because under load
+/// they change with every connection, and a message each time would crowd the channel.
+#[derive(Debug, Default)]
+pub struct SharedCounts {
+    open: AtomicU64,
+    idle: AtomicU64,
+    closed_idle: AtomicU64,
+}
+
+impl SharedCounts {
+    fn store(&self, counts: ConnectionCounts) {
+        self.open.store(counts.open, Ordering::Relaxed);
+        self.idle.store(counts.idle, Ordering::Relaxed);
+        self.closed_idle
+            .store(counts.closed_idle, Ordering::Relaxed);
+    }
+
+    fn load(&self) -> ConnectionCounts {
+        ConnectionCounts {
+            open: self.open.load(Ordering::Relaxed),
+            idle: self.idle.load(Ordering::Relaxed),
+            closed_idle: self.closed_idle.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The server's side: an [`Observer`] that sends every event to the inspector.
 ///
 /// It never waits for the inspector (but in step mode, at the gate): each message is offered
@@ -108,6 +135,8 @@ pub struct InspectorObserver {
     /// How many finished records were dropped because the channel was full; shared with the
     /// inspector, which shows it.
     not_shown: Arc<AtomicU64>,
+    /// The connection counts, shared with the inspector.
+    connections: Arc<SharedCounts>,
     /// Records the inspector no longer shows, sent back to be freed on this thread.
     spent: Receiver<Vec<Exchange>>,
     gate: Arc<StepGate>,
@@ -164,20 +193,17 @@ impl Observer for InspectorObserver {
 
     fn on_event(&mut self, event: Event) {
         let mut pause = None;
-        let mut finished = false;
+        let mut finished = None;
         match &event {
-            Event::Accepted { id, .. } => {
-                self.pace.tick(Instant::now());
-                self.gate.begin(*id);
-            }
+            Event::Accepted { .. } => self.pace.tick(Instant::now()),
             Event::PhaseStarted { id, phase } => {
                 self.gate.reached(*id, *phase);
                 if self.gate.will_wait(*id) {
                     pause = Some((*id, *phase));
                 }
             }
-            Event::Finished(_) => {
-                finished = true;
+            Event::Finished(exchange) => {
+                finished = Some(exchange.id);
                 // Once per exchange: free what the inspector gave back.
                 while let Ok(spent) = self.spent.try_recv() {
                     drop(spent);
@@ -199,11 +225,27 @@ impl Observer for InspectorObserver {
             // for the class anyway, and without this word nobody could let it go on. The send
             // fails at once if the inspector is gone (then the gate is open too).
             let _ = self.to_inspector.send(Message::Paused { id, phase });
-            self.gate.pass(id);
+            self.gate.arm();
         }
-        if finished {
-            self.gate.end();
+        if let Some(id) = finished {
+            self.gate.end(id);
         }
+    }
+
+    fn is_stepping(&self) -> bool {
+        self.gate.is_stepping()
+    }
+
+    fn holds(&self, id: u64) -> bool {
+        self.gate.holds(id)
+    }
+
+    fn passed(&mut self, _id: u64) {
+        self.gate.disarm();
+    }
+
+    fn on_connections(&mut self, counts: ConnectionCounts) {
+        self.connections.store(counts);
     }
 }
 
@@ -229,7 +271,7 @@ impl InspectorObserver {
 impl Drop for InspectorObserver {
     fn drop(&mut self) {
         // The server is gone (a panic, say): nothing is under way any more.
-        self.gate.end();
+        self.gate.end_all();
     }
 }
 
@@ -238,6 +280,8 @@ pub struct InspectorLink {
     from_server: Receiver<Message>,
     /// Exchanges whose record the server dropped because the channel was full.
     not_shown: Arc<AtomicU64>,
+    /// The connection counts the server shares.
+    connections: Arc<SharedCounts>,
     spent: Sender<Vec<Exchange>>,
     gate: Arc<StepGate>,
 }
@@ -251,10 +295,12 @@ pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
     let (spent_tx, spent_rx) = mpsc::channel();
     let gate = Arc::new(StepGate::new(stepping));
     let not_shown = Arc::new(AtomicU64::new(0));
+    let connections = Arc::new(SharedCounts::default());
     (
         InspectorObserver {
             to_inspector,
             not_shown: Arc::clone(&not_shown),
+            connections: Arc::clone(&connections),
             spent: spent_rx,
             gate: Arc::clone(&gate),
             pace: Pace::new(),
@@ -262,6 +308,7 @@ pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
         InspectorLink {
             from_server,
             not_shown,
+            connections,
             spent: spent_tx,
             gate,
         },
@@ -307,7 +354,7 @@ impl Drop for OnExit {
 }
 
 /// What quitting says while exchange `id` keeps the server from stopping. The server already
-/// ends at once on a second Ctrl-C (see [`crate::server::StopSignal::on_signals`]).
+/// ends at once on a second Ctrl-C (see [`crate::wait::StopSignal::on_signals`]).
 pub fn waiting_note(id: u64, phase: Phase) -> String {
     let what = match phase {
         Phase::ParseRequest => format!("the client to finish request #{id}"),
@@ -423,6 +470,11 @@ fn run(
                 // The server is gone: nothing more will come.
                 Err(TryRecvError::Disconnected) => return Ok(()),
             }
+        }
+        let connections = link.connections.load();
+        if connections != state.connections {
+            state.connections = connections;
+            dirty = true;
         }
         let not_shown = link.not_shown.load(Ordering::Relaxed);
         if not_shown != state.not_shown {

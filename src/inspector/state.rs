@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Local};
 
-use crate::exchange::{Event, Exchange, OutputLine, Phase, Waiting};
+use crate::exchange::{ConnectionCounts, Event, Exchange, OutputLine, Phase, Waiting};
 
 use super::keys::Command;
 use super::lesson::LessonPanel;
@@ -204,6 +204,10 @@ pub struct State {
     /// Exchanges the server served but the inspector never got the record of, because it fell
     /// behind and the channel was full (the count the server keeps, copied by the loop).
     pub not_shown: u64,
+    /// The connections the server holds open (and how many of them are idle), and how many
+    /// were closed before they sent a byte: the event loop's side of the story, which no
+    /// record tells (copied by the loop from what the server shares).
+    pub connections: ConnectionCounts,
     /// The id of the selected exchange.
     pub selected: Option<u64>,
     /// Select each new exchange as it arrives.
@@ -314,6 +318,7 @@ impl State {
             requests: 0,
             errors: 0,
             not_shown: 0,
+            connections: ConnectionCounts::default(),
             selected: None,
             follow: true,
             view: View::Request,

@@ -69,7 +69,34 @@ impl StepGate {
         !gate.released && gate.run_through != Some(id)
     }
 
-    /// The server's side: wait here until the inspector says go (if stepping), then return.
+    /// The server's side: it is about to wait at the gate (it asks [`StepGate::holds`] until
+    /// the answer is no, reading other connections in between).
+    pub fn arm(&self) {
+        let mut gate = self.lock();
+        gate.waiting = true;
+        gate.go = false;
+    }
+
+    /// Whether the server, waiting at the gate for exchange `id`, must still wait.
+    pub fn holds(&self, id: u64) -> bool {
+        let gate = self.lock();
+        gate.waiting
+            && self.is_stepping()
+            && !gate.released
+            && !gate.go
+            && gate.run_through != Some(id)
+    }
+
+    /// The server's side: it goes on; the gate is ready for the next pause.
+    pub fn disarm(&self) {
+        let mut gate = self.lock();
+        gate.waiting = false;
+        gate.go = false;
+    }
+
+    /// Wait here until the inspector says go (if stepping), then return: [`StepGate::arm`],
+    /// [`StepGate::holds`] and [`StepGate::disarm`] in one, sleeping on the condition
+    /// variable instead of asking again.
     pub fn pass(&self, id: u64) {
         let mut gate = self.lock();
         gate.waiting = true;
@@ -124,21 +151,30 @@ impl StepGate {
         gate.waiting
     }
 
-    /// The server's side: exchange `id` begins (its connection was accepted).
-    pub fn begin(&self, id: u64) {
-        self.lock().current = Some((id, Phase::ParseRequest));
-    }
-
-    /// The server's side: exchange `id` reached `phase`.
+    /// The server's side: exchange `id` reached `phase`. From `get_environ` on, it is the
+    /// exchange under way (the one the app serves, whose output is tagged with its id); at
+    /// `parse_request` only when the gate will hold it there (many requests are read at once,
+    /// and only a paused one is what quitting waits for).
     pub fn reached(&self, id: u64, phase: Phase) {
+        let stepping = self.is_stepping();
         let mut gate = self.lock();
-        if gate.current.is_some_and(|(current, _)| current == id) {
+        let paused_here = stepping && !gate.released && gate.run_through != Some(id);
+        if phase != Phase::ParseRequest || paused_here {
             gate.current = Some((id, phase));
         }
     }
 
-    /// The server's side: the exchange under way is over (or the server is gone).
-    pub fn end(&self) {
+    /// The server's side: exchange `id` is over.
+    pub fn end(&self, id: u64) {
+        let mut gate = self.lock();
+        if gate.current.is_some_and(|(current, _)| current == id) {
+            gate.current = None;
+        }
+        self.changed.notify_all();
+    }
+
+    /// The server is gone: no exchange is under way any more.
+    pub fn end_all(&self) {
         self.lock().current = None;
         self.changed.notify_all();
     }
@@ -262,16 +298,20 @@ mod tests {
     fn the_gate_knows_the_exchange_under_way_and_waits_for_its_end() {
         let gate = Arc::new(StepGate::new(false));
         assert!(gate.wait_idle(Some(Duration::ZERO)));
-        gate.begin(3);
+        // Not stepping, parse_request does not make an exchange the one under way: many
+        // requests are read at once.
+        gate.reached(3, Phase::ParseRequest);
+        assert_eq!(gate.current(), None);
         gate.reached(3, Phase::Application);
-        gate.reached(2, Phase::FinishResponse);
+        assert_eq!(gate.current(), Some((3, Phase::Application)));
+        gate.end(2);
         assert_eq!(gate.current(), Some((3, Phase::Application)));
         assert!(!gate.wait_idle(Some(Duration::from_millis(20))));
         let server = {
             let gate = Arc::clone(&gate);
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(20));
-                gate.end();
+                gate.end(3);
             })
         };
         assert!(gate.wait_idle(None));

@@ -147,6 +147,21 @@ fn render_header(state: &State, frame: &mut Frame, area: Rect) {
         mode,
         Span::raw(format!(" · {} requests · ", state.requests)),
     ];
+    let counts = state.connections;
+    if counts.open > 0 || counts.closed_idle > 0 {
+        // The event loop's side: sockets open (a browser keeps spares), and those that
+        // never sent a byte, which make no row.
+        let mut text = format!(
+            "{} connection{}, {} idle",
+            counts.open,
+            if counts.open == 1 { "" } else { "s" },
+            counts.idle
+        );
+        if counts.closed_idle > 0 {
+            text.push_str(&format!(" ({} idle closed)", counts.closed_idle));
+        }
+        second.push(Span::raw(text + " · "));
+    }
     if state.not_shown > 0 {
         // Next to the count it corrects; the log says what it means.
         second.push(Span::styled(

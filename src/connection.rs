@@ -1,0 +1,473 @@
+//! One client's connection, as the event loop sees it: its socket, the bytes it sent so far,
+//! how far the parser got, and its deadlines.
+//!
+//! # Why a connection needs a state of its own
+//!
+//! The tutorial's server reads one request from start to end before it looks at anyone else,
+//! so "how far did this client get" lives on the stack of `handle_one_request`. The event loop
+//! (see [`crate::server`]) reads a little from whichever connection has bytes, then moves on:
+//! each connection must remember where it stopped. That memory is this type:
+//!
+//! ```text
+//!   accepted ──first byte──▶ Head ──blank line──▶ Body ──last byte──▶ complete: joins the queue
+//!      │                      │                    │
+//!      │ silent --timeout     │ refused (400...)   │ silent --timeout (408), too slow (408)
+//!      ▼                      ▼                    ▼
+//!   closed, no record      answered, then Lingering: read and discard, then close
+//! ```
+//!
+//! An idle connection (accepted, nothing received) costs its socket and this struct: its buffer
+//! is allocated with the first byte, so a browser's unused preconnect sockets cost almost
+//! nothing. The bytes themselves go to the same pure parser as before
+//! ([`request::parse_request`], [`ChunkedDecoder`]): this module only keeps them.
+//!
+//! # Lingering close
+//!
+//! When the server answers before it read everything the client sent (a 400 while a body is
+//! still coming), closing at once would make the kernel send a reset, and a reset can destroy
+//! the answer before the client reads it. So the server shuts down its sending side (the
+//! client sees the end of the answer) and keeps reading and discarding for a bounded time and
+//! size ([`LINGER`], [`LINGER_BYTES`]) before it closes, as Apache and nginx do. In the loop
+//! this is one more state of the connection, not a wait that holds the thread.
+
+use std::io::{self, Read as _, Write as _};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::exchange::{Exchange, Waiting};
+use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestError};
+
+/// How many bytes one `read()` from the socket asks for.
+pub const READ_CHUNK: usize = 16 * 1024;
+
+/// At most this many reads from one connection per turn of the loop, so that one client
+/// uploading a large body cannot keep the loop from the others (64 KiB a turn).
+const READS_PER_TURN: usize = 4;
+
+/// After answering before the request was fully read, keep reading and discarding for at most
+/// this long (see the module doc: a lingering close) ...
+pub const LINGER: Duration = Duration::from_secs(2);
+/// ... and at most this many bytes.
+pub const LINGER_BYTES: usize = 1024 * 1024;
+
+/// The whole request (head and body) must arrive within this many times `--timeout` of the
+/// connection being accepted, however steadily its bytes come: `--timeout` alone is per
+/// silence, so a client sending one byte every 59 seconds would hold its connection forever
+/// (the "slowloris" attack). With the default 60 s that is 5 minutes: a person typing a request
+/// line and a few headers into telnet takes well under one, and has four more to look
+/// something up. Scaling with `--timeout` keeps the rule "a few silences' worth" for every
+/// setting (and keeps its test short: `--timeout 1` gives 5 s).
+pub const REQUEST_TIME_FACTOR: u32 = 5;
+
+/// Where a connection is in its life.
+#[derive(Debug)]
+enum State {
+    /// Accepted; not a byte yet. No buffer, no record.
+    Idle,
+    /// Bytes arrived, but step mode has not let this request begin: another one is being
+    /// stepped through, and the class follows one at a time. Its bytes are kept, not parsed.
+    Held,
+    /// Reading the head, up to the blank line.
+    Head,
+    /// The head is parsed; reading the body.
+    Body {
+        request: Box<Request>,
+        /// The decoded body so far (chunked) or the body bytes so far (Content-Length).
+        body: Vec<u8>,
+        /// The chunked decoder, for a chunked body.
+        decoder: Option<ChunkedDecoder>,
+    },
+    /// The whole request is here, waiting for its turn (or being served).
+    Complete(Box<Complete>),
+    /// Answered early; reading and discarding until the client closes or the linger ends.
+    Lingering { until: Instant, discarded: usize },
+}
+
+/// A whole request, read and parsed: what `handle_one_request` serves.
+#[derive(Debug)]
+pub struct Complete {
+    pub request: Request,
+    /// The body, decoded when it was chunked.
+    pub body: Vec<u8>,
+    /// The names of the trailer fields of a chunked body (read, and discarded: WSGI has no
+    /// place for them).
+    pub trailers: Vec<String>,
+    /// The client sent bytes after this request (a pipelined request): they stay unread, so
+    /// the close must linger.
+    pub unread: bool,
+}
+
+/// What reading found, in one turn of the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// How many new bytes (they are at the end of [`Connection::bytes`]).
+    pub bytes: usize,
+    /// The client closed its side (or the connection failed): nothing more will come.
+    pub gone: bool,
+}
+
+/// What the parser made of the bytes so far.
+#[derive(Debug)]
+pub enum Progress {
+    /// More bytes are needed; this is what the server waits for.
+    Waiting(Waiting),
+    /// The whole request is here.
+    Complete,
+    /// The bytes break a rule.
+    Refused(RequestError),
+}
+
+/// A deadline that passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expired {
+    /// Nothing was ever sent, for `--timeout`: closed without an answer or a record.
+    Idle,
+    /// A request began, then `--timeout` passed without a byte: a 408.
+    Silent,
+    /// The request was not complete [`REQUEST_TIME_FACTOR`] × `--timeout` after the
+    /// connection was accepted: a 408 that says so.
+    TooSlow,
+    /// The lingering close is over.
+    LingerOver,
+}
+
+/// One client's connection: the socket, what it sent, and how far the server got with it.
+#[derive(Debug)]
+pub struct Connection {
+    /// The socket, non-blocking while the loop reads it.
+    pub stream: TcpStream,
+    /// The client's address.
+    pub client: SocketAddr,
+    /// When the connection was accepted (the whole-request limit counts from here).
+    accepted: Instant,
+    /// When the last byte arrived (or the connection was accepted): the silence counts from
+    /// here.
+    last_heard: Instant,
+    /// Every byte received so far for this request; empty (and unallocated) while idle.
+    buf: Vec<u8>,
+    /// How many bytes of `buf` the chunked decoder has been fed.
+    fed: usize,
+    state: State,
+    /// The record of this exchange, from the first byte on.
+    pub exchange: Option<Exchange>,
+    /// The time spent in the parser so far (the record's `parse_request`).
+    pub parse_time: Duration,
+    /// Whether the request line was already reported to the live view.
+    pub line_reported: bool,
+    /// `Expect: 100-continue` asks for an interim answer before the body; it is due once.
+    continue_due: bool,
+}
+
+impl Connection {
+    /// A connection just accepted.
+    pub fn new(stream: TcpStream, client: SocketAddr, now: Instant) -> Self {
+        Connection {
+            stream,
+            client,
+            accepted: now,
+            last_heard: now,
+            buf: Vec::new(),
+            fed: 0,
+            state: State::Idle,
+            exchange: None,
+            parse_time: Duration::ZERO,
+            line_reported: false,
+            continue_due: false,
+        }
+    }
+
+    /// Whether the client has sent nothing yet.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle)
+    }
+
+    /// Whether step mode holds this request back (see [`State::Held`]).
+    pub fn is_held(&self) -> bool {
+        matches!(self.state, State::Held)
+    }
+
+    /// Whether the connection is closing (lingering).
+    pub fn is_lingering(&self) -> bool {
+        matches!(self.state, State::Lingering { .. })
+    }
+
+    /// The socket's file descriptor, for `poll`.
+    pub fn fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
+    }
+
+    /// The parsed head, once the blank line arrived (while the body is read, or complete).
+    pub fn head(&self) -> Option<&Request> {
+        match &self.state {
+            State::Body { request, .. } => Some(request),
+            State::Complete(complete) => Some(&complete.request),
+            _ => None,
+        }
+    }
+
+    /// Every byte received so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Read what the client sent, without waiting: at most [`READS_PER_TURN`] reads into
+    /// `scratch`, appended to the buffer (or, while lingering, counted and dropped).
+    pub fn receive(&mut self, scratch: &mut [u8], now: Instant) -> Received {
+        let mut got = Received {
+            bytes: 0,
+            gone: false,
+        };
+        for _ in 0..READS_PER_TURN {
+            match self.stream.read(scratch) {
+                Ok(0) => {
+                    got.gone = true;
+                    break;
+                }
+                Ok(n) => {
+                    got.bytes += n;
+                    if let State::Lingering { discarded, .. } = &mut self.state {
+                        *discarded += n;
+                        if *discarded >= LINGER_BYTES {
+                            got.gone = true;
+                            break;
+                        }
+                        continue;
+                    }
+                    self.buf.extend_from_slice(&scratch[..n]);
+                    if n < scratch.len() {
+                        // The kernel had no more: another read would only say WouldBlock.
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    got.gone = true;
+                    break;
+                }
+            }
+        }
+        if got.bytes > 0 {
+            self.last_heard = now;
+        }
+        got
+    }
+
+    /// The first bytes arrived: the request exists now, as `exchange`. `held`: step mode keeps
+    /// it from being parsed until [`Connection::release`].
+    pub fn begin(&mut self, exchange: Exchange, held: bool) {
+        self.exchange = Some(exchange);
+        self.state = if held { State::Held } else { State::Head };
+    }
+
+    /// Step mode lets a held request be parsed now.
+    pub fn release(&mut self) {
+        if self.is_held() {
+            self.state = State::Head;
+        }
+    }
+
+    /// Feed the bytes received so far to the parser, and say what is still missing.
+    pub fn advance(&mut self, max_body: u64) -> Progress {
+        let started = Instant::now();
+        let progress = self.parse(max_body);
+        self.parse_time += started.elapsed();
+        progress
+    }
+
+    fn parse(&mut self, max_body: u64) -> Progress {
+        loop {
+            let state = std::mem::replace(&mut self.state, State::Idle);
+            let (next, progress) = self.step(state, max_body);
+            self.state = next;
+            if let Some(progress) = progress {
+                return progress;
+            }
+        }
+    }
+
+    /// One step of the parser from `state`: the next state, and the progress to report when
+    /// this step cannot go further (None: go on with the next state).
+    fn step(&mut self, state: State, max_body: u64) -> (State, Option<Progress>) {
+        match state {
+            State::Idle | State::Held => (state, Some(Progress::Waiting(Waiting::Head))),
+            State::Complete(_) => (state, Some(Progress::Complete)),
+            State::Lingering { .. } => (state, Some(Progress::Waiting(Waiting::Nothing))),
+            State::Head => {
+                let request = match request::parse_request(&self.buf, max_body) {
+                    Ok(Some(request)) => request,
+                    Ok(None) => return (state, Some(Progress::Waiting(Waiting::Head))),
+                    Err(e) => return (state, Some(Progress::Refused(e))),
+                };
+                let has_body = match request.body {
+                    BodyFraming::Length(n) => n > 0,
+                    BodyFraming::Chunked => true,
+                    BodyFraming::None => false,
+                };
+                // RFC 9110 §10.1.1: tell the client to go on before it sends a large body,
+                // unless the body has begun already.
+                self.continue_due =
+                    request.expect_continue && has_body && self.buf.len() == request.head_len;
+                self.fed = request.head_len;
+                let decoder =
+                    (request.body == BodyFraming::Chunked).then(|| ChunkedDecoder::new(max_body));
+                let body = State::Body {
+                    request: Box::new(request),
+                    body: Vec::new(),
+                    decoder,
+                };
+                (body, None)
+            }
+            State::Body {
+                request,
+                mut body,
+                decoder: None,
+            } => {
+                let n = match request.body {
+                    BodyFraming::Length(n) => n as usize,
+                    _ => 0,
+                };
+                let have = self.buf.len() - request.head_len;
+                if have < n {
+                    let waiting = Waiting::Body((n - have) as u64);
+                    let state = State::Body {
+                        request,
+                        body,
+                        decoder: None,
+                    };
+                    return (state, Some(Progress::Waiting(waiting)));
+                }
+                let start = request.head_len;
+                body.extend_from_slice(&self.buf[start..start + n]);
+                let unread = self.buf.len() > start + n;
+                let complete = State::Complete(Box::new(Complete {
+                    request: *request,
+                    body,
+                    trailers: Vec::new(),
+                    unread,
+                }));
+                (complete, None)
+            }
+            State::Body {
+                request,
+                mut body,
+                decoder: Some(mut decoder),
+            } => match decoder.feed(&self.buf[self.fed..], &mut body) {
+                Err(e) => {
+                    let state = State::Body {
+                        request,
+                        body,
+                        decoder: Some(decoder),
+                    };
+                    (state, Some(Progress::Refused(e)))
+                }
+                Ok(ChunkStatus::NeedMore) => {
+                    // The raw chunks are decoded: keep only the head, so that a chunked
+                    // upload is not held twice.
+                    self.buf.truncate(request.head_len);
+                    self.fed = self.buf.len();
+                    let state = State::Body {
+                        request,
+                        body,
+                        decoder: Some(decoder),
+                    };
+                    (state, Some(Progress::Waiting(Waiting::Chunk)))
+                }
+                Ok(ChunkStatus::Done { consumed }) => {
+                    let unread = self.fed + consumed < self.buf.len();
+                    let complete = State::Complete(Box::new(Complete {
+                        request: *request,
+                        body,
+                        trailers: decoder.trailers().to_vec(),
+                        unread,
+                    }));
+                    (complete, None)
+                }
+            },
+        }
+    }
+
+    /// Whether a `100 Continue` is due now (once).
+    pub fn take_continue_due(&mut self) -> bool {
+        std::mem::take(&mut self.continue_due)
+    }
+
+    /// The complete request, once [`Progress::Complete`] was reported (None before); the
+    /// connection keeps the socket.
+    pub fn take_request(&mut self) -> Option<Complete> {
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Complete(complete) => Some(*complete),
+            other => {
+                self.state = other;
+                None
+            }
+        }
+    }
+
+    /// Write a short answer the server made itself (an error), without waiting: a client
+    /// that does not read loses it, but never holds the thread.
+    pub fn send_now(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            match self.stream.write(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Begin the lingering close: stop sending, then read and discard until the client
+    /// closes, [`LINGER`] passes or [`LINGER_BYTES`] arrive.
+    pub fn linger(&mut self, now: Instant) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        self.buf = Vec::new();
+        self.state = State::Lingering {
+            until: now + LINGER,
+            discarded: 0,
+        };
+    }
+
+    /// The next deadline of this connection: when it is closed or answered 408 if nothing
+    /// comes. `timeout` is `--timeout`; None: no deadline the clock can hold.
+    pub fn deadline(&self, timeout: Duration) -> Option<Instant> {
+        match self.state {
+            State::Lingering { until, .. } => Some(until),
+            State::Complete(_) => None,
+            State::Idle => self.last_heard.checked_add(timeout),
+            State::Held | State::Head | State::Body { .. } => {
+                let silence = self.last_heard.checked_add(timeout);
+                let whole = timeout
+                    .checked_mul(REQUEST_TIME_FACTOR)
+                    .and_then(|t| self.accepted.checked_add(t));
+                match (silence, whole) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        }
+    }
+
+    /// Which deadline passed at `now`, if one did.
+    pub fn expired(&self, now: Instant, timeout: Duration) -> Option<Expired> {
+        let deadline = self.deadline(timeout)?;
+        if now < deadline {
+            return None;
+        }
+        Some(match self.state {
+            State::Lingering { .. } => Expired::LingerOver,
+            State::Idle => Expired::Idle,
+            _ if self
+                .last_heard
+                .checked_add(timeout)
+                .is_some_and(|silence| now >= silence) =>
+            {
+                Expired::Silent
+            }
+            _ => Expired::TooSlow,
+        })
+    }
+}
