@@ -1,8 +1,9 @@
 # A slow app: it sleeps before it answers, `?seconds=3` for three seconds (at most 30).
 #
-# With one thread, the server can do nothing else while the app sleeps (or while a client
-# types slowly): the next client waits in the listen queue. Run two curls at once and watch
-# the second one's time in the inspector.
+# The app runs one request at a time: while it sleeps, the server serves nobody else (its
+# event loop takes in the other clients' bytes only once the app returns). Run two curls at
+# once and watch the second one's time in the inspector. A client that types slowly, on the
+# other hand, holds nobody up; with --one-at-a-time (the tutorial's loop) it does.
 #
 #   cargo run --release -- apps/slow.py
 #   curl 'http://127.0.0.1:8888/?seconds=3' & curl http://127.0.0.1:8888/

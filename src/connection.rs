@@ -36,7 +36,9 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::exchange::{Exchange, Waiting};
+use crate::python;
 use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestError};
+use crate::wait::{Ready, Wait, wait_for};
 
 /// How many bytes one `read()` from the socket asks for.
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -469,5 +471,101 @@ impl Connection {
             }
             _ => Expired::TooSlow,
         })
+    }
+}
+
+/// The sending side of a connection while one response goes out.
+///
+/// Writes wait: the loop reads no other socket meanwhile (the simplification the server's
+/// module doc names). A client that reads nothing fills the socket's buffers, and a plain
+/// blocking write would then sleep deaf to Ctrl-C; so the socket stays non-blocking, and each
+/// time it is full the writer waits with `poll` on the socket and the stop signal, at most
+/// `--timeout` per write, with the GIL released so the app's own threads go on.
+#[derive(Debug)]
+pub struct Writer {
+    /// The socket; None once the response was cut.
+    stream: Option<TcpStream>,
+    /// The stop signal's fd: a wait for room ends when it is raised.
+    stop: RawFd,
+    /// How long one write may wait for room.
+    timeout: Duration,
+}
+
+impl Writer {
+    /// A writer on `stream`, which is made non-blocking.
+    pub fn new(stream: TcpStream, stop: RawFd, timeout: Duration) -> Self {
+        let _ = stream.set_nonblocking(true);
+        Writer {
+            stream: Some(stream),
+            stop,
+            timeout,
+        }
+    }
+
+    /// Write all of `bytes`, waiting for room as needed.
+    pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match &mut self.stream {
+            Some(stream) => write_watching(stream, bytes, self.stop, self.timeout),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the exchange is over: the connection was closed",
+            )),
+        }
+    }
+
+    /// Cut the connection in both directions: the only way left to tell the client that a
+    /// response whose head went out is not what it should be.
+    pub fn cut(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// The socket back, for closing (None once cut).
+    pub fn take_stream(&mut self) -> Option<TcpStream> {
+        self.stream.take()
+    }
+}
+
+/// Write all of `bytes` to a non-blocking `stream`, waiting while it is full for at most
+/// `timeout` at a time, unless `stop` becomes readable first.
+fn write_watching(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    stop: RawFd,
+    timeout: Duration,
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // The client is not reading: wait without the GIL, so the app's threads run.
+                let fd = stream.as_raw_fd();
+                python::without_gil(|| wait_writable(fd, stop, timeout))?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Wait until `fd` can take more bytes; an error when `stop` is raised or `timeout` passes.
+fn wait_writable(fd: RawFd, stop: RawFd, timeout: Duration) -> io::Result<()> {
+    match wait_for(fd, Ready::ToWrite, stop, Some(timeout))? {
+        // Writable, or an error/hang-up that the next write will report.
+        Wait::Ready => Ok(()),
+        Wait::Stopped => Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "the server was asked to stop while the client was not reading",
+        )),
+        Wait::TimedOut => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "the client read nothing for {} seconds (--timeout)",
+                timeout.as_secs()
+            ),
+        )),
     }
 }

@@ -15,22 +15,25 @@
 //! hello world!                         the body chunks, as the app yields them
 //! ```
 //!
+//! The module has two layers. The pure encoding ([`encode_head`], [`server_response`]): a head
+//! in, bytes out, no socket, so a test can read exactly what would be sent. And [`Response`],
+//! the rules of *when* each part goes and what the app may still change, which hands the bytes
+//! to the connection's [`Writer`] (in [`crate::connection`], with the socket and its waits).
+//!
 //! **Headers go out late.** Not when `start_response` is called, but just before the first
 //! non-empty body chunk (or at the end, for an empty body), as PEP 3333 §The start_response()
 //! Callable asks. Until then the app may still change its mind: call `start_response` again with
 //! `exc_info` and send an error page instead.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, RawFd};
-use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::checks::{self, Check, Spot};
+use crate::connection::Writer;
 use crate::environ::SERVER_SOFTWARE;
-use crate::exchange::{CappedBytes, MAX_WRITES, StartResponseCall};
-use crate::wait::{Ready, Wait, wait_for};
+use crate::exchange::{CappedBytes, Exchange, MAX_WRITES, StartResponseCall};
 
 /// What `start_response` set and is not sent yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,13 +65,10 @@ impl Head {
 /// `finish_response`.
 #[derive(Debug)]
 pub struct Response {
-    /// The connection. `None` once the server took it back.
-    stream: Option<TcpStream>,
+    /// Where the bytes go: the connection's sending side.
+    writer: Writer,
     /// A HEAD request: headers as for GET, no body (RFC 9110 §9.3.2).
     head_request: bool,
-    /// While the client does not read, how long to wait, and the stop signal that ends the
-    /// wait early (see [`Response::watching`]). None: plain blocking writes.
-    watch: Option<(RawFd, Duration)>,
     /// What start_response set, until it is sent.
     pub head: Option<Head>,
     /// Whether the status line and headers went out. After that the app can no longer change
@@ -106,12 +106,11 @@ pub struct Response {
 }
 
 impl Response {
-    /// A response to be sent on `stream`.
-    pub fn new(stream: TcpStream, head_request: bool) -> Self {
+    /// A response to be sent through `writer`.
+    pub fn new(writer: Writer, head_request: bool) -> Self {
         Response {
-            stream: Some(stream),
+            writer,
             head_request,
-            watch: None,
             head: None,
             headers_sent: false,
             content_length: None,
@@ -142,21 +141,6 @@ impl Response {
         self.checks.push(check);
     }
 
-    /// Wait at most `timeout` for a client that does not read, and stop waiting as soon as
-    /// `stop` (the server's stop signal) becomes readable.
-    ///
-    /// A blocking write to a client that reads nothing (its buffers full) would sleep until
-    /// the write timeout, deaf to Ctrl-C. So the socket is made non-blocking, and each time it
-    /// is full the server waits with `poll` on both the socket and the stop signal.
-    pub fn watching(mut self, stop: RawFd, timeout: Duration) -> Self {
-        if let Some(stream) = &self.stream
-            && stream.set_nonblocking(true).is_ok()
-        {
-            self.watch = Some((stop, timeout));
-        }
-        self
-    }
-
     /// Count one write() call of `len` bytes, keeping its size while there is room.
     pub fn note_write(&mut self, len: usize) {
         self.write_calls += 1;
@@ -165,9 +149,9 @@ impl Response {
         }
     }
 
-    /// Give the connection back to the server.
+    /// Give the connection back to the server (None once it was cut).
     pub fn take_stream(&mut self) -> Option<TcpStream> {
-        self.stream.take()
+        self.writer.take_stream()
     }
 
     /// The status code sent, if any.
@@ -381,9 +365,7 @@ impl Response {
              the only way left to tell the client the response is not right",
             new.join(", ")
         ));
-        if let Some(stream) = self.stream.take() {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-        }
+        self.writer.cut();
     }
 
     /// End the response: send the headers if no body chunk did, then compare the body with
@@ -424,7 +406,8 @@ impl Response {
         Ok(())
     }
 
-    /// The status line and header block for the head set by start_response.
+    /// The status line and header block for the head set by start_response; from now on
+    /// the head is sent.
     fn head_bytes(&mut self) -> Vec<u8> {
         self.headers_sent = true;
         self.findings_at_head = self.checks.len();
@@ -435,20 +418,7 @@ impl Response {
         if let Some(cl) = head.header("Content-Length") {
             self.content_length = checks::parse_content_length(cl);
         }
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(b"HTTP/1.1 ");
-        out.extend_from_slice(head.status.as_bytes());
-        out.extend_from_slice(b"\r\n");
-        for (name, value) in &head.headers {
-            push_header(&mut out, name, value);
-        }
-        if head.header("Content-Length").is_none()
-            && let Some(cl) = self.content_length
-        {
-            push_header(&mut out, "Content-Length", &cl.to_string());
-        }
-        push_server_headers(&mut out, |name| head.header(name).is_some());
-        out
+        encode_head(head, self.content_length)
     }
 
     /// Send a response the server made itself (the 500 that replaces an app's failed one),
@@ -468,58 +438,46 @@ impl Response {
     /// Write bytes to the client and keep a copy for the record.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.raw.push(bytes);
-        match (&mut self.stream, self.watch) {
-            (Some(stream), Some((stop, timeout))) => write_watching(stream, bytes, stop, timeout),
-            (Some(stream), None) => stream.write_all(bytes),
-            (None, _) => Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the exchange is over: the connection was closed",
-            )),
-        }
+        self.writer.write_all(bytes)
     }
-}
 
-/// Write all of `bytes` to a non-blocking `stream`, waiting while it is full for at most
-/// `timeout` at a time, unless `stop` becomes readable first.
-fn write_watching(
-    stream: &mut TcpStream,
-    mut bytes: &[u8],
-    stop: RawFd,
-    timeout: Duration,
-) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match stream.write(bytes) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                // The client is not reading: wait without the GIL, so the app's threads run.
-                let fd = stream.as_raw_fd();
-                crate::python::without_gil(|| wait_writable(fd, stop, timeout))?
+    /// Everything the response knows goes into the exchange record, in this one place: the
+    /// start_response calls, the write() sizes, the findings, the bytes sent, the status.
+    pub fn record(&mut self, exchange: &mut Exchange) {
+        exchange.start_response = std::mem::take(&mut self.calls);
+        exchange.set_writes(std::mem::take(&mut self.writes), self.write_calls);
+        exchange.checks.append(&mut self.checks);
+        if let Some(why) = self.stopped.take() {
+            match &mut exchange.error {
+                Some(error) => error.push_str(&format!("; {why}")),
+                None => exchange.error = Some(why),
             }
-            Err(e) => return Err(e),
         }
+        exchange.response_raw.push(&self.raw.stored);
+        exchange.response_raw.total += self.raw.cut();
+        exchange.status = self.status_sent();
+        exchange.body_bytes = self.body_sent;
     }
-    Ok(())
 }
 
-/// Wait until `fd` can take more bytes; an error when `stop` is raised or `timeout` passes.
-fn wait_writable(fd: RawFd, stop: RawFd, timeout: Duration) -> io::Result<()> {
-    match wait_for(fd, Ready::ToWrite, stop, Some(timeout))? {
-        // Writable, or an error/hang-up that the next write will report.
-        Wait::Ready => Ok(()),
-        Wait::Stopped => Err(io::Error::new(
-            io::ErrorKind::Interrupted,
-            "the server was asked to stop while the client was not reading",
-        )),
-        Wait::TimedOut => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!(
-                "the client read nothing for {} seconds (--timeout)",
-                timeout.as_secs()
-            ),
-        )),
+/// The status line and header block of `head`, as bytes: the app's headers in its order, a
+/// Content-Length of `length` when the app gave none, then the server's own headers. Pure:
+/// no socket, no state.
+pub fn encode_head(head: &Head, length: Option<u64>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(head.status.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in &head.headers {
+        push_header(&mut out, name, value);
     }
+    if head.header("Content-Length").is_none()
+        && let Some(cl) = length
+    {
+        push_header(&mut out, "Content-Length", &cl.to_string());
+    }
+    push_server_headers(&mut out, |name| head.header(name).is_some());
+    out
 }
 
 /// End a header block the way every response of this server ends it: Date (RFC 9110 §6.6.1)

@@ -57,7 +57,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::checks;
-use crate::connection::{Complete, Connection, Expired, Progress, READ_CHUNK};
+use crate::connection::{Complete, Connection, Expired, Progress, READ_CHUNK, Writer};
 use crate::environ::{self, WsgiInput};
 use crate::exchange::{
     ConnectionCounts, Event, Exchange, MAX_RESULT_REPR, MAX_STORED_BYTES, Observer, Phase, Waiting,
@@ -259,38 +259,7 @@ impl WSGIServer {
         app: Py<PyAny>,
         observer: Box<dyn Observer + Send>,
     ) -> Result<Self, StartError> {
-        let wanted = format!("{}:{}", config.host, config.port);
-        let addrs: Vec<SocketAddr> = wanted
-            .to_socket_addrs()
-            .map_err(|e| {
-                StartError(format!(
-                    "cannot listen on {wanted}: the host '{}' is not an address this machine \
-                     knows ({e}). Use an IP address such as 127.0.0.1 with --host.",
-                    config.host
-                ))
-            })?
-            .collect();
-        let listener = TcpListener::bind(&addrs[..]).map_err(|e| {
-            let why = match e.kind() {
-                io::ErrorKind::AddrInUse => format!(
-                    "the port {} is already in use (another wsgiscope, or another server, is \
-                     running there). Stop it, or pick another port with --port (0 picks a free \
-                     one).",
-                    config.port
-                ),
-                io::ErrorKind::PermissionDenied => format!(
-                    "permission denied; ports below 1024 need root. Pick a port such as 8888 \
-                     with --port ({e})."
-                ),
-                io::ErrorKind::AddrNotAvailable => format!(
-                    "'{}' is not an address of this machine ({e}). Use 127.0.0.1, or 0.0.0.0 \
-                     for every interface.",
-                    config.host
-                ),
-                _ => e.to_string(),
-            };
-            StartError(format!("cannot listen on {wanted}: {why}"))
-        })?;
+        let listener = listen(&config)?;
         let address = listener
             .local_addr()
             .map_err(|e| StartError(format!("cannot read the bound address: {e}")))?;
@@ -367,6 +336,171 @@ impl WSGIServer {
         }
     }
 
+    /// Serve one complete request: build the environ, call the app, send the response (the
+    /// tutorial's `handle_one_request`, after its `recv` and `parse_request`, which the loop
+    /// did as the bytes came). Each phase may pause in step mode.
+    pub fn handle_one_request(&mut self, mut conn: Connection) {
+        let Some((complete, mut exchange)) = self.take_complete(&mut conn) else {
+            return;
+        };
+        let Complete {
+            request,
+            body,
+            unread,
+            ..
+        } = complete;
+        let writer = Writer::new(conn.stream, self.stop.fd(), self.config.timeout);
+        let response = Response::new(writer, request.method == "HEAD").strict(self.config.strict);
+        let response = Arc::new(Mutex::new(response));
+        let debug = self.config.debug;
+        Python::attach(|py| {
+            let fail = |exchange: &mut Exchange, err| {
+                result::app_failed(py, &response, exchange, AppFailure::Raised(err), debug)
+            };
+            self.phase(exchange.id, Phase::GetEnviron);
+            let environ = match self.get_environ(py, &request, body, conn.client, &mut exchange) {
+                Ok(environ) => environ,
+                Err(err) => return fail(&mut exchange, err),
+            };
+            self.phase(exchange.id, Phase::Application);
+            let call = self.call_application(py, environ, &response, &mut exchange);
+            self.phase(exchange.id, Phase::FinishResponse);
+            match call.result {
+                Ok(result) => self.finish_response(py, &result, &response, &mut exchange),
+                Err(err) => fail(&mut exchange, err),
+            }
+            // A generator may read the input while it is iterated.
+            exchange.checks.extend(input_findings(&call.input));
+        });
+        let stream = {
+            let mut response = start_response::lock(&response);
+            response.record(&mut exchange);
+            response.take_stream()
+        };
+        if let Some(stream) = stream
+            && unread
+        {
+            // Bytes after the request (pipelined) are still unread: close without a reset.
+            self.linger(Connection::new(stream, conn.client, Instant::now()));
+        }
+        let (output, cut) = python::take_output();
+        exchange.output.extend(output);
+        exchange.output_cut = cut;
+        self.finished(exchange);
+    }
+
+    /// Feed what connection `key` sent so far to the parser, and act on the answer (the
+    /// tutorial's `parse_request`, which got the whole request from one `recv`): wait for
+    /// more, queue a complete request, or refuse a bad one.
+    ///
+    /// A person typing in telnet sends a line at a time, and a program may send one byte at a
+    /// time: "not complete yet" is not an error, only a reason to read more.
+    fn parse_request(&mut self, key: u64, new_bytes: usize) {
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
+        };
+        if conn.is_held() {
+            // Step mode: kept, not parsed, until the class lets this request begin.
+            self.report_bytes(key, new_bytes, Waiting::Head);
+            return;
+        }
+        let progress = conn.advance(self.config.max_body);
+        self.report_line(key);
+        match progress {
+            Progress::Waiting(waiting) => {
+                self.report_bytes(key, new_bytes, waiting);
+                self.send_continue(key);
+            }
+            Progress::Complete => {
+                let behind = !self.queue.is_empty();
+                let waiting = if behind {
+                    Waiting::Turn
+                } else {
+                    Waiting::Nothing
+                };
+                self.report_bytes(key, new_bytes, waiting);
+                if let Some(mut conn) = self.connections.remove(&key) {
+                    self.record_head(&mut conn);
+                    self.queue.push_back(conn);
+                }
+            }
+            Progress::Refused(error) => {
+                self.report_bytes(key, new_bytes, Waiting::Nothing);
+                self.refuse(key, ReadError::Bad(error));
+            }
+        }
+    }
+
+    /// Build the environ for this request (the tutorial's `get_environ`): a copy of the fixed
+    /// part made in `new`, plus the request's own keys (see `src/environ.rs`). The record
+    /// keeps it as (key, repr) pairs.
+    fn get_environ<'py>(
+        &mut self,
+        py: Python<'py>,
+        request: &Request,
+        body: Vec<u8>,
+        client: SocketAddr,
+        exchange: &mut Exchange,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let started = Instant::now();
+        let environ = environ::get_environ(py, self.base_environ.bind(py), request, body, client);
+        exchange.timings.get_environ = started.elapsed();
+        let environ = environ?;
+        exchange.environ = environ::record(&environ, &self.base_reprs);
+        self.emit_progress(|| Event::EnvironBuilt {
+            id: exchange.id,
+            environ: exchange.environ.clone(),
+        });
+        Ok(environ)
+    }
+
+    /// The `start_response` callable for this exchange (the tutorial's `start_response`).
+    ///
+    /// In the tutorial it is a method of the server, which the app calls back through a bound
+    /// method; here it is a small Rust object Python can call, tied to this exchange's
+    /// response, so that what one app call sets cannot leak into the next exchange. Its rules
+    /// are in `src/start_response.rs`.
+    fn start_response<'py>(
+        &self,
+        py: Python<'py>,
+        response: &Arc<Mutex<Response>>,
+    ) -> PyResult<Bound<'py, StartResponse>> {
+        Bound::new(py, StartResponse::new(Arc::clone(response)))
+    }
+
+    /// Send the app's result: iterate it, send each chunk (headers just before the first
+    /// non-empty one), and call its `close()` whatever happens (the tutorial's
+    /// `finish_response`). Iterating and its failures are in `src/result.rs`.
+    pub fn finish_response(
+        &self,
+        py: Python<'_>,
+        result: &Bound<'_, PyAny>,
+        response: &Mutex<Response>,
+        exchange: &mut Exchange,
+    ) {
+        let started = Instant::now();
+        let outcome = result::send_result(result, response);
+        // PEP 3333 §Specification Details: "If the iterable returned by the application has a
+        // close() method, the server or gateway must call that method upon completion of the
+        // current request, whether the request was completed normally, or terminated early due
+        // to an application error during iteration or an early disconnect of the browser."
+        let closed = match result.getattr_opt("close") {
+            Ok(Some(close)) => close.call0().map(drop),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(failure) = outcome {
+            result::app_failed(py, response, exchange, failure, self.config.debug);
+        }
+        // After a failed iteration too: both errors are the app's, and both are worth reading.
+        if let Err(err) = closed {
+            result::close_failed(py, exchange, &err);
+        }
+        exchange.timings.finish_response = started.elapsed();
+    }
+
+    // ---- Around the tutorial's methods: its loop, the app call, the request out of the loop. ----
+
     /// The tutorial's loop, for `--one-at-a-time`: accept one connection, read its whole
     /// request, answer, close; only then accept the next. One silent client holds everyone
     /// else for `--timeout`: lesson 11 shows it.
@@ -422,149 +556,30 @@ impl WSGIServer {
         Ok(Wait::Ready)
     }
 
-    /// Serve one complete request: build the environ, call the app, send the response (the
-    /// tutorial's `handle_one_request`, once its `recv` and `parse_request` are done: here the
-    /// loop did them as the bytes came).
-    pub fn handle_one_request(&mut self, mut conn: Connection) {
-        let (Some(complete), Some(mut exchange)) = (conn.take_request(), conn.exchange.take())
-        else {
-            return;
-        };
-        exchange.timings.parse_request = conn.parse_time;
-        self.emit_live(|| Event::RequestBytes {
-            id: exchange.id,
-            bytes: Vec::new(),
-            waiting_for: Waiting::Nothing,
-        });
-        let Complete {
-            request,
-            body,
-            trailers,
-            unread,
-        } = complete;
-        if !trailers.is_empty() {
-            exchange.check(
-                &checks::TRAILERS_DISCARDED,
-                format!(
-                    "the trailer fields {} were read and discarded: WSGI has no place for them",
-                    trailers.join(", ")
-                ),
-            );
-        }
-        let client = conn.client;
-        let stream = conn.stream;
-        let stream =
-            Python::attach(|py| self.run_app(py, stream, &request, body, client, &mut exchange));
-        if let Some(stream) = stream
-            && unread
-        {
-            // Bytes after the request (pipelined) are still unread: close without a reset.
-            self.linger(Connection::new(stream, client, Instant::now()));
-        }
-        let (output, cut) = python::take_output();
-        exchange.output.extend(output);
-        exchange.output_cut = cut;
-        self.finished(exchange);
-    }
-
-    /// Feed what connection `key` sent so far to the parser, and act on the answer (the
-    /// tutorial's `parse_request`, which got the whole request from one `recv`): wait for
-    /// more, queue a complete request, or refuse a bad one.
-    ///
-    /// A person typing in telnet sends a line at a time, and a program may send one byte at a
-    /// time: "not complete yet" is not an error, only a reason to read more.
-    fn parse_request(&mut self, key: u64, new_bytes: usize) {
-        let Some(conn) = self.connections.get_mut(&key) else {
-            return;
-        };
-        if conn.is_held() {
-            // Step mode: kept, not parsed, until the class lets this request begin.
-            self.report_bytes(key, new_bytes, Waiting::Head);
-            return;
-        }
-        let progress = conn.advance(self.config.max_body);
-        self.report_line(key);
-        match progress {
-            Progress::Waiting(waiting) => {
-                self.report_bytes(key, new_bytes, waiting);
-                self.send_continue(key);
-            }
-            Progress::Complete => {
-                let behind = !self.queue.is_empty();
-                let waiting = if behind {
-                    Waiting::Turn
-                } else {
-                    Waiting::Nothing
-                };
-                self.report_bytes(key, new_bytes, waiting);
-                if let Some(mut conn) = self.connections.remove(&key) {
-                    self.record_head(&mut conn);
-                    self.queue.push_back(conn);
-                }
-            }
-            Progress::Refused(error) => {
-                self.report_bytes(key, new_bytes, Waiting::Nothing);
-                self.refuse(key, ReadError::Bad(error));
-            }
-        }
-    }
-
-    /// The three Python phases: get_environ, the app call, finish_response. Returns the
-    /// connection for closing, unless the client is gone.
-    fn run_app(
+    /// Call the app with the environ and a fresh `start_response` (the tutorial's
+    /// `self.application(env, self.start_response)`), and record what it did.
+    fn call_application<'py>(
         &mut self,
-        py: Python<'_>,
-        conn: TcpStream,
-        request: &Request,
-        body: Vec<u8>,
-        client: SocketAddr,
+        py: Python<'py>,
+        environ: Bound<'py, PyDict>,
+        response: &Arc<Mutex<Response>>,
         exchange: &mut Exchange,
-    ) -> Option<TcpStream> {
-        // Watching the stop signal: Ctrl-C must not wait for a client that does not read.
-        let response = Response::new(conn, request.method == "HEAD")
-            .watching(self.stop.fd(), self.config.timeout)
-            .strict(self.config.strict);
-        let response = Arc::new(Mutex::new(response));
-
-        self.phase(exchange.id, Phase::GetEnviron);
-        let started = Instant::now();
-        let environ = self.get_environ(py, request, body, client);
-        exchange.timings.get_environ = started.elapsed();
-        let environ = match environ {
-            Ok(environ) => environ,
-            Err(err) => {
-                result::app_failed(
-                    py,
-                    &response,
-                    exchange,
-                    AppFailure::Raised(err),
-                    self.config.debug,
-                );
-                return start_response::lock(&response).take_stream();
-            }
-        };
-        exchange.environ = environ::record(&environ, &self.base_reprs);
-        self.emit_progress(|| Event::EnvironBuilt {
-            id: exchange.id,
-            environ: exchange.environ.clone(),
-        });
+    ) -> AppCall<'py> {
         // Kept to collect its findings (how the app read the body), even if the app replaces
         // the environ's wsgi.input.
-        let input: Option<Bound<'_, WsgiInput>> = environ
+        let input = environ
             .get_item("wsgi.input")
             .ok()
             .flatten()
             .and_then(|i| i.cast_into().ok());
-
-        self.phase(exchange.id, Phase::Application);
         let started = Instant::now();
         let result = self
-            .start_response(py, &response)
+            .start_response(py, response)
             .and_then(|start_response| self.app.bind(py).call1((environ, start_response)));
         exchange.timings.application = started.elapsed();
         self.emit_progress(|| Event::AppReturned {
             id: exchange.id,
-            start_response: start_response::lock(&response).calls.clone(),
+            start_response: start_response::lock(response).calls.clone(),
             result: match &result {
                 Ok(result) => start_response::repr(result),
                 Err(err) => format!("raised {}", python::describe(py, err)),
@@ -573,101 +588,37 @@ impl WSGIServer {
             .take(MAX_RESULT_REPR)
             .collect(),
         });
-
         // Findings about reading the input, before the head goes out (for --strict).
-        let take_input_findings = || {
-            input
-                .as_ref()
-                .map(|i| i.borrow_mut().take_findings())
-                .unwrap_or_default()
+        let mut locked = start_response::lock(response);
+        for finding in input_findings(&input) {
+            locked.flag(finding);
+        }
+        AppCall { result, input }
+    }
+
+    /// Take a complete request and its record out of `conn`, with the parser's time and a
+    /// finding for discarded trailers.
+    fn take_complete(&mut self, conn: &mut Connection) -> Option<(Complete, Exchange)> {
+        let (Some(complete), Some(mut exchange)) = (conn.take_request(), conn.exchange.take())
+        else {
+            return None;
         };
-        for finding in take_input_findings() {
-            start_response::lock(&response).flag(finding);
+        exchange.timings.parse_request = conn.parse_time;
+        self.emit_live(|| Event::RequestBytes {
+            id: exchange.id,
+            bytes: Vec::new(),
+            waiting_for: Waiting::Nothing,
+        });
+        if !complete.trailers.is_empty() {
+            exchange.check(
+                &checks::TRAILERS_DISCARDED,
+                format!(
+                    "the trailer fields {} were read and discarded: WSGI has no place for them",
+                    complete.trailers.join(", ")
+                ),
+            );
         }
-
-        self.phase(exchange.id, Phase::FinishResponse);
-        let started = Instant::now();
-        match result {
-            Ok(result) => self.finish_response(py, &result, &response, exchange),
-            Err(err) => {
-                let failure = AppFailure::Raised(err);
-                result::app_failed(py, &response, exchange, failure, self.config.debug)
-            }
-        }
-        exchange.timings.finish_response = started.elapsed();
-
-        let mut response = start_response::lock(&response);
-        exchange.start_response = std::mem::take(&mut response.calls);
-        exchange.set_writes(std::mem::take(&mut response.writes), response.write_calls);
-        exchange.checks.append(&mut response.checks);
-        // A generator may read the input while it is iterated.
-        exchange.checks.extend(take_input_findings());
-        if let Some(why) = response.stopped.take() {
-            match &mut exchange.error {
-                Some(error) => error.push_str(&format!("; {why}")),
-                None => exchange.error = Some(why),
-            }
-        }
-        exchange.response_raw.push(&response.raw.stored);
-        exchange.response_raw.total += response.raw.cut();
-        exchange.status = response.status_sent();
-        exchange.body_bytes = response.body_sent;
-        response.take_stream()
-    }
-
-    /// Build the environ for this request (the tutorial's `get_environ`): a copy of the fixed
-    /// part made in `new`, plus the request's own keys. See `src/environ.rs`.
-    fn get_environ<'py>(
-        &self,
-        py: Python<'py>,
-        request: &Request,
-        body: Vec<u8>,
-        client: SocketAddr,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        environ::get_environ(py, self.base_environ.bind(py), request, body, client)
-    }
-
-    /// The `start_response` callable for this exchange (the tutorial's `start_response`).
-    ///
-    /// In the tutorial it is a method of the server, which the app calls back through a bound
-    /// method; here it is a small Rust object Python can call, tied to this exchange's
-    /// response, so that what one app call sets cannot leak into the next exchange. Its rules
-    /// are in `src/start_response.rs`.
-    fn start_response<'py>(
-        &self,
-        py: Python<'py>,
-        response: &Arc<Mutex<Response>>,
-    ) -> PyResult<Bound<'py, StartResponse>> {
-        Bound::new(py, StartResponse::new(Arc::clone(response)))
-    }
-
-    /// Send the app's result: iterate it, send each chunk (headers just before the first
-    /// non-empty one), and call its `close()` whatever happens (the tutorial's
-    /// `finish_response`). Iterating and its failures are in `src/result.rs`.
-    pub fn finish_response(
-        &self,
-        py: Python<'_>,
-        result: &Bound<'_, PyAny>,
-        response: &Mutex<Response>,
-        exchange: &mut Exchange,
-    ) {
-        let outcome = result::send_result(result, response);
-        // PEP 3333 §Specification Details: "If the iterable returned by the application has a
-        // close() method, the server or gateway must call that method upon completion of the
-        // current request, whether the request was completed normally, or terminated early due
-        // to an application error during iteration or an early disconnect of the browser."
-        let closed = match result.getattr_opt("close") {
-            Ok(Some(close)) => close.call0().map(drop),
-            Ok(None) => Ok(()),
-            Err(e) => Err(e),
-        };
-        if let Err(failure) = outcome {
-            result::app_failed(py, response, exchange, failure, self.config.debug);
-        }
-        // After a failed iteration too: both errors are the app's, and both are worth reading.
-        if let Err(err) = closed {
-            result::close_failed(py, exchange, &err);
-        }
+        Some((complete, exchange))
     }
 
     // ---- The loop's own work: waiting, accepting, reading, deadlines. ----
@@ -675,6 +626,8 @@ impl WSGIServer {
     /// One turn of the event loop: wait until a socket is ready (at most `wait`, and never
     /// past a connection's deadline; None: until something happens), accept, read, expire.
     fn turn(&mut self, wait: Option<Duration>) -> io::Result<Wait> {
+        // Before the wait too: a connection served since the last turn is closed now.
+        self.tell_counts();
         let now = Instant::now();
         let mut deadline = wait.and_then(|w| now.checked_add(w));
         let mut watches = Vec::with_capacity(self.connections.len() + 2);
@@ -1077,6 +1030,59 @@ impl WSGIServer {
             self.note(cut.to_string());
         }
     }
+}
+
+/// What the app call gave: its result (or exception), and the environ's `wsgi.input`, whose
+/// findings (how the app read the body) are collected before and after the result is sent.
+struct AppCall<'py> {
+    result: PyResult<Bound<'py, PyAny>>,
+    input: Option<Bound<'py, WsgiInput>>,
+}
+
+/// The findings `wsgi.input` made since they were last taken.
+fn input_findings(input: &Option<Bound<'_, WsgiInput>>) -> Vec<checks::Check> {
+    input
+        .as_ref()
+        .map(|i| i.borrow_mut().take_findings())
+        .unwrap_or_default()
+}
+
+/// Bind the listening socket for `config`'s host and port, or say in one sentence why not and
+/// what to do about it.
+fn listen(config: &ServerConfig) -> Result<TcpListener, StartError> {
+    let wanted = format!("{}:{}", config.host, config.port);
+    let addrs: Vec<SocketAddr> = wanted
+        .to_socket_addrs()
+        .map_err(|e| {
+            StartError(format!(
+                "cannot listen on {wanted}: the host '{}' is not an address this machine \
+                 knows ({e}). Use an IP address such as 127.0.0.1 with --host.",
+                config.host
+            ))
+        })?
+        .collect();
+    let listener = TcpListener::bind(&addrs[..]).map_err(|e| {
+        let why = match e.kind() {
+            io::ErrorKind::AddrInUse => format!(
+                "the port {} is already in use (another wsgiscope, or another server, is \
+                 running there). Stop it, or pick another port with --port (0 picks a free \
+                 one).",
+                config.port
+            ),
+            io::ErrorKind::PermissionDenied => format!(
+                "permission denied; ports below 1024 need root. Pick a port such as 8888 \
+                 with --port ({e})."
+            ),
+            io::ErrorKind::AddrNotAvailable => format!(
+                "'{}' is not an address of this machine ({e}). Use 127.0.0.1, or 0.0.0.0 \
+                 for every interface.",
+                config.host
+            ),
+            _ => e.to_string(),
+        };
+        StartError(format!("cannot listen on {wanted}: {why}"))
+    })?;
+    Ok(listener)
 }
 
 /// Method, target and version into the record, once the head is parsed.

@@ -357,3 +357,104 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     tmux.keys("C-c");
     assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
 }
+
+/// Connections that send nothing (a browser's spare sockets, a telnet not typed into yet)
+/// make no row; the header counts them, and counts them again once they are closed.
+#[test]
+fn idle_connections_are_counted_in_the_header_and_make_no_row() {
+    let tmux = Session::start("idle", "--port 0 apps/hello.py");
+    let port = tmux.port();
+    let idle: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("the server listens"))
+        .collect();
+    let screen = tmux.wait_for("3 connections, 3 idle");
+    assert!(screen.contains("0 requests"), "{screen}");
+    assert!(
+        !screen.contains("parse_request"),
+        "an idle socket made a row:\n{screen}"
+    );
+    drop(idle);
+    tmux.wait_for("0 connections, 0 idle (3 idle closed)");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// The method and path show as soon as the request line is typed, while the headers are
+/// still to come; the blank line then gets the answer.
+#[test]
+fn the_request_line_shows_before_the_head_is_complete() {
+    let tmux = Session::start("line", "--port 0 apps/hello.py");
+    let port = tmux.port();
+    let mut conn = send(port, b"GET /typed-so-far HTTP/1.1\r\nHost: x\r\n");
+    let screen = tmux.wait_for("/typed-so-far");
+    assert!(screen.contains("GET"), "{screen}");
+    assert!(
+        screen.contains("the blank line that ends the headers"),
+        "{screen}"
+    );
+    conn.write_all(b"\r\n").expect("the blank line goes out");
+    let response = response_within(&mut conn, PATIENCE).expect("a response");
+    assert!(response.ends_with("hello world!"), "{response}");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// A complete request behind another one's app call is shown as queued: the app runs one
+/// request at a time. Two requests sent while the app sleeps are read together once it
+/// returns (while the app runs, the loop reads no socket); the second then waits its turn
+/// behind the first.
+#[test]
+fn a_request_behind_a_slow_app_shows_as_queued() {
+    let tmux = Session::start("queued", "--port 0 apps/slow.py");
+    let port = tmux.port();
+    let mut slow = send(port, b"GET /?seconds=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    tmux.wait_for("application");
+    let mut next = send(port, b"GET /?seconds=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut last = send(port, b"GET /?seconds=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+    tmux.wait_for("queued");
+    for (conn, slept) in [(&mut slow, 1), (&mut next, 2), (&mut last, 0)] {
+        let response = response_within(conn, PATIENCE).expect("each is answered");
+        assert!(
+            response.contains(&format!("slept {slept}.0 seconds")),
+            "{response}"
+        );
+    }
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
+
+/// While step mode holds one request, the loop still accepts and reads other clients: the
+/// second client's bytes show at once, and its request gets its turn once the first is done.
+#[test]
+fn step_mode_reads_other_clients_while_paused() {
+    let tmux = Session::start("step-two", "--step --port 0 apps/hello.py");
+    let port = tmux.port();
+    let mut first = send(port, GET);
+    tmux.wait_for("#1 paused. Next: parse_request(");
+    let mut second = send(port, b"GET /second-client HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Read while the first is paused: the newest row is followed, its bytes are on screen.
+    tmux.wait_for("GET /second-client HTTP/1.1");
+    tmux.wait_for("2 connections, 0 idle");
+    for phase in [
+        "parse_request(",
+        "get_environ(",
+        "application(",
+        "finish_response(",
+    ] {
+        tmux.wait_for(&format!("#1 paused. Next: {phase}"));
+        tmux.keys("Space");
+    }
+    let response = response_within(&mut first, PATIENCE).expect("the first is answered");
+    assert!(response.ends_with("hello world!"), "{response}");
+    tmux.wait_for("#2 paused. Next: parse_request(");
+    assert_eq!(
+        response_within(&mut second, Duration::from_millis(300)),
+        None,
+        "the second was answered before its turn"
+    );
+    tmux.keys("r");
+    let response = response_within(&mut second, PATIENCE).expect("the second is answered");
+    assert!(response.ends_with("hello world!"), "{response}");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}

@@ -29,7 +29,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::checks::{About, Spot};
-use crate::exchange::{CappedBytes, Exchange, Phase};
+use crate::exchange::{CappedBytes, Exchange, Phase, Waiting};
 
 use super::keys::HELP;
 use super::source::{Source, source_of};
@@ -296,6 +296,8 @@ fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
 fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
     let ex = &e.exchange;
     let took = match state.waiting(e) {
+        // Complete, and behind the request the app is serving: one at a time.
+        Some((Waiting::Turn, _)) => Span::styled("queued", Style::new().fg(Color::Yellow)),
         Some((_, quiet)) if quiet >= Duration::from_secs(1) => Span::styled(
             format!("wait {}", human(quiet)),
             Style::new().fg(Color::Yellow),
