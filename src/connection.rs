@@ -96,8 +96,11 @@ pub struct Complete {
     /// place for them).
     pub trailers: Vec<String>,
     /// The client sent bytes after this request (a pipelined request): they stay unread, so
-    /// the close must linger.
+    /// the close must linger. Known when the request is taken; the server also looks at the
+    /// socket when it closes, for bytes that came after.
     pub unread: bool,
+    /// Where the request ended in the connection's buffer.
+    end: usize,
 }
 
 /// What reading found, in one turn of the loop.
@@ -184,7 +187,8 @@ impl Connection {
         matches!(self.state, State::Idle)
     }
 
-    /// Whether step mode holds this request back (see [`State::Held`]).
+    /// Whether step mode holds this request back: its bytes are kept, not parsed, until the
+    /// class lets it begin.
     pub fn is_held(&self) -> bool {
         matches!(self.state, State::Held)
     }
@@ -213,7 +217,7 @@ impl Connection {
         &self.buf
     }
 
-    /// Read what the client sent, without waiting: at most [`READS_PER_TURN`] reads into
+    /// Read what the client sent, without waiting: at most `READS_PER_TURN` reads into
     /// `scratch`, appended to the buffer (or, while lingering, counted and dropped).
     pub fn receive(&mut self, scratch: &mut [u8], now: Instant) -> Received {
         let mut got = Received {
@@ -342,12 +346,12 @@ impl Connection {
                 }
                 let start = request.head_len;
                 body.extend_from_slice(&self.buf[start..start + n]);
-                let unread = self.buf.len() > start + n;
                 let complete = State::Complete(Box::new(Complete {
                     request: *request,
                     body,
                     trailers: Vec::new(),
-                    unread,
+                    unread: false,
+                    end: start + n,
                 }));
                 (complete, None)
             }
@@ -377,12 +381,12 @@ impl Connection {
                     (state, Some(Progress::Waiting(Waiting::Chunk)))
                 }
                 Ok(ChunkStatus::Done { consumed }) => {
-                    let unread = self.fed + consumed < self.buf.len();
                     let complete = State::Complete(Box::new(Complete {
                         request: *request,
                         body,
                         trailers: decoder.trailers().to_vec(),
-                        unread,
+                        unread: false,
+                        end: self.fed + consumed,
                     }));
                     (complete, None)
                 }
@@ -399,7 +403,10 @@ impl Connection {
     /// connection keeps the socket.
     pub fn take_request(&mut self) -> Option<Complete> {
         match std::mem::replace(&mut self.state, State::Idle) {
-            State::Complete(complete) => Some(*complete),
+            State::Complete(mut complete) => {
+                complete.unread = self.buf.len() > complete.end;
+                Some(*complete)
+            }
             other => {
                 self.state = other;
                 None
@@ -521,6 +528,15 @@ impl Writer {
         }
     }
 
+    /// Whether the client sent bytes that nobody read (they wait in the kernel): closing now
+    /// would reset the connection.
+    pub fn has_unread(&self) -> bool {
+        self.stream.as_ref().is_some_and(|stream| {
+            let fd = stream.as_raw_fd();
+            wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
+        })
+    }
+
     /// The socket back, for closing (None once cut).
     pub fn take_stream(&mut self) -> Option<TcpStream> {
         self.stream.take()
@@ -567,5 +583,131 @@ fn wait_writable(fd: RawFd, stop: RawFd, timeout: Duration) -> io::Result<()> {
                 timeout.as_secs()
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A connection as the server holds it, and the client's end.
+    fn pair() -> (Connection, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, addr) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        (Connection::new(server, addr, Instant::now()), client)
+    }
+
+    /// Read until `want` bytes arrived (the client's writes may take a moment on loopback).
+    fn receive_all(conn: &mut Connection, want: usize) -> Received {
+        let mut scratch = vec![0; READ_CHUNK];
+        let mut got = Received {
+            bytes: 0,
+            gone: false,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.bytes < want && !got.gone && Instant::now() < deadline {
+            let _ = wait_for(
+                conn.fd(),
+                Ready::ToRead,
+                conn.fd(),
+                Some(Duration::from_secs(1)),
+            );
+            let more = conn.receive(&mut scratch, Instant::now());
+            got.bytes += more.bytes;
+            got.gone |= more.gone;
+        }
+        got
+    }
+
+    fn exchange(conn: &Connection) -> Exchange {
+        Exchange::new(1, conn.client)
+    }
+
+    #[test]
+    fn an_idle_connection_has_no_buffer_and_times_out_without_a_request() {
+        let (conn, _client) = pair();
+        assert!(conn.is_idle());
+        assert_eq!(conn.buf.capacity(), 0, "no buffer before the first byte");
+        let timeout = Duration::from_secs(60);
+        assert_eq!(conn.expired(Instant::now(), timeout), None);
+        let later = Instant::now() + timeout;
+        assert_eq!(conn.expired(later, timeout), Some(Expired::Idle));
+    }
+
+    #[test]
+    fn a_request_split_anywhere_completes_once_with_its_body() {
+        let request = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET";
+        for split in 1..request.len() {
+            let (mut conn, mut client) = pair();
+            let max = 1 << 20;
+            client.write_all(&request[..split]).unwrap();
+            receive_all(&mut conn, split);
+            conn.begin(exchange(&conn), false);
+            let first = conn.advance(max);
+            assert!(
+                matches!(first, Progress::Waiting(_) | Progress::Complete),
+                "{first:?}"
+            );
+            client.write_all(&request[split..]).unwrap();
+            receive_all(&mut conn, request.len() - split);
+            assert!(matches!(conn.advance(max), Progress::Complete));
+            let complete = conn.take_request().expect("complete");
+            assert_eq!(complete.body, b"hello");
+            assert!(complete.unread, "GET after the body is a pipelined request");
+        }
+    }
+
+    #[test]
+    fn a_held_request_keeps_its_bytes_unparsed_until_released() {
+        let (mut conn, mut client) = pair();
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        receive_all(&mut conn, 18);
+        conn.begin(exchange(&conn), true);
+        assert!(conn.is_held());
+        assert!(matches!(
+            conn.advance(1024),
+            Progress::Waiting(Waiting::Head)
+        ));
+        conn.release();
+        assert!(matches!(conn.advance(1024), Progress::Complete));
+    }
+
+    #[test]
+    fn a_bad_request_is_refused_and_the_close_lingers_until_the_client_closes() {
+        let (mut conn, mut client) = pair();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n")
+            .unwrap();
+        receive_all(&mut conn, 10);
+        conn.begin(exchange(&conn), false);
+        assert!(matches!(conn.advance(1024), Progress::Refused(_)));
+        conn.linger(Instant::now());
+        assert!(conn.is_lingering());
+        let timeout = Duration::from_secs(60);
+        assert_eq!(
+            conn.expired(Instant::now() + LINGER, timeout),
+            Some(Expired::LingerOver)
+        );
+        client.write_all(b"more body").unwrap();
+        drop(client);
+        assert!(receive_all(&mut conn, usize::MAX).gone);
+    }
+
+    #[test]
+    fn a_started_request_gets_silent_then_too_slow_deadlines() {
+        let (mut conn, mut client) = pair();
+        client.write_all(b"GET / HT").unwrap();
+        receive_all(&mut conn, 8);
+        conn.begin(exchange(&conn), false);
+        let timeout = Duration::from_secs(10);
+        let now = Instant::now();
+        assert_eq!(conn.expired(now, timeout), None);
+        assert_eq!(conn.expired(now + timeout, timeout), Some(Expired::Silent));
+        // Heard from just now, but accepted long ago: the whole-request limit.
+        conn.accepted = now - timeout * REQUEST_TIME_FACTOR;
+        assert_eq!(conn.expired(now, timeout), Some(Expired::TooSlow));
     }
 }

@@ -149,6 +149,11 @@ impl Response {
         }
     }
 
+    /// Whether the client sent bytes nobody read (see [`Writer::has_unread`]).
+    pub fn has_unread(&self) -> bool {
+        self.writer.has_unread()
+    }
+
     /// Give the connection back to the server (None once it was cut).
     pub fn take_stream(&mut self) -> Option<TcpStream> {
         self.writer.take_stream()

@@ -77,6 +77,11 @@ pub use crate::wait::FORCED_EXIT;
 /// meanwhile.
 const STEP_TICK: Duration = Duration::from_millis(20);
 
+/// While step mode holds a request back (another one is walked through), at most this much of
+/// it is read ahead: the head and the start of a body, enough to show; the rest waits in the
+/// kernel until its turn.
+const HELD_BYTES: usize = 64 * 1024;
+
 /// File descriptors kept free besides the connections: standard streams, the listening
 /// socket, the stop signal, the inspector's terminal, and whatever the app and Python open.
 const RESERVED_FDS: u64 = 64;
@@ -375,11 +380,10 @@ impl WSGIServer {
         let stream = {
             let mut response = start_response::lock(&response);
             response.record(&mut exchange);
-            response.take_stream()
+            let unread = unread || response.has_unread();
+            response.take_stream().filter(|_| unread)
         };
-        if let Some(stream) = stream
-            && unread
-        {
+        if let Some(stream) = stream {
             // Bytes after the request (pipelined) are still unread: close without a reset.
             self.linger(Connection::new(stream, conn.client, Instant::now()));
         }
@@ -642,6 +646,10 @@ impl WSGIServer {
         for (key, conn) in &self.connections {
             if let Some(at) = conn.deadline(self.config.timeout) {
                 deadline = Some(deadline.map_or(at, |d| d.min(at)));
+            }
+            if conn.is_held() && conn.bytes().len() >= HELD_BYTES {
+                // Step mode holds it: what it sends next waits in the kernel, not here.
+                continue;
             }
             watches.push(Watch::new(conn.fd(), Ready::ToRead));
             keys.push(*key);

@@ -24,7 +24,7 @@
 //! `poll` costs time in proportion to the number of sockets watched, which for a class's
 //! thousand connections is a few microseconds; epoll is what servers with a hundred thousand
 //! use. It is hand-written on `libc` rather than taken from `mio` because the whole loop is
-//! twenty lines a student can read, and `mio`'s registry and tokens would hide them.
+//! a few dozen lines a student can read, and `mio`'s registry and tokens would hide them.
 
 use std::io::{self, Write as _};
 use std::os::fd::{AsRawFd, RawFd};
