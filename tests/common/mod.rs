@@ -55,13 +55,20 @@ pub struct Server {
 
 /// Start `wsgiscope --no-tui --port 0 --log json ARGS…` and wait for its banner.
 pub fn start_server(args: &[&str]) -> Server {
-    Server::start(&[&["--log", "json"], args].concat(), &[])
+    Server::start(&[&["--log", "json"], args].concat(), &[], None)
 }
 
 /// Start `wsgiscope --no-tui --port 0 ARGS…` (without `--log json`) with extra environment
 /// variables, and wait for its banner.
 pub fn start_server_with(args: &[&str], env: &[(&str, &str)]) -> Server {
-    Server::start(args, env)
+    Server::start(args, env, None)
+}
+
+/// Start `wsgiscope --no-tui --port 0 --log json ARGS…` in a process that may open at most
+/// `files` files (soft and hard `RLIMIT_NOFILE`, as `ulimit -n` sets them), and wait for its
+/// banner.
+pub fn start_server_with_file_limit(args: &[&str], files: u64) -> Server {
+    Server::start(&[&["--log", "json"], args].concat(), &[], Some(files))
 }
 
 /// A `wsgiscope` command with a clean environment: no virtualenv inherited from whoever runs
@@ -79,6 +86,28 @@ fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// Make `cmd`'s process start with at most `files` open files, soft and hard limit alike (so
+/// it cannot raise the soft one back up), as `ulimit -n FILES` in a shell would.
+fn limit_open_files(cmd: &mut Command, files: u64) {
+    use std::os::unix::process::CommandExt as _;
+    let limit = libc::rlimit {
+        rlim_cur: files,
+        rlim_max: files,
+    };
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: setrlimit(2) is a plain system call, it reads the
+    // `limit` copied into the closure, and the error path only reads errno.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}
+
 /// Read lines from `from` on a thread; each goes into the returned channel.
 fn lines_into_channel(from: impl Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
@@ -94,11 +123,13 @@ fn lines_into_channel(from: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 impl Server {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+    fn start(args: &[&str], env: &[(&str, &str)], file_limit: Option<u64>) -> Server {
         let all = [&["--no-tui", "--port", "0"], args].concat();
-        let mut child = command(&all, env)
-            .spawn()
-            .expect("the wsgiscope binary runs");
+        let mut cmd = command(&all, env);
+        if let Some(files) = file_limit {
+            limit_open_files(&mut cmd, files);
+        }
+        let mut child = cmd.spawn().expect("the wsgiscope binary runs");
         // Both pipes were asked for in `command`, so both are there.
         let stdout = lines_into_channel(child.stdout.take().expect("piped stdout"));
         let stderr_lines = lines_into_channel(child.stderr.take().expect("piped stderr"));
@@ -158,6 +189,56 @@ impl Server {
     /// What the server wrote to standard error so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// Wait until the server's standard error contains `text` (a line printed after the
+    /// banner); fails the test after [`PATIENCE`].
+    pub fn wait_for_stderr(&self, text: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.stderr().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} on standard error within {PATIENCE:?}; it says:\n{}",
+                self.stderr()
+            );
+            // The collector thread appends as lines come; look often.
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// How many sockets the server process holds open: the listener, the stop signal's pair,
+    /// and one for every connection it accepted and has not closed yet. Read from
+    /// /proc/PID/fd, so a test can see that a connection was accepted (not just queued by the
+    /// kernel) although nothing was sent on it.
+    pub fn sockets(&self) -> usize {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", self.pid())) else {
+            return 0;
+        };
+        fds.filter_map(Result::ok)
+            .filter(|fd| {
+                std::fs::read_link(fd.path())
+                    .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
+    }
+
+    /// Wait until the server holds at least `count` sockets ([`Server::sockets`]); fails the
+    /// test after [`PATIENCE`].
+    pub fn wait_for_sockets(&self, count: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let now = self.sockets();
+            if now >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server holds {now} sockets after {PATIENCE:?}, {count} expected: it did \
+                 not accept the connections waiting for it"
+            );
+            // A file count cannot be waited on; look often.
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// A fresh connection to the server, with a read timeout.
@@ -287,6 +368,39 @@ pub fn read_to_end(conn: &mut TcpStream) -> Vec<u8> {
             Err(_) => return response,
         }
     }
+}
+
+/// Read until the server closes the connection, for at most `limit`: `Ok` with everything
+/// read when it closed (or reset) in time, `Err` with what came so far when it was still open
+/// at the limit. `Err(vec![])` means "no answer yet, still connected". The read timeout is
+/// [`PATIENCE`] again afterwards.
+pub fn read_to_end_within(conn: &mut TcpStream, limit: Duration) -> Result<Vec<u8>, Vec<u8>> {
+    let deadline = Instant::now() + limit;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    let result = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break Err(got);
+        }
+        conn.set_read_timeout(Some(left)).unwrap();
+        match conn.read(&mut buf) {
+            Ok(0) => break Ok(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break Err(got);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break Ok(got),
+        }
+    };
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    result
 }
 
 /// Read until `end` appears (e.g. the blank line after a status line), without waiting for
