@@ -684,6 +684,13 @@ impl WSGIServer {
     fn accept_all(&mut self, now: Instant) {
         loop {
             if self.open_connections() >= self.config.max_connections {
+                // Make room only for a client that is there (accept would say WouldBlock).
+                // The fd stands for the stop signal too: any answer but a time-out is ready.
+                let fd = self.listener.as_raw_fd();
+                let waiting = wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO));
+                if waiting.is_err() || waiting.is_ok_and(|w| w == Wait::TimedOut) {
+                    return;
+                }
                 let oldest_idle = self
                     .connections
                     .iter()
