@@ -326,7 +326,10 @@ impl WSGIServer {
             if self.begin_held()? == Wait::Stopped {
                 return Ok(());
             }
-            if self.turn(None)? == Wait::Stopped {
+            // A request made complete outside a turn (step mode's first one) must not wait
+            // for the next event.
+            let wait = (!self.queue.is_empty()).then_some(Duration::ZERO);
+            if self.turn(wait)? == Wait::Stopped {
                 return Ok(());
             }
             // Everything that became complete in this turn, in order. A turn costs a look at

@@ -458,3 +458,49 @@ fn step_mode_reads_other_clients_while_paused() {
     tmux.keys("q");
     assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
 }
+
+/// While step mode holds a request before the app call, the server waits without the GIL: a
+/// thread the app started keeps running (here it counts in a file, about 100 times a second).
+#[test]
+fn an_app_thread_runs_while_step_mode_holds_a_request() {
+    let ticks = std::env::temp_dir().join(format!("wsgiscope-ticks-{}", std::process::id()));
+    let _ = std::fs::remove_file(&ticks);
+    let source = format!(
+        "import threading, time\n\
+         def tick():\n\
+         \x20   while True:\n\
+         \x20       with open({ticks:?}, 'a') as f:\n\
+         \x20           f.write('.')\n\
+         \x20       time.sleep(0.01)\n\
+         threading.Thread(target=tick, daemon=True).start()\n\
+         def application(environ, start_response):\n\
+         \x20   start_response('200 OK', [('Content-Type', 'text/plain')])\n\
+         \x20   return [b'ticked']\n"
+    );
+    let app = temp_app("ticking", &source);
+    let tmux = Session::start("step-gil", &format!("--step --port 0 {}", app.display()));
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    tmux.wait_for("Next: parse_request(");
+    tmux.keys("Space");
+    tmux.wait_for("Next: get_environ(");
+    tmux.keys("Space");
+    tmux.wait_for("Next: application(");
+    // Held inside the Python phases now; count what the thread writes meanwhile.
+    let count = || std::fs::read(&ticks).map_or(0, |t| t.len());
+    let before = count();
+    let deadline = Instant::now() + PATIENCE;
+    while count() < before + 30 {
+        assert!(
+            Instant::now() < deadline,
+            "the app's thread ticked {} times in {PATIENCE:?} while the server was paused",
+            count() - before
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tmux.keys("r");
+    let response = response_within(&mut conn, PATIENCE).expect("a response after r");
+    assert!(response.ends_with("ticked"), "{response}");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}
