@@ -295,6 +295,16 @@ impl Server {
         }
     }
 
+    /// The exchange records printed so far, without waiting for more (what a test reports
+    /// when it gives up waiting for something else).
+    pub fn records_so_far(&self) -> Vec<Value> {
+        self.stdout
+            .try_iter()
+            .filter_map(|line| serde_json::from_str::<Value>(&line).ok())
+            .filter(|value| value.get("id").is_some())
+            .collect()
+    }
+
     /// Send `signal` and wait at most `limit` for the server to exit.
     pub fn signal_and_wait(&mut self, signal: i32, limit: Duration) -> (ExitStatus, Duration) {
         let sent = Instant::now();
