@@ -323,7 +323,7 @@ impl WSGIServer {
         }
         self.listener.set_nonblocking(true)?;
         loop {
-            if self.begin_held()? == Wait::Stopped {
+            if self.begin_held() == Wait::Stopped {
                 return Ok(());
             }
             // A request made complete outside a turn (step mode's first one) must not wait
@@ -784,25 +784,29 @@ impl WSGIServer {
 
     /// Step mode: when no request is being walked through, let the oldest held one begin.
     /// The pause before its `parse_request` turns the loop, so other clients are read
-    /// meanwhile.
-    fn begin_held(&mut self) -> io::Result<Wait> {
-        if self.stepping_through.is_some() {
-            return Ok(Wait::Ready);
+    /// meanwhile. With step mode switched off since, every held request begins at once.
+    fn begin_held(&mut self) -> Wait {
+        while self.stepping_through.is_none() {
+            let Some((key, id)) = self.connections.iter().find_map(|(key, conn)| {
+                conn.is_held()
+                    .then(|| conn.exchange.as_ref().map(|e| (*key, e.id)))
+                    .flatten()
+            }) else {
+                break;
+            };
+            if self.observer.is_stepping() {
+                self.stepping_through = Some(id);
+            }
+            let paused = self.phase(id, Phase::ParseRequest);
+            if let Some(conn) = self.connections.get_mut(&key) {
+                conn.release();
+                self.parse_request(key, 0);
+            }
+            if paused == Wait::Stopped {
+                return Wait::Stopped;
+            }
         }
-        let Some((key, id)) = self.connections.iter().find_map(|(key, conn)| {
-            conn.is_held()
-                .then(|| conn.exchange.as_ref().map(|e| (*key, e.id)))
-                .flatten()
-        }) else {
-            return Ok(Wait::Ready);
-        };
-        self.stepping_through = Some(id);
-        let paused = self.phase(id, Phase::ParseRequest);
-        if let Some(conn) = self.connections.get_mut(&key) {
-            conn.release();
-            self.parse_request(key, 0);
-        }
-        Ok(paused)
+        Wait::Ready
     }
 
     /// Close or answer what waited too long: idle connections (closed, no record), started
