@@ -101,6 +101,8 @@ pub struct Complete {
     pub unread: bool,
     /// Where the request ended in the connection's buffer.
     end: usize,
+    /// The bytes after the request (the start of a pipelined one), when the request is taken.
+    pub rest: Vec<u8>,
 }
 
 /// What reading found, in one turn of the loop.
@@ -144,7 +146,12 @@ pub struct Connection {
     pub stream: TcpStream,
     /// The client's address.
     pub client: SocketAddr,
-    /// When the connection was accepted (the whole-request limit counts from here).
+    /// Connections count from 1 in the order they were accepted.
+    pub number: u64,
+    /// Requests already served on this connection (`--keep-alive`); 0 for a new one.
+    pub served: u32,
+    /// When the connection was accepted, or its last response sent (the whole-request limit
+    /// counts from here).
     accepted: Instant,
     /// When the last byte arrived (or the connection was accepted): the silence counts from
     /// here.
@@ -165,11 +172,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection just accepted.
-    pub fn new(stream: TcpStream, client: SocketAddr, now: Instant) -> Self {
+    /// Connection number `number`, just accepted.
+    pub fn new(stream: TcpStream, client: SocketAddr, number: u64, now: Instant) -> Self {
         Connection {
             stream,
             client,
+            number,
+            served: 0,
             accepted: now,
             last_heard: now,
             buf: Vec::new(),
@@ -182,7 +191,24 @@ impl Connection {
         }
     }
 
-    /// Whether the client has sent nothing yet.
+    /// The same connection, kept open after its response for the next request
+    /// (`--keep-alive`): `served` requests so far, and `rest`, the bytes the client already sent
+    /// after the last request (a pipelined request), which begin the next one.
+    pub fn resume(
+        stream: TcpStream,
+        client: SocketAddr,
+        number: u64,
+        served: u32,
+        rest: Vec<u8>,
+        now: Instant,
+    ) -> Self {
+        let mut conn = Connection::new(stream, client, number, now);
+        conn.served = served;
+        conn.buf = rest;
+        conn
+    }
+
+    /// Whether the client has sent nothing yet (since its last response, for a kept one).
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Idle)
     }
@@ -352,6 +378,7 @@ impl Connection {
                     trailers: Vec::new(),
                     unread: false,
                     end: start + n,
+                    rest: Vec::new(),
                 }));
                 (complete, None)
             }
@@ -387,6 +414,7 @@ impl Connection {
                         trailers: decoder.trailers().to_vec(),
                         unread: false,
                         end: self.fed + consumed,
+                        rest: Vec::new(),
                     }));
                     (complete, None)
                 }
@@ -405,6 +433,9 @@ impl Connection {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Complete(mut complete) => {
                 complete.unread = self.buf.len() > complete.end;
+                if complete.unread {
+                    complete.rest = self.buf[complete.end..].to_vec();
+                }
                 Some(*complete)
             }
             other => {
@@ -597,7 +628,7 @@ mod tests {
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, addr) = listener.accept().unwrap();
         server.set_nonblocking(true).unwrap();
-        (Connection::new(server, addr, Instant::now()), client)
+        (Connection::new(server, addr, 1, Instant::now()), client)
     }
 
     /// Read until `want` bytes arrived (the client's writes may take a moment on loopback).

@@ -141,6 +141,28 @@ impl std::fmt::Display for OutputCut {
 /// A finding about the request or the app's behaviour; see [`crate::checks`] for the rules.
 pub use crate::checks::Check;
 
+/// Where an exchange happened: on which connection, as which request, and whether that
+/// connection stayed open for another one (`--keep-alive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnConnection {
+    /// Connections count from 1 in the order they were accepted.
+    pub id: u64,
+    /// Requests count from 1 on each connection.
+    pub request: u32,
+    /// The connection stayed open after this exchange, for the next request.
+    pub kept_open: bool,
+}
+
+impl Default for OnConnection {
+    fn default() -> Self {
+        OnConnection {
+            id: 0,
+            request: 1,
+            kept_open: false,
+        }
+    }
+}
+
 /// The time each phase took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
@@ -174,6 +196,8 @@ pub struct Exchange {
     pub id: u64,
     /// The client's address.
     pub client: SocketAddr,
+    /// Which connection carried it, and its place there: see [`OnConnection`].
+    pub connection: OnConnection,
     /// When the request's first byte arrived (a connection that sends nothing makes no
     /// record).
     pub started: DateTime<Local>,
@@ -218,6 +242,7 @@ impl Exchange {
         Exchange {
             id,
             client,
+            connection: OnConnection::default(),
             started: Local::now(),
             request_raw: CappedBytes::default(),
             method: None,
@@ -289,6 +314,11 @@ impl Exchange {
         json!({
             "id": self.id,
             "client": self.client.to_string(),
+            "connection": {
+                "id": self.connection.id,
+                "request": self.connection.request,
+                "kept_open": self.connection.kept_open,
+            },
             "started": self.started.to_rfc3339(),
             "request": {
                 "raw": escape_bytes(&self.request_raw.stored),

@@ -105,7 +105,7 @@ fn access_time(at: &chrono::DateTime<chrono::Local>) -> String {
 /// findings, errors and traceback.
 pub fn access_text(exchange: &Exchange) -> String {
     let mut text = format!(
-        "{} - - [{}] \"{}\" {} {}{}\n",
+        "{} - - [{}] \"{}\" {} {}{}{}\n",
         exchange.client.ip(),
         access_time(&exchange.started),
         exchange.request_line(),
@@ -113,6 +113,11 @@ pub fn access_text(exchange: &Exchange) -> String {
             .status
             .map_or_else(|| "-".to_string(), |s| s.to_string()),
         exchange.body_bytes,
+        if exchange.connection.kept_open {
+            " [kept open]"
+        } else {
+            ""
+        },
         crate::checks::marker(exchange.checks.len()),
     );
     for line in &exchange.output {
@@ -143,6 +148,17 @@ pub fn trace_text(ex: &Exchange) -> String {
         ex.client,
         ex.started.format("%Y-%m-%d %H:%M:%S%.3f")
     );
+    let on = ex.connection;
+    t.push_str(&format!(
+        "--- connection {}, request {} on it, {}\n",
+        on.id,
+        on.request,
+        if on.kept_open {
+            "kept open for the next request"
+        } else {
+            "closed after it"
+        }
+    ));
     t.push_str(&format!(
         "--- request, {} bytes, as received\n",
         ex.request_raw.total

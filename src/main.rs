@@ -116,6 +116,13 @@ struct Cli {
     )]
     max_connections: u32,
 
+    /// Persistent connections: after a response whose end the client can tell, keep the
+    /// connection open for the next request (HTTP/1.1 unless either side says close; HTTP/1.0
+    /// with Connection: keep-alive). By default each connection carries one request, as in
+    /// the tutorial.
+    #[arg(long)]
+    keep_alive: bool,
+
     /// The tutorial's loop: accept one connection, read its request, answer, close, and only
     /// then accept the next (lesson 11 shows why the default event loop exists).
     #[arg(long)]
@@ -207,6 +214,7 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         strict: cli.strict,
         max_connections: connections,
         one_at_a_time: cli.one_at_a_time,
+        keep_alive: cli.keep_alive,
     };
     if cli.step && !tui {
         return Err(

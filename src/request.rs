@@ -404,6 +404,23 @@ fn bare_cr(line_no: usize) -> RequestError {
     ))
 }
 
+impl Request {
+    /// Whether the client wants the connection kept open after this request (RFC 9112 §9.3):
+    /// HTTP/1.1 unless a `Connection` header lists `close`; HTTP/1.0 only when it lists
+    /// `keep-alive`. The header is a comma-separated list of tokens, any case.
+    pub fn wants_keep_alive(&self) -> bool {
+        let has = |option: &[u8]| {
+            values(&self.headers, "Connection")
+                .flat_map(|value| value.split(|&b| b == b','))
+                .any(|token| trim_ows(token).eq_ignore_ascii_case(option))
+        };
+        if has(b"close") {
+            return false;
+        }
+        self.version == Version::Http11 || has(b"keep-alive")
+    }
+}
+
 /// The method and target of the request line, as soon as that line has arrived and is valid,
 /// before the rest of the head (a live view shows them while the headers are still typed).
 /// None until then, and for a line [`parse_request`] will refuse.

@@ -15,6 +15,15 @@
 //! hello world!                         the body chunks, as the app yields them
 //! ```
 //!
+//! **How the client knows where the body ends** ([`Framing`], RFC 9112 §6.3): by a
+//! Content-Length (the app's, or the server's when the result was a one-item list); for an
+//! HTTP/1.1 client without one, by `Transfer-Encoding: chunked`, each chunk the app yields
+//! sent at once with its size in hex before it and `0\r\n\r\n` at the end; for an HTTP/1.0
+//! client, which does not know chunked, by the server closing the connection. HEAD, 1xx, 204
+//! and 304 responses have no body at all. With `--keep-alive` the connection stays open after
+//! a response whose end the client could tell, and `Connection: close` is sent only when the
+//! server closes.
+//!
 //! The module has two layers. The pure encoding ([`encode_head`], [`server_response`]): a head
 //! in, bytes out, no socket, so a test can read exactly what would be sent. And [`Response`],
 //! the rules of *when* each part goes and what the app may still change, which hands the bytes
@@ -61,6 +70,30 @@ impl Head {
     }
 }
 
+/// How the end of the body is told to the client (RFC 9112 §6.3), decided when the head goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: a HEAD request, or a 1xx, 204 or 304 status.
+    NoBody,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked` (HTTP/1.1 only).
+    Chunked,
+    /// The server closes the connection after the body (an HTTP/1.0 client).
+    Close,
+}
+
+/// What the server tells the client about the connection, in the last header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionHeader {
+    /// `Connection: close`: the server closes after this response.
+    Close,
+    /// `Connection: keep-alive`: an HTTP/1.0 client asked for it and gets it.
+    KeepAlive,
+    /// Nothing: HTTP/1.1 connections stay open unless one side says close.
+    Persistent,
+}
+
 /// The response being sent on one connection, shared by `start_response`, `write()` and
 /// `finish_response`.
 #[derive(Debug)]
@@ -69,6 +102,15 @@ pub struct Response {
     writer: Writer,
     /// A HEAD request: headers as for GET, no body (RFC 9110 §9.3.2).
     head_request: bool,
+    /// The request was HTTP/1.1, so a body of unknown length may be chunked.
+    http11: bool,
+    /// The server would keep the connection open after this response (`--keep-alive`, the
+    /// client did not say close, the connection's request limit is not reached).
+    keep_alive: bool,
+    /// How the body's end is told, once the head went out.
+    pub framing: Option<Framing>,
+    /// The response ended as its head said it would (the last chunk sent, the length met).
+    complete: bool,
     /// What start_response set, until it is sent.
     pub head: Option<Head>,
     /// Whether the status line and headers went out. After that the app can no longer change
@@ -111,6 +153,10 @@ impl Response {
         Response {
             writer,
             head_request,
+            http11: false,
+            keep_alive: false,
+            framing: None,
+            complete: false,
             head: None,
             headers_sent: false,
             content_length: None,
@@ -127,6 +173,34 @@ impl Response {
             body_finding: None,
             length_finding: None,
             findings_at_head: 0,
+        }
+    }
+
+    /// The request's protocol: `http11` allows a chunked body; `keep_alive` says the server
+    /// would keep the connection open after this response if its framing allows.
+    pub fn protocol(mut self, http11: bool, keep_alive: bool) -> Self {
+        self.http11 = http11;
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// Whether the connection may carry another request: the head did not say close, and the
+    /// body ended exactly as the head said (no error after the headers, no length mismatch,
+    /// nothing cut by `--strict`).
+    pub fn reusable(&self) -> bool {
+        self.complete
+            && self.connection_header() != ConnectionHeader::Close
+            && self.stopped.is_none()
+            && self.length_finding.is_none()
+    }
+
+    /// The Connection header this response sends (or sent).
+    fn connection_header(&self) -> ConnectionHeader {
+        match self.framing {
+            _ if !self.keep_alive => ConnectionHeader::Close,
+            Some(Framing::Close) => ConnectionHeader::Close,
+            _ if self.http11 => ConnectionHeader::Persistent,
+            _ => ConnectionHeader::KeepAlive,
         }
     }
 
@@ -176,7 +250,9 @@ impl Response {
             && !self.headers_sent
         {
             self.whole_body = Some(length);
-            if head.header("Content-Length").is_none() && head.allows_body() {
+            // Never for HEAD: the length of the body a GET would get is unknown here (RFC
+            // 9110 §8.6), and the app's own answer to HEAD may well be empty.
+            if head.header("Content-Length").is_none() && head.allows_body() && !self.head_request {
                 self.content_length = Some(length);
             }
         }
@@ -209,7 +285,14 @@ impl Response {
                 .content_length
                 .map_or(u64::MAX, |cl| cl.saturating_sub(self.body_sent));
             let take = (chunk.len() as u64).min(room) as usize;
-            out.extend_from_slice(&chunk[..take]);
+            if self.framing == Some(Framing::Chunked) {
+                // RFC 9112 §7.1: the size in hex, CRLF, the data, CRLF.
+                out.extend_from_slice(format!("{take:x}\r\n").as_bytes());
+                out.extend_from_slice(&chunk[..take]);
+                out.extend_from_slice(b"\r\n");
+            } else {
+                out.extend_from_slice(&chunk[..take]);
+            }
             self.body_sent += take as u64;
             if take < chunk.len() {
                 self.flag_length_mismatch(Some(spot));
@@ -387,6 +470,10 @@ impl Response {
             let head = self.head_bytes();
             self.send(&head)?;
         }
+        if self.framing == Some(Framing::Chunked) {
+            // The last-chunk and an empty trailer section: the body is complete.
+            self.send(b"0\r\n\r\n")?;
+        }
         let Some(head) = &self.head else {
             return Ok(());
         };
@@ -408,6 +495,7 @@ impl Response {
             self.flag_length_mismatch(None);
         }
         self.strict_after_head();
+        self.complete = true;
         Ok(())
     }
 
@@ -423,7 +511,18 @@ impl Response {
         if let Some(cl) = head.header("Content-Length") {
             self.content_length = checks::parse_content_length(cl);
         }
-        encode_head(head, self.content_length)
+        let framing = if self.head_request || !head.allows_body() {
+            Framing::NoBody
+        } else if let Some(length) = self.content_length {
+            Framing::Length(length)
+        } else if self.http11 {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        };
+        self.framing = Some(framing);
+        let length = self.content_length.filter(|_| !self.head_request);
+        encode_head(head, length, framing, self.connection_header())
     }
 
     /// Send a response the server made itself (the 500 that replaces an app's failed one),
@@ -466,9 +565,15 @@ impl Response {
 }
 
 /// The status line and header block of `head`, as bytes: the app's headers in its order, a
-/// Content-Length of `length` when the app gave none, then the server's own headers. Pure:
-/// no socket, no state.
-pub fn encode_head(head: &Head, length: Option<u64>) -> Vec<u8> {
+/// Content-Length of `length` when the app gave none, `Transfer-Encoding: chunked` for a
+/// chunked `framing`, then the server's own headers ending with `connection`. Pure: no
+/// socket, no state.
+pub fn encode_head(
+    head: &Head,
+    length: Option<u64>,
+    framing: Framing,
+    connection: ConnectionHeader,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(head.status.as_bytes());
@@ -481,21 +586,33 @@ pub fn encode_head(head: &Head, length: Option<u64>) -> Vec<u8> {
     {
         push_header(&mut out, "Content-Length", &cl.to_string());
     }
-    push_server_headers(&mut out, |name| head.header(name).is_some());
+    if framing == Framing::Chunked {
+        push_header(&mut out, "Transfer-Encoding", "chunked");
+    }
+    push_server_headers(&mut out, |name| head.header(name).is_some(), connection);
     out
 }
 
 /// End a header block the way every response of this server ends it: Date (RFC 9110 §6.6.1)
-/// and Server unless `app_set` says the app gave them, then `Connection: close` (one request
-/// per connection) and the blank line.
-fn push_server_headers(out: &mut Vec<u8>, app_set: impl Fn(&str) -> bool) {
+/// and Server unless `app_set` says the app gave them, then the Connection header (RFC 9112
+/// §9.6: `close` when the server closes after this response) and the blank line.
+fn push_server_headers(
+    out: &mut Vec<u8>,
+    app_set: impl Fn(&str) -> bool,
+    connection: ConnectionHeader,
+) {
     if !app_set("Date") {
         push_header(out, "Date", &http_date());
     }
     if !app_set("Server") {
         push_header(out, "Server", SERVER_SOFTWARE);
     }
-    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    match connection {
+        ConnectionHeader::Close => push_header(out, "Connection", "close"),
+        ConnectionHeader::KeepAlive => push_header(out, "Connection", "keep-alive"),
+        ConnectionHeader::Persistent => {}
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Append `Name: value\r\n`, headers being latin-1 text (checked by start_response).
@@ -567,7 +684,7 @@ pub fn server_response(code: u16, body: &str) -> (Vec<u8>, usize) {
     let mut out = format!("HTTP/1.1 {code} {}\r\n", reason(code)).into_bytes();
     push_header(&mut out, "Content-Type", "text/plain; charset=utf-8");
     push_header(&mut out, "Content-Length", &body.len().to_string());
-    push_server_headers(&mut out, |_| false);
+    push_server_headers(&mut out, |_| false, ConnectionHeader::Close);
     out.extend_from_slice(body.as_bytes());
     (out, body.len())
 }

@@ -60,10 +60,11 @@ use crate::checks;
 use crate::connection::{Complete, Connection, Expired, Progress, READ_CHUNK, Writer};
 use crate::environ::{self, WsgiInput};
 use crate::exchange::{
-    ConnectionCounts, Event, Exchange, MAX_RESULT_REPR, MAX_STORED_BYTES, Observer, Phase, Waiting,
+    ConnectionCounts, Event, Exchange, MAX_RESULT_REPR, MAX_STORED_BYTES, Observer, OnConnection,
+    Phase, Waiting,
 };
 use crate::python;
-use crate::request::{self, Request, RequestError, RequestNote};
+use crate::request::{self, Request, RequestError, RequestNote, Version};
 use crate::response::{self, Response};
 use crate::result::{self, AppFailure};
 use crate::start_response::{self, StartResponse};
@@ -85,6 +86,11 @@ const HELD_BYTES: usize = 64 * 1024;
 /// File descriptors kept free besides the connections: standard streams, the listening
 /// socket, the stop signal, the inspector's terminal, and whatever the app and Python open.
 const RESERVED_FDS: u64 = 64;
+
+/// With `--keep-alive`, a connection carries at most this many requests; the last response
+/// says `Connection: close`. A bound like nginx's `keepalive_requests` (1,000 there too): one
+/// client cannot keep one connection, and what it holds, forever.
+pub const MAX_REQUESTS_PER_CONNECTION: u32 = 1_000;
 
 /// The default `--max-connections`: a class of thirty, each with a browser holding a few
 /// sockets, is far below it; each idle connection costs a few hundred bytes here.
@@ -112,6 +118,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// `--one-at-a-time`: the tutorial's loop instead of the event loop.
     pub one_at_a_time: bool,
+    /// `--keep-alive`: persistent connections (see [`MAX_REQUESTS_PER_CONNECTION`]).
+    pub keep_alive: bool,
 }
 
 impl Default for ServerConfig {
@@ -126,6 +134,7 @@ impl Default for ServerConfig {
             strict: false,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             one_at_a_time: false,
+            keep_alive: false,
         }
     }
 }
@@ -238,7 +247,7 @@ pub struct WSGIServer {
     /// Every open connection still being read (or lingering), by the order of acceptance:
     /// the first idle one is the oldest.
     connections: BTreeMap<u64, Connection>,
-    /// The number the next accepted connection gets in `connections`.
+    /// The number of the last accepted connection: its key in `connections`.
     next_connection: u64,
     /// Complete requests waiting for the app, first come first served.
     queue: VecDeque<Connection>,
@@ -353,10 +362,16 @@ impl WSGIServer {
             request,
             body,
             unread,
+            rest,
             ..
         } = complete;
+        let keep_alive = self.config.keep_alive
+            && request.wants_keep_alive()
+            && conn.served + 1 < MAX_REQUESTS_PER_CONNECTION;
         let writer = Writer::new(conn.stream, self.stop.fd(), self.config.timeout);
-        let response = Response::new(writer, request.method == "HEAD").strict(self.config.strict);
+        let response = Response::new(writer, request.method == "HEAD")
+            .protocol(request.version == Version::Http11, keep_alive)
+            .strict(self.config.strict);
         let response = Arc::new(Mutex::new(response));
         let debug = self.config.debug;
         Python::attach(|py| {
@@ -378,20 +393,26 @@ impl WSGIServer {
             // A generator may read the input while it is iterated.
             exchange.checks.extend(input_findings(&call.input));
         });
-        let stream = {
+        let (stream, reusable, unread) = {
             let mut response = start_response::lock(&response);
             response.record(&mut exchange);
             let unread = unread || response.has_unread();
-            response.take_stream().filter(|_| unread)
+            (response.take_stream(), response.reusable(), unread)
         };
-        if let Some(stream) = stream {
-            // Bytes after the request (pipelined) are still unread: close without a reset.
-            self.linger(Connection::new(stream, conn.client, Instant::now()));
-        }
+        exchange.connection.kept_open = reusable && stream.is_some();
+        let on = exchange.connection;
         let (output, cut) = python::take_output();
         exchange.output.extend(output);
         exchange.output_cut = cut;
         self.finished(exchange);
+        match stream {
+            Some(stream) if reusable => self.keep_open(stream, conn.client, on, rest),
+            // Bytes after the request are still unread: close without a reset.
+            Some(stream) if unread => {
+                self.linger(Connection::new(stream, conn.client, on.id, Instant::now()))
+            }
+            _ => {}
+        }
     }
 
     /// Feed what connection `key` sent so far to the parser, and act on the answer (the
@@ -530,18 +551,19 @@ impl WSGIServer {
                     continue;
                 }
             };
-            // Read this one connection until its request is complete, answered or closed;
-            // serve it; and a lingering close happens in place, as in the tutorial's world.
-            if self.wait_on(key)? == Wait::Stopped {
-                return Ok(());
-            }
-            if let Some(next) = self.queue.pop_front() {
-                self.handle_one_request(next);
-            }
-            if let Some(&key) = self.connections.keys().next()
-                && self.wait_on(key)? == Wait::Stopped
-            {
-                return Ok(());
+            // Read this one connection until its request is complete, answered or closed,
+            // and serve it; with --keep-alive the same connection goes on, and a lingering
+            // close happens in place, as in the tutorial's blocking world.
+            loop {
+                if self.wait_on(key)? == Wait::Stopped {
+                    return Ok(());
+                }
+                if self.queue.is_empty() {
+                    break;
+                }
+                while let Some(next) = self.queue.pop_front() {
+                    self.handle_one_request(next);
+                }
             }
         }
     }
@@ -729,10 +751,10 @@ impl WSGIServer {
         // Small writes (a streamed body) go out at once instead of waiting for an ACK.
         let _ = stream.set_nodelay(true);
         let _ = stream.set_nonblocking(true);
-        let key = self.next_connection;
         self.next_connection += 1;
+        let key = self.next_connection;
         self.connections
-            .insert(key, Connection::new(stream, client, now));
+            .insert(key, Connection::new(stream, client, key, now));
         key
     }
 
@@ -749,19 +771,8 @@ impl WSGIServer {
             }
             return;
         }
-        if got.bytes > 0 && conn.is_idle() {
-            self.last_id += 1;
-            let exchange = Exchange::new(self.last_id, conn.client);
-            let held = self.observer.is_stepping();
-            let (id, client, at) = (exchange.id, exchange.client, exchange.started);
-            conn.begin(exchange, held);
-            self.emit_live(|| Event::Accepted { id, client, at });
-            if !held {
-                self.phase(id, Phase::ParseRequest);
-            }
-        }
         if got.bytes > 0 {
-            self.parse_request(key, got.bytes);
+            self.take_in(key, got.bytes);
         }
         if !got.gone {
             return;
@@ -772,6 +783,8 @@ impl WSGIServer {
             return;
         };
         match conn.exchange {
+            // A kept-alive connection closed between requests is the normal end of one.
+            None if conn.served > 0 => {}
             None => self.closed_idle.by_client += 1,
             Some(mut exchange) => {
                 exchange.timings.parse_request = conn.parse_time;
@@ -779,6 +792,45 @@ impl WSGIServer {
                     Some("the client closed the connection before the request was complete".into());
                 self.finished(exchange);
             }
+        }
+    }
+
+    /// Bytes arrived on connection `key` (the `new` ones are at the end of its buffer): the
+    /// first ones begin a request and its record; all go to the parser.
+    fn take_in(&mut self, key: u64, new: usize) {
+        let Some(conn) = self.connections.get_mut(&key) else {
+            return;
+        };
+        if conn.is_idle() {
+            self.last_id += 1;
+            let mut exchange = Exchange::new(self.last_id, conn.client);
+            exchange.connection.id = conn.number;
+            exchange.connection.request = conn.served + 1;
+            let held = self.observer.is_stepping();
+            let (id, client, at) = (exchange.id, exchange.client, exchange.started);
+            conn.begin(exchange, held);
+            self.emit_live(|| Event::Accepted { id, client, at });
+            if !held {
+                self.phase(id, Phase::ParseRequest);
+            }
+        }
+        self.parse_request(key, new);
+    }
+
+    /// Keep a connection open after its response (`--keep-alive`): back in the table, idle,
+    /// or already reading the next request if the client sent it (pipelining).
+    fn keep_open(
+        &mut self,
+        stream: TcpStream,
+        client: SocketAddr,
+        on: OnConnection,
+        rest: Vec<u8>,
+    ) {
+        let pipelined = rest.len();
+        let conn = Connection::resume(stream, client, on.id, on.request, rest, Instant::now());
+        self.connections.insert(on.id, conn);
+        if pipelined > 0 {
+            self.take_in(on.id, pipelined);
         }
     }
 
@@ -821,8 +873,11 @@ impl WSGIServer {
         for (key, what) in expired {
             match what {
                 Expired::Idle => {
-                    self.connections.remove(&key);
-                    self.closed_idle.timed_out += 1;
+                    if let Some(conn) = self.connections.remove(&key)
+                        && conn.served == 0
+                    {
+                        self.closed_idle.timed_out += 1;
+                    }
                 }
                 Expired::LingerOver => {
                     self.connections.remove(&key);
@@ -889,9 +944,8 @@ impl WSGIServer {
     /// discarded, until the client closes or the linger ends.
     fn linger(&mut self, mut conn: Connection) {
         conn.linger(Instant::now());
-        let key = self.next_connection;
-        self.next_connection += 1;
-        self.connections.insert(key, conn);
+        // Its number is free in the table: a connection is out of it while it is served.
+        self.connections.insert(conn.number, conn);
     }
 
     /// The request line is complete: show it at once, before the rest of the head.

@@ -67,14 +67,19 @@ fn debug_puts_the_traceback_in_the_500_body() {
 }
 
 /// Once the headers and a first chunk went out, a 500 is impossible: the server closes the
-/// connection (the client sees a body cut short), the record's `error` says so, and the server
-/// serves the next request.
+/// connection without the last chunk (the client sees a body cut short), the record's `error`
+/// says so, and the server serves the next request.
 #[test]
 fn app_error_after_headers_were_sent_closes_the_connection() {
     let server = start_server(&[&path("apps/errors.py")]);
     let (reply, record) = fetch(&server, "/late");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "first chunk, then...\n");
+    assert!(
+        reply.chunked && !reply.complete,
+        "the last chunk was sent: {:?}",
+        reply.raw_body
+    );
     assert_error(
         &record,
         &[

@@ -428,6 +428,11 @@ fn strict_after_the_head_closes_the_connection() {
     let reply = parse_reply(&raw);
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "first\n");
+    assert!(
+        !reply.complete,
+        "the last chunk was sent: {:?}",
+        reply.raw_body
+    );
     let record = server.next_record();
     assert_eq!(rules(&record), ["write-not-bytes"]);
     assert_error(&record, &["--strict", "connection was closed"]);

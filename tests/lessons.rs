@@ -263,6 +263,11 @@ fn body_of(raw: &[u8]) -> Vec<u8> {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or_else(|| panic!("no head in {}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase();
+    if head.contains("\r\ntransfer-encoding: chunked") {
+        // The same body, framed in chunks (wsgiref speaks HTTP/1.0 and closes instead).
+        return common::dechunk(&raw[at + 4..]).0;
+    }
     raw[at + 4..].to_vec()
 }
 

@@ -80,8 +80,10 @@ fn http_1_0_request_is_served_without_host() {
     assert_eq!(record["checks"], serde_json::json!([]), "{record}");
 }
 
-/// HEAD gets the headers a GET would get, Content-Length included, and no body
-/// (RFC 9110 §9.3.2).
+/// HEAD gets the app's headers and no body (RFC 9110 §9.3.2). The server adds no
+/// Content-Length of its own: a Content-Length in a HEAD response must be the length a GET
+/// would get (§8.6), and what the app returned for HEAD says nothing about that; one the app
+/// sets itself is sent as given.
 #[test]
 fn head_gets_the_headers_of_get_and_no_body() {
     let server = start_server(&[&path("apps/hello.py")]);
@@ -90,7 +92,8 @@ fn head_gets_the_headers_of_get_and_no_body() {
         200,
         &[],
     );
-    assert_eq!(reply.header("Content-Length").as_deref(), Some("12"));
+    assert_eq!(reply.header("Content-Length"), None);
+    assert_eq!(reply.header("Transfer-Encoding"), None);
     assert_eq!(reply.header("Content-Type").as_deref(), Some("text/plain"));
     assert!(reply.body.is_empty(), "a body came: {:?}", reply.text());
 }
@@ -142,18 +145,29 @@ fn underscore_headers_are_dropped_and_noted() {
     assert_check(&record, "underscore-header-dropped");
 }
 
-/// A generator's chunks go out as they are yielded; with no Content-Length the end of the
-/// body is the end of the connection.
+/// A generator's chunks go out as they are yielded. With no Content-Length, an HTTP/1.1
+/// client gets them chunked (each with its size in hex, and a last chunk of size 0); an
+/// HTTP/1.0 client, which does not know chunked, sees the body end with the connection.
 #[test]
-fn streamed_body_has_no_content_length_and_ends_at_close() {
+fn streamed_body_is_chunked_for_http11_and_ends_at_close_for_http10() {
     let server = start_server(&[&path("apps/stream.py")]);
+    let lines = "line 1 of 4\nline 2 of 4\nline 3 of 4\nline 4 of 4\n";
     let reply = assert_reply(&server.get("/?n=4"), 200, &[]);
     assert_eq!(reply.header("Content-Length"), None);
     assert_eq!(
-        reply.text(),
-        "line 1 of 4\nline 2 of 4\nline 3 of 4\nline 4 of 4\n"
+        reply.header("Transfer-Encoding").as_deref(),
+        Some("chunked")
     );
+    let chunk = |n| format!("c\r\nline {n} of 4\n\r\n");
+    let framed = format!("{}{}{}{}0\r\n\r\n", chunk(1), chunk(2), chunk(3), chunk(4));
+    assert_eq!(String::from_utf8_lossy(&reply.raw_body), framed);
+    assert_eq!(reply.text(), lines);
     assert_eq!(server.next_record()["response"]["body_bytes"], 48);
+
+    let reply = assert_reply(&server.send(b"GET /?n=4 HTTP/1.0\r\n\r\n"), 200, &[]);
+    assert_eq!(reply.header("Transfer-Encoding"), None);
+    assert_eq!(reply.header("Connection").as_deref(), Some("close"));
+    assert_eq!(reply.raw_body, lines.as_bytes());
 }
 
 /// A client may send raw UTF-8 in the target instead of %-escapes. Like every environ value,

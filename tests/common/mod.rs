@@ -440,7 +440,14 @@ pub fn hang_up(conn: &TcpStream) {
 pub struct Reply {
     pub status: u16,
     pub head: String,
+    /// The body, decoded when it came chunked.
     pub body: Vec<u8>,
+    /// The bytes after the header block, as sent (with the chunk framing, if any).
+    pub raw_body: Vec<u8>,
+    /// The body came with `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+    /// A chunked body ended with its last chunk (always true for other bodies).
+    pub complete: bool,
 }
 
 impl Reply {
@@ -471,10 +478,55 @@ pub fn parse_reply(raw: &[u8]) -> Reply {
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP/1.1 status line: {text:?}"));
+    let raw_body = raw[end + 4..].to_vec();
+    let chunked = head.lines().skip(1).any(|line| {
+        line.split_once(':').is_some_and(|(n, v)| {
+            n.eq_ignore_ascii_case("Transfer-Encoding") && v.trim().eq_ignore_ascii_case("chunked")
+        })
+    });
+    let (body, complete) = if chunked {
+        dechunk(&raw_body)
+    } else {
+        (raw_body.clone(), true)
+    };
     Reply {
         status,
         head,
-        body: raw[end + 4..].to_vec(),
+        body,
+        raw_body,
+        chunked,
+        complete,
+    }
+}
+
+/// The data of a chunked body (RFC 9112 §7.1), and whether it was complete: each chunk's size
+/// line in hex, its data and CRLF, until the size 0 and the empty trailer section. A body cut
+/// short (the server closed after an app error) gives what came and `false`; bytes that are
+/// not chunk framing fail the test.
+pub fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut body = Vec::new();
+    loop {
+        let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return (body, false);
+        };
+        let size_text = String::from_utf8_lossy(&raw[..line_end]).into_owned();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or_else(|_| panic!("not a chunk size: {size_text:?}"));
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            assert_eq!(
+                raw, b"\r\n",
+                "after the last chunk: an empty trailer section"
+            );
+            return (body, true);
+        }
+        if raw.len() < size + 2 {
+            body.extend_from_slice(&raw[..size.min(raw.len())]);
+            return (body, false);
+        }
+        body.extend_from_slice(&raw[..size]);
+        assert_eq!(&raw[size..size + 2], b"\r\n", "CRLF after the chunk data");
+        raw = &raw[size + 2..];
     }
 }
 
