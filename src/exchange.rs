@@ -373,11 +373,13 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 /// What the server tells a live consumer while an exchange is under way.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A connection was accepted; its exchange has this id.
+    /// A request began (its first byte arrived); its exchange has this id, and this place on
+    /// its connection.
     Accepted {
         id: u64,
         client: SocketAddr,
         at: DateTime<Local>,
+        connection: OnConnection,
     },
     /// More request bytes arrived (only the new ones), and what the server now waits for.
     RequestBytes {

@@ -808,8 +808,14 @@ impl WSGIServer {
             exchange.connection.request = conn.served + 1;
             let held = self.observer.is_stepping();
             let (id, client, at) = (exchange.id, exchange.client, exchange.started);
+            let connection = exchange.connection;
             conn.begin(exchange, held);
-            self.emit_live(|| Event::Accepted { id, client, at });
+            self.emit_live(|| Event::Accepted {
+                id,
+                client,
+                at,
+                connection,
+            });
             if !held {
                 self.phase(id, Phase::ParseRequest);
             }

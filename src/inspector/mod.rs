@@ -566,6 +566,7 @@ mod tests {
             id,
             client: "127.0.0.1:5000".parse().expect("a valid address"),
             at: chrono::Local::now(),
+            connection: crate::exchange::OnConnection::default(),
         }
     }
 

@@ -19,6 +19,7 @@ use crate::exchange::{
 use super::keys::Command;
 use super::state::{Message, ServerInfo, State, View};
 use super::ui::render;
+use crate::exchange::OnConnection;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -47,6 +48,7 @@ fn bytes(b: &[u8]) -> CappedBytes {
 /// A POST with a long header and a binary body, answered 200.
 fn upload() -> Exchange {
     let mut ex = Exchange::new(1, "127.0.0.1:50001".parse().expect("a valid address"));
+    ex.connection.id = 1;
     ex.started = Local
         .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
         .single()
@@ -117,6 +119,7 @@ Connection: close\r\n\r\nreceived 16 bytes: ok\n",
 /// A GET whose app raised: a 500 carrying the traceback (--debug).
 fn boom() -> Exchange {
     let mut ex = Exchange::new(2, "127.0.0.1:50002".parse().expect("a valid address"));
+    ex.connection.id = 2;
     ex.started = upload().started + Duration::from_millis(2_500);
     ex.request_raw = bytes(b"GET /boom HTTP/1.1\r\nHost: localhost\r\n\r\n");
     ex.method = Some("GET".into());
@@ -157,6 +160,7 @@ fn boom() -> Exchange {
 /// A 404 whose stored response was cut (the counts stay exact).
 fn missing() -> Exchange {
     let mut ex = Exchange::new(3, "127.0.0.1:50003".parse().expect("a valid address"));
+    ex.connection.id = 3;
     ex.started = upload().started + Duration::from_millis(4_010);
     ex.request_raw = bytes(b"GET /missing HTTP/1.0\n\n");
     ex.method = Some("GET".into());
@@ -283,6 +287,10 @@ fn step_mode_names_the_next_method() {
         id: 4,
         client: "127.0.0.1:50004".parse().expect("a valid address"),
         at: upload().started + Duration::from_secs(10),
+        connection: OnConnection {
+            id: 4,
+            ..OnConnection::default()
+        },
     });
     s.on_event(Event::PhaseStarted {
         id: 4,
@@ -316,6 +324,10 @@ fn a_stalled_client_shows_what_the_server_waits_for() {
         id: 4,
         client: "127.0.0.1:50004".parse().expect("a valid address"),
         at: upload().started + Duration::from_secs(10),
+        connection: OnConnection {
+            id: 4,
+            ..OnConnection::default()
+        },
     });
     s.on_event(Event::RequestBytes {
         id: 4,
@@ -335,6 +347,7 @@ fn a_stalled_client_shows_what_the_server_waits_for() {
 fn mistake() -> Exchange {
     use crate::checks::{self, Check, Spot};
     let mut ex = Exchange::new(4, "127.0.0.1:50004".parse().expect("a valid address"));
+    ex.connection.id = 4;
     ex.started = upload().started + Duration::from_millis(5_000);
     ex.request_raw = bytes(b"GET /gone HTTP/1.1\r\nHost: x\r\n\r\n");
     ex.method = Some("GET".into());
@@ -431,6 +444,10 @@ fn an_inspector_that_fell_behind_says_what_it_did_not_show() {
         id: 4,
         client: "127.0.0.1:50004".parse().expect("a valid address"),
         at,
+        connection: OnConnection {
+            id: 4,
+            ..OnConnection::default()
+        },
     });
     s.on_event(Event::RequestLine {
         id: 4,
@@ -441,6 +458,10 @@ fn an_inspector_that_fell_behind_says_what_it_did_not_show() {
         id: 6,
         client: "127.0.0.1:50006".parse().expect("a valid address"),
         at: at + Duration::from_millis(2),
+        connection: OnConnection {
+            id: 6,
+            ..OnConnection::default()
+        },
     });
     s.fell_behind(2);
     select(&mut s, 4, View::StartResponse);

@@ -506,9 +506,15 @@ impl State {
             self.close_older(id);
         }
         match event {
-            Event::Accepted { id, client, at } => {
+            Event::Accepted {
+                id,
+                client,
+                at,
+                connection,
+            } => {
                 let mut exchange = Exchange::new(id, client);
                 exchange.started = at;
+                exchange.connection = connection;
                 self.push(Entry {
                     exchange,
                     finished: false,
@@ -888,6 +894,7 @@ mod tests {
             id: 2,
             client: "127.0.0.1:5000".parse().expect("a valid address"),
             at: Local::now(),
+            connection: crate::exchange::OnConnection::default(),
         });
         assert_eq!(s.selected, Some(1), "no status yet: 4xx does not match");
         s.on_event(finished(2, "GET", "/b", 200));
@@ -925,6 +932,7 @@ mod tests {
             id: 1,
             client: "127.0.0.1:5000".parse().expect("a valid address"),
             at: Local::now(),
+            connection: crate::exchange::OnConnection::default(),
         });
         assert_eq!(s.selected, Some(1));
         s.on_event(Event::RequestBytes {
@@ -958,6 +966,7 @@ mod tests {
             id: 1,
             client: "127.0.0.1:5000".parse().expect("a valid address"),
             at: Local::now(),
+            connection: crate::exchange::OnConnection::default(),
         }]);
         let line = |stream, text: &str| OutputLine {
             stream,
@@ -1012,6 +1021,7 @@ mod tests {
             id: 99_999,
             client: "127.0.0.1:5000".parse().expect("a valid address"),
             at: Local::now(),
+            connection: crate::exchange::OnConnection::default(),
         });
         for _ in 0..100 {
             s.on_event(Event::RequestBytes {
@@ -1039,6 +1049,7 @@ mod tests {
             id,
             client,
             at: Local::now(),
+            connection: crate::exchange::OnConnection::default(),
         };
         let mut s = state_with(vec![
             finished(1, "GET", "/", 200),

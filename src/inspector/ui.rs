@@ -277,6 +277,7 @@ fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
     let widths = [
         Constraint::Length(12),
         Constraint::Length(if wide { 21 } else { 15 }),
+        Constraint::Length(if wide { 7 } else { 5 }),
         Constraint::Length(7),
         Constraint::Min(8),
         Constraint::Length(3),
@@ -286,7 +287,10 @@ fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
     let mut table = Table::new(rows, widths).row_highlight_style(Style::new().bg(Color::DarkGray));
     if tall {
         table = table.header(
-            Row::new(["time", "client", "method", "path", "sts", "bytes", "took"]).style(DIM),
+            Row::new([
+                "time", "client", "conn", "method", "path", "sts", "bytes", "took",
+            ])
+            .style(DIM),
         );
     }
     let mut table_state = TableState::default().with_selected(selected.map(|s| s - start));
@@ -328,6 +332,14 @@ fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
     Row::new(vec![
         Cell::from(clock(&ex.started)),
         Cell::from(ex.client.to_string()),
+        // Which connection, and which request on it: "3·2" is the second request that
+        // connection 3 carried (--keep-alive); a trailing "+" says it stayed open after.
+        Cell::from(format!(
+            "{}·{}{}",
+            ex.connection.id,
+            ex.connection.request,
+            if ex.connection.kept_open { "+" } else { "" }
+        )),
         Cell::from(ex.method.clone().unwrap_or_default()),
         Cell::from(path),
         Cell::from(status_span(e)),
