@@ -446,6 +446,7 @@ fn inspector_keeps_the_newest_5000_exchanges() {
             id,
             client,
             at: chrono::Local::now(),
+            connection: Default::default(),
         });
         let mut exchange = Exchange::new(id, client);
         // A few large exchanges, as in the load test's 1 MiB uploads.
