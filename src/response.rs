@@ -701,6 +701,56 @@ mod tests {
         assert_eq!(&date[3..5], ", ");
     }
 
+    fn head(headers: &[(&str, &str)]) -> Head {
+        Head {
+            status: "200 OK".into(),
+            code: 200,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn encode_head_says_how_the_body_ends_and_what_becomes_of_the_connection() {
+        let text = |h: &Head, length, framing, connection| {
+            String::from_utf8(encode_head(h, length, framing, connection)).unwrap()
+        };
+        let plain = head(&[("Content-Type", "text/plain")]);
+        let chunked = text(&plain, None, Framing::Chunked, ConnectionHeader::Persistent);
+        assert!(chunked.starts_with("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"));
+        assert!(
+            chunked.contains("\r\nTransfer-Encoding: chunked\r\n"),
+            "{chunked}"
+        );
+        assert!(!chunked.contains("Connection:"), "{chunked}");
+        assert!(chunked.ends_with("\r\n\r\n"));
+
+        let sized = text(
+            &plain,
+            Some(12),
+            Framing::Length(12),
+            ConnectionHeader::Close,
+        );
+        assert!(sized.contains("\r\nContent-Length: 12\r\n"), "{sized}");
+        assert!(!sized.contains("Transfer-Encoding"), "{sized}");
+        assert!(sized.ends_with("\r\nConnection: close\r\n\r\n"), "{sized}");
+
+        let old = text(
+            &plain,
+            Some(3),
+            Framing::Length(3),
+            ConnectionHeader::KeepAlive,
+        );
+        assert!(old.ends_with("\r\nConnection: keep-alive\r\n\r\n"), "{old}");
+
+        // The app's own Content-Length is never doubled.
+        let own = head(&[("Content-Length", "5")]);
+        let own = text(&own, Some(5), Framing::Length(5), ConnectionHeader::Close);
+        assert_eq!(own.matches("Content-Length").count(), 1, "{own}");
+    }
+
     #[test]
     fn server_response_says_what_was_wrong_and_counts_its_body() {
         let (bytes, body_len) = server_response(400, "the method is not a token");
