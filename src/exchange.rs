@@ -141,6 +141,45 @@ impl std::fmt::Display for OutputCut {
 /// A finding about the request or the app's behaviour; see [`crate::checks`] for the rules.
 pub use crate::checks::Check;
 
+/// How the end of the body is told to the client (RFC 9112 §6.3), decided when the head goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: a HEAD request, or a 1xx, 204 or 304 status.
+    NoBody,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked` (HTTP/1.1 only).
+    Chunked,
+    /// The server closes the connection after the body (an HTTP/1.0 client).
+    Close,
+}
+
+impl Framing {
+    /// The name the record and the views use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Framing::NoBody => "no body",
+            Framing::Length(_) => "content-length",
+            Framing::Chunked => "chunked",
+            Framing::Close => "close",
+        }
+    }
+
+    /// One line for a student: how the client knows where this body ends.
+    pub fn explain(self) -> String {
+        match self {
+            Framing::NoBody => "no body: HEAD, 1xx, 204 and 304 responses never have one".into(),
+            Framing::Length(n) => format!("Content-Length: {n} says where the body ends"),
+            Framing::Chunked => "Transfer-Encoding: chunked: each chunk has its size in hex \
+                                 before it, and the chunk of size 0 ends the body"
+                .into(),
+            Framing::Close => "no length: the body ends when the server closes the connection \
+                               (an HTTP/1.0 client does not know chunked)"
+                .into(),
+        }
+    }
+}
+
 /// Where an exchange happened: on which connection, as which request, and whether that
 /// connection stayed open for another one (`--keep-alive`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,8 +258,10 @@ pub struct Exchange {
     pub response_raw: CappedBytes,
     /// The status code sent, if a status line went out.
     pub status: Option<u16>,
-    /// Body bytes sent (after the header block).
+    /// Body bytes sent (after the header block), without any chunk framing.
     pub body_bytes: u64,
+    /// How the client could tell where the body ends, once the head went out.
+    pub framing: Option<Framing>,
     /// The time each phase took.
     pub timings: Timings,
     /// What went wrong, if anything: a bad request, an app error, a client that left.
@@ -255,6 +296,7 @@ impl Exchange {
             response_raw: CappedBytes::default(),
             status: None,
             body_bytes: 0,
+            framing: None,
             timings: Timings::default(),
             error: None,
             traceback: None,
@@ -336,6 +378,7 @@ impl Exchange {
                 "status": self.status,
                 "bytes": self.response_raw.total,
                 "body_bytes": self.body_bytes,
+                "framing": self.framing.map(Framing::name),
             },
             "timings_us": {
                 "parse_request": us(self.timings.parse_request),

@@ -150,14 +150,17 @@ pub fn trace_text(ex: &Exchange) -> String {
     );
     let on = ex.connection;
     t.push_str(&format!(
-        "--- connection {}, request {} on it, {}\n",
+        "--- connection {}, request {} on it, {}{}\n",
         on.id,
         on.request,
         if on.kept_open {
             "kept open for the next request"
         } else {
             "closed after it"
-        }
+        },
+        ex.framing
+            .map(|f| format!("; body framing: {}", f.name()))
+            .unwrap_or_default()
     ));
     t.push_str(&format!(
         "--- request, {} bytes, as received\n",

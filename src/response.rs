@@ -70,18 +70,7 @@ impl Head {
     }
 }
 
-/// How the end of the body is told to the client (RFC 9112 §6.3), decided when the head goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// No body: a HEAD request, or a 1xx, 204 or 304 status.
-    NoBody,
-    /// `Content-Length: n`.
-    Length(u64),
-    /// `Transfer-Encoding: chunked` (HTTP/1.1 only).
-    Chunked,
-    /// The server closes the connection after the body (an HTTP/1.0 client).
-    Close,
-}
+pub use crate::exchange::Framing;
 
 /// What the server tells the client about the connection, in the last header line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -561,6 +550,7 @@ impl Response {
         exchange.response_raw.total += self.raw.cut();
         exchange.status = self.status_sent();
         exchange.body_bytes = self.body_sent;
+        exchange.framing = self.framing;
     }
 }
 

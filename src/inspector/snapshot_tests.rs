@@ -467,3 +467,32 @@ fn an_inspector_that_fell_behind_says_what_it_did_not_show() {
     select(&mut s, 4, View::StartResponse);
     check("fell_behind", &s);
 }
+
+/// A streamed body sent chunked on a kept-open connection: view 4 says how the body ends and
+/// shows each chunk's size line and the last chunk as the wire carries them.
+#[test]
+fn response_view_shows_the_chunk_framing() {
+    let mut s = state();
+    let mut ex = Exchange::new(4, "127.0.0.1:50004".parse().expect("a valid address"));
+    ex.connection = OnConnection {
+        id: 3,
+        request: 2,
+        kept_open: true,
+    };
+    ex.started = upload().started + Duration::from_secs(10);
+    ex.request_raw = bytes(b"GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ex.method = Some("GET".into());
+    ex.target = Some("/stream".into());
+    ex.version = Some("HTTP/1.1".into());
+    ex.response_raw = bytes(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n\
+          7\r\nline 1\n\r\n7\r\nline 2\n\r\n0\r\n\r\n",
+    );
+    ex.status = Some(200);
+    ex.body_bytes = 14;
+    ex.framing = Some(crate::exchange::Framing::Chunked);
+    ex.timings = timings([20, 25, 300, 90]);
+    s.on_event(Event::Finished(Box::new(ex)));
+    select(&mut s, 4, View::Response);
+    check("response_chunked", &s);
+}

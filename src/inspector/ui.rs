@@ -424,7 +424,19 @@ fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
                     DIM,
                 )
             } else {
-                wire_text(&ex.response_raw, &response_highlights(ex), state.hex)
+                let mut text = wire_text(&ex.response_raw, &response_highlights(ex), state.hex);
+                if let Some(framing) = ex.framing {
+                    // How the client knows where the body ends, and what became of the
+                    // connection: the framing the bytes below carry.
+                    let connection = if ex.connection.kept_open {
+                        "the connection stays open for the next request"
+                    } else {
+                        "then the connection closes"
+                    };
+                    let line = format!("body: {}; {connection}", framing.explain());
+                    text.lines.insert(0, Line::styled(line, DIM));
+                }
+                text
             };
             scrolled(frame, inner, text, state.scroll);
         }
