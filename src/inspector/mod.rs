@@ -123,6 +123,30 @@ impl SharedCounts {
     }
 }
 
+/// The ids of exchanges whose record the server dropped, for the inspector to close their
+/// entries. At most [`MAX_LOST_IDS`] wait here; beyond, the oldest go (their entries have
+/// left the inspector's history by then anyway).
+#[derive(Debug, Default)]
+pub struct LostIds(std::sync::Mutex<std::collections::VecDeque<u64>>);
+
+/// See [`LostIds`]: as many as the inspector's history holds.
+const MAX_LOST_IDS: usize = state::MAX_EXCHANGES;
+
+impl LostIds {
+    fn push(&self, id: u64) {
+        let mut ids = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if ids.len() == MAX_LOST_IDS {
+            ids.pop_front();
+        }
+        ids.push_back(id);
+    }
+
+    fn take(&self) -> Vec<u64> {
+        let mut ids = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        ids.drain(..).collect()
+    }
+}
+
 /// The server's side: an [`Observer`] that sends every event to the inspector.
 ///
 /// It never waits for the inspector (but in step mode, at the gate): each message is offered
@@ -137,6 +161,8 @@ pub struct InspectorObserver {
     not_shown: Arc<AtomicU64>,
     /// The connection counts, shared with the inspector.
     connections: Arc<SharedCounts>,
+    /// The ids of the records dropped, shared with the inspector, which closes their entries.
+    lost: Arc<LostIds>,
     /// Records the inspector no longer shows, sent back to be freed on this thread.
     spent: Receiver<Vec<Exchange>>,
     gate: Arc<StepGate>,
@@ -215,10 +241,11 @@ impl Observer for InspectorObserver {
         // here, on the thread that made it). Only a record is worth counting: the news of an
         // exchange under way comes again, complete, in its record. Any other failure means
         // the inspector is gone, and the server goes on regardless.
-        if let Err(TrySendError::Full(Message::Server(Event::Finished(_)))) =
+        if let Err(TrySendError::Full(Message::Server(Event::Finished(lost)))) =
             self.to_inspector.try_send(Message::Server(event))
         {
             self.not_shown.fetch_add(1, Ordering::Relaxed);
+            self.lost.push(lost.id);
         }
         if let Some((id, phase)) = pause {
             // The one message that waits for room: the server is about to wait at the gate
@@ -282,6 +309,8 @@ pub struct InspectorLink {
     not_shown: Arc<AtomicU64>,
     /// The connection counts the server shares.
     connections: Arc<SharedCounts>,
+    /// The ids of the records the server dropped.
+    lost: Arc<LostIds>,
     spent: Sender<Vec<Exchange>>,
     gate: Arc<StepGate>,
 }
@@ -296,11 +325,13 @@ pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
     let gate = Arc::new(StepGate::new(stepping));
     let not_shown = Arc::new(AtomicU64::new(0));
     let connections = Arc::new(SharedCounts::default());
+    let lost = Arc::new(LostIds::default());
     (
         InspectorObserver {
             to_inspector,
             not_shown: Arc::clone(&not_shown),
             connections: Arc::clone(&connections),
+            lost: Arc::clone(&lost),
             spent: spent_rx,
             gate: Arc::clone(&gate),
             pace: Pace::new(),
@@ -309,6 +340,7 @@ pub fn channel(stepping: bool) -> (InspectorObserver, InspectorLink) {
             from_server,
             not_shown,
             connections,
+            lost,
             spent: spent_tx,
             gate,
         },
@@ -471,6 +503,11 @@ fn run(
                 Err(TryRecvError::Disconnected) => return Ok(()),
             }
         }
+        let lost = link.lost.take();
+        if !lost.is_empty() {
+            state.lost(&lost);
+            dirty = true;
+        }
         let connections = link.connections.load();
         if connections != state.connections {
             state.connections = connections;
@@ -609,6 +646,9 @@ mod tests {
             observer
         });
         assert_eq!(link.not_shown.load(Ordering::Relaxed), OVER);
+        let lost = link.lost.take();
+        let expected: Vec<u64> = (CAPACITY as u64 + 1..=CAPACITY as u64 + OVER).collect();
+        assert_eq!(lost, expected, "the server says which records it dropped");
         let first = link.from_server.try_recv();
         assert!(
             matches!(first, Ok(Message::Server(Event::Finished(ref ex))) if ex.id == 1),

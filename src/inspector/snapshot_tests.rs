@@ -463,6 +463,8 @@ fn an_inspector_that_fell_behind_says_what_it_did_not_show() {
             ..OnConnection::default()
         },
     });
+    // The server says which record it dropped.
+    s.lost(&[4]);
     s.fell_behind(2);
     select(&mut s, 4, View::StartResponse);
     check("fell_behind", &s);

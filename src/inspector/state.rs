@@ -13,8 +13,9 @@
 //!
 //! Messages can be missing: the server drops what the channel has no room for rather than wait
 //! (see [`super::InspectorObserver`]). A missing piece of news is made good by the record; a
-//! missing record would leave its entry under way for ever, so news of a newer exchange closes
-//! it ([`NOT_SHOWN`]): the server serves one exchange at a time, so the older one is over.
+//! missing record would leave its entry under way for ever, so the server says which records it
+//! dropped and [`State::lost`] closes their entries ([`NOT_SHOWN`]). (No order of events could
+//! tell: the server reads many requests at once.)
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -483,28 +484,24 @@ impl State {
         self.not_shown = total;
     }
 
-    /// News of exchange `id` came: every older exchange is over, since the server serves one at a
-    /// time. One still under way here lost its record on the way ([`NOT_SHOWN`]): close it, or
-    /// it would look unfinished for ever. Only the newest older entry can be under way (this
-    /// runs for every event), so the search stops there.
-    fn close_older(&mut self, id: u64) {
-        let Some(older) = self.entries.iter_mut().rev().find(|e| e.exchange.id < id) else {
-            return;
-        };
-        if !older.finished {
-            older.finished = true;
-            older.not_shown = true;
-            older.waiting_for = None;
-            older.phase = None;
+    /// The server dropped the records of these exchanges (the channel was full): close their
+    /// entries, or they would look unfinished for ever ([`NOT_SHOWN`]). The server says which,
+    /// since many requests are read at once and no order tells. An id with no entry (its first
+    /// news was dropped too) is nothing to close.
+    pub fn lost(&mut self, ids: &[u64]) {
+        for entry in self.entries.iter_mut() {
+            if !entry.finished && ids.contains(&entry.exchange.id) {
+                entry.finished = true;
+                entry.not_shown = true;
+                entry.waiting_for = None;
+                entry.phase = None;
+            }
         }
     }
 
     /// Take in one server event.
     pub fn on_event(&mut self, event: Event) {
         let now = self.now;
-        if let Some(id) = event.id() {
-            self.close_older(id);
-        }
         match event {
             Event::Accepted {
                 id,
@@ -1039,11 +1036,11 @@ mod tests {
         assert_eq!(raw.total, 409_600);
     }
 
-    /// The server dropped exchange 1's record (the inspector fell behind): news of exchange 2
-    /// closes it, since the server serves one exchange at a time, and news of exchange 3 whose
-    /// acceptance was dropped too closes 2. A finished entry is left as it was.
+    /// The server dropped exchange 2's record (the inspector fell behind) and says so: its
+    /// entry is closed and marked, while the others, finished or under way, are left alone
+    /// (requests are read at once, so a newer one says nothing about an older one).
     #[test]
-    fn an_exchange_whose_record_was_dropped_is_closed_by_news_of_a_newer_one() {
+    fn an_exchange_whose_record_was_dropped_is_closed_when_the_server_says_so() {
         let client: SocketAddr = "127.0.0.1:5000".parse().expect("a valid address");
         let accepted = |id| Event::Accepted {
             id,
@@ -1059,20 +1056,15 @@ mod tests {
                 method: "GET".into(),
                 target: "/lost".into(),
             },
+            accepted(3),
         ]);
-        assert!(!s.entries[1].finished);
-        s.on_event(accepted(3));
+        assert!(!s.entries[1].finished, "news of 3 does not close 2");
+        s.lost(&[2, 9]);
         let lost = &s.entries[1];
         assert!(lost.finished && lost.not_shown, "not under way for ever");
         assert_eq!((lost.waiting_for, lost.phase), (None, None));
         assert!(!s.entries[0].not_shown, "a finished one is left alone");
         assert!(!s.entries[2].finished, "the newest is under way");
-        s.on_event(Event::RequestBytes {
-            id: 4,
-            bytes: b"GET".to_vec(),
-            waiting_for: Waiting::Head,
-        });
-        assert!(s.entries[2].not_shown);
         assert_eq!(s.requests, 1, "only records count as requests");
     }
 
