@@ -293,10 +293,13 @@ impl Connection {
         self.state = if held { State::Held } else { State::Head };
     }
 
-    /// Step mode lets a held request be parsed now.
-    pub fn release(&mut self) {
+    /// Step mode lets a held request be parsed now. Its deadlines start again: while it was
+    /// held, the server made it wait, not the client.
+    pub fn release(&mut self, now: Instant) {
         if self.is_held() {
             self.state = State::Head;
+            self.accepted = now;
+            self.last_heard = now;
         }
     }
 
@@ -323,7 +326,8 @@ impl Connection {
     /// this step cannot go further (None: go on with the next state).
     fn step(&mut self, state: State, max_body: u64) -> (State, Option<Progress>) {
         match state {
-            State::Idle | State::Held => (state, Some(Progress::Waiting(Waiting::Head))),
+            State::Idle => (state, Some(Progress::Waiting(Waiting::Head))),
+            State::Held => (state, Some(Progress::Waiting(Waiting::Held))),
             State::Complete(_) => (state, Some(Progress::Complete)),
             State::Lingering { .. } => (state, Some(Progress::Waiting(Waiting::Nothing))),
             State::Head => {
@@ -476,9 +480,10 @@ impl Connection {
     pub fn deadline(&self, timeout: Duration) -> Option<Instant> {
         match self.state {
             State::Lingering { until, .. } => Some(until),
-            State::Complete(_) => None,
+            // The server keeps these waiting (its turn, or step mode), not the client.
+            State::Complete(_) | State::Held => None,
             State::Idle => self.last_heard.checked_add(timeout),
-            State::Held | State::Head | State::Body { .. } => {
+            State::Head | State::Body { .. } => {
                 let silence = self.last_heard.checked_add(timeout);
                 let whole = timeout
                     .checked_mul(REQUEST_TIME_FACTOR)

@@ -486,6 +486,9 @@ pub enum Waiting {
     /// Its turn: the request is complete, and waits while the app serves the one ahead of it
     /// (one request at a time).
     Turn,
+    /// Step mode: its bytes are kept, unparsed, until the class has walked through the request
+    /// ahead of it.
+    Held,
     /// Nothing: the request is complete.
     Nothing,
 }
@@ -497,6 +500,10 @@ impl std::fmt::Display for Waiting {
             Waiting::Body(n) => write!(f, "{n} more body bytes"),
             Waiting::Chunk => f.write_str("the next chunk of the chunked body"),
             Waiting::Turn => f.write_str("its turn: queued behind the request the app is serving"),
+            Waiting::Held => f.write_str(
+                "its turn in step mode: its bytes are kept, unparsed, until the class is done \
+                 with the request ahead",
+            ),
             Waiting::Nothing => f.write_str("nothing: the request is complete"),
         }
     }

@@ -282,12 +282,15 @@ impl Response {
             } else {
                 out.extend_from_slice(&chunk[..take]);
             }
-            self.body_sent += take as u64;
             if take < chunk.len() {
                 self.flag_length_mismatch(Some(spot));
             }
+            self.send(&out)?;
+            // Counted once written: a client that went away did not get it.
+            self.body_sent += take as u64;
+        } else {
+            self.send(&out)?;
         }
-        self.send(&out)?;
         self.strict_after_head();
         Ok(())
     }

@@ -427,7 +427,7 @@ impl WSGIServer {
         };
         if conn.is_held() {
             // Step mode: kept, not parsed, until the class lets this request begin.
-            self.report_bytes(key, new_bytes, Waiting::Head);
+            self.report_bytes(key, new_bytes, Waiting::Held);
             return;
         }
         let progress = conn.advance(self.config.max_body);
@@ -571,7 +571,15 @@ impl WSGIServer {
     /// `--one-at-a-time`: wait on connection `key` alone, taking in what it sends, until it
     /// leaves the table (queued, answered or closed).
     fn wait_on(&mut self, key: u64) -> io::Result<Wait> {
-        while let Some(conn) = self.connections.get(&key) {
+        loop {
+            // Step mode holds a request at its first byte; here it is the only one.
+            if self.begin_held() == Wait::Stopped {
+                return Ok(Wait::Stopped);
+            }
+            self.tell_counts();
+            let Some(conn) = self.connections.get(&key) else {
+                break;
+            };
             let deadline = conn.deadline(self.config.timeout);
             let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             match wait_for(conn.fd(), Ready::ToRead, self.stop.fd(), timeout)? {
@@ -857,7 +865,7 @@ impl WSGIServer {
             }
             let paused = self.phase(id, Phase::ParseRequest);
             if let Some(conn) = self.connections.get_mut(&key) {
-                conn.release();
+                conn.release(Instant::now());
                 self.parse_request(key, 0);
             }
             if paused == Wait::Stopped {
@@ -1065,7 +1073,14 @@ impl WSGIServer {
         self.pausing = true;
         let waited = python::without_gil(|| {
             while self.observer.holds(id) {
-                match self.turn(Some(STEP_TICK)) {
+                let stop = self.stop.fd();
+                let waited = if self.config.one_at_a_time {
+                    // The tutorial's loop reads nobody else meanwhile.
+                    wait_for(stop, Ready::ToRead, stop, Some(STEP_TICK))
+                } else {
+                    self.turn(Some(STEP_TICK))
+                };
+                match waited {
                     Ok(Wait::Stopped) | Err(_) => return Wait::Stopped,
                     Ok(_) => {}
                 }

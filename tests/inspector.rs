@@ -504,3 +504,32 @@ fn an_app_thread_runs_while_step_mode_holds_a_request() {
     tmux.keys("q");
     assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
 }
+
+/// A pause longer than `--timeout` costs the client nothing: while step mode holds a request,
+/// the server makes it wait, not the client, so no 408 comes; the same with the tutorial's
+/// loop (`--one-at-a-time`).
+#[test]
+fn a_step_pause_longer_than_the_timeout_still_serves_the_request() {
+    for mode in ["", "--one-at-a-time"] {
+        let tmux = Session::start(
+            &format!("step-long{}", mode.len()),
+            &format!("--step --timeout 1 {mode} --port 0 apps/hello.py"),
+        );
+        let port = tmux.port();
+        let mut conn = send(port, GET);
+        tmux.wait_for("#1 paused. Next: parse_request(");
+        // Longer than --timeout, on purpose: the class is reading the screen.
+        std::thread::sleep(Duration::from_millis(1_500));
+        tmux.keys("Space");
+        tmux.wait_for("#1 paused. Next: get_environ(");
+        std::thread::sleep(Duration::from_millis(1_500));
+        tmux.keys("r");
+        let response = response_within(&mut conn, PATIENCE).expect("a response after r");
+        assert!(
+            response.starts_with("HTTP/1.1 200 OK") && response.ends_with("hello world!"),
+            "{mode}: {response}"
+        );
+        tmux.keys("q");
+        assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    }
+}
