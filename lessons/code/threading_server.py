@@ -5,8 +5,15 @@
 
 The standard library's wsgiref server with socketserver's ThreadingMixIn: each connection
 gets a thread of its own, so one slow client no longer holds up the next. The app does not
-change at all; only the server does. (environ['wsgi.multithread'] becomes True here: wsgiref
-always sets it, so an app can know it might be called from several threads at once.)
+change at all; only the server does.
+
+Look at environ['wsgi.multithread'] here: it is False, although the app may now run on
+several threads at once. wsgiref's request handler passes multithread=False, because
+wsgiref's own server is single-threaded, and ThreadingMixIn changes the server, not the
+handler. PEP 3333 asks for True whenever the app "may be simultaneously invoked by another
+thread in the same process": this server tells the app something untrue, and an app that
+trusted the flag to skip its locks would break. Real threaded servers (waitress, gunicorn's
+gthread worker) say True.
 """
 
 import argparse

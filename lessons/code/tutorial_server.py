@@ -59,8 +59,10 @@ class WSGIServer:
     def serve_forever(self):
         """Accept a connection, serve it, close it; again, forever.
 
-        wsgiscope: WSGIServer::serve_forever. It also stops cleanly on Ctrl-C or SIGTERM, by
-        waiting on the listening socket and a stop signal at the same time.
+        wsgiscope: WSGIServer::serve_one_at_a_time (--one-at-a-time). It also stops cleanly
+        on Ctrl-C or SIGTERM, by waiting on the listening socket and a stop signal at the
+        same time. wsgiscope's default WSGIServer::serve_forever is an event loop instead:
+        it waits on every connection at once, so a silent client holds up nobody.
         """
         while True:
             self.client_connection, client_address = self.listen_socket.accept()
@@ -72,8 +74,10 @@ class WSGIServer:
     def handle_one_request(self, client_address):
         """Read one request, call the app, send its response.
 
-        wsgiscope: WSGIServer::handle_one_request. It also times out a silent client and
-        writes every phase into the exchange record the inspector shows.
+        wsgiscope: WSGIServer::handle_one_request, which gets a request the loop has already
+        read and parsed (the loop also times out a silent client; the deadlines are in
+        src/connection.rs), and writes every phase into the exchange record the inspector
+        shows.
         """
         self.client_address = client_address
         try:
@@ -95,8 +99,9 @@ class WSGIServer:
     def read_head(self):
         """Receive until the blank line that ends the head (telnet sends a line at a time).
 
-        wsgiscope: the loop at the top of WSGIServer::parse_request, which also parses
-        each new piece as it arrives and accepts bare LF line endings.
+        wsgiscope: the event loop reads whatever each connection sent into its own buffer
+        (src/connection.rs), and WSGIServer::parse_request parses each new piece as it
+        arrives, accepting bare LF line endings.
         """
         data = b""
         while b"\r\n\r\n" not in data:
