@@ -705,9 +705,14 @@ mod tests {
         assert!(conn.is_held());
         assert!(matches!(
             conn.advance(1024),
-            Progress::Waiting(Waiting::Head)
+            Progress::Waiting(Waiting::Held)
         ));
-        conn.release();
+        assert_eq!(
+            conn.deadline(Duration::from_secs(1)),
+            None,
+            "the server makes it wait"
+        );
+        conn.release(Instant::now());
         assert!(matches!(conn.advance(1024), Progress::Complete));
     }
 
