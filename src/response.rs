@@ -187,6 +187,9 @@ impl Response {
     fn connection_header(&self) -> ConnectionHeader {
         match self.framing {
             _ if !self.keep_alive => ConnectionHeader::Close,
+            // The body will not match its Content-Length (known before the head went): the
+            // client could not tell where the next response starts.
+            _ if self.length_finding.is_some() => ConnectionHeader::Close,
             Some(Framing::Close) => ConnectionHeader::Close,
             _ if self.http11 => ConnectionHeader::Persistent,
             _ => ConnectionHeader::KeepAlive,
@@ -520,14 +523,20 @@ impl Response {
     /// Send a response the server made itself (the 500 that replaces an app's failed one),
     /// when nothing was sent yet.
     pub fn send_server_response(&mut self, code: u16, message: &str) -> io::Result<()> {
-        let (bytes, body_len) = server_response(code, message);
+        let (mut bytes, body_len) = server_response(code, message);
         self.head = Some(Head {
             status: format!("{code} {}", reason(code)),
             code,
             headers: Vec::new(),
         });
         self.headers_sent = true;
-        self.body_sent = body_len as u64;
+        if self.head_request {
+            // The same head a GET would get (its Content-Length included), and no body: a
+            // response to HEAD never has one (RFC 9110 §9.3.2).
+            bytes.truncate(bytes.len() - body_len);
+        } else {
+            self.body_sent = body_len as u64;
+        }
         self.send(&bytes)
     }
 

@@ -944,7 +944,12 @@ impl WSGIServer {
                 ),
             ),
         };
-        let (bytes, body_len) = response::server_response(code, &message);
+        let (mut bytes, mut body_len) = response::server_response(code, &message);
+        if conn.head().is_some_and(|request| request.method == "HEAD") {
+            // No body in a response to HEAD (RFC 9110 §9.3.2), even for an error.
+            bytes.truncate(bytes.len() - body_len);
+            body_len = 0;
+        }
         exchange.error = Some(format!("{code} {}: {message}", response::reason(code)));
         exchange.status = Some(code);
         exchange.response_raw.push(&bytes);
