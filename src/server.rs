@@ -358,31 +358,19 @@ impl WSGIServer {
         let Some((complete, mut exchange)) = self.take_complete(&mut conn) else {
             return;
         };
-        let Complete {
-            request,
-            body,
-            unread,
-            rest,
-            ..
-        } = complete;
-        let keep_alive = self.config.keep_alive
-            && request.wants_keep_alive()
-            && conn.served + 1 < MAX_REQUESTS_PER_CONNECTION;
-        let writer = Writer::new(conn.stream, self.stop.fd(), self.config.timeout);
-        let response = Response::new(writer, request.method == "HEAD")
-            .protocol(request.version == Version::Http11, keep_alive)
-            .strict(self.config.strict);
-        let response = Arc::new(Mutex::new(response));
+        let request = &complete.request;
+        let response = self.response_for(request, conn.stream, conn.served);
         let debug = self.config.debug;
         Python::attach(|py| {
             let fail = |exchange: &mut Exchange, err| {
                 result::app_failed(py, &response, exchange, AppFailure::Raised(err), debug)
             };
             self.phase(exchange.id, Phase::GetEnviron);
-            let environ = match self.get_environ(py, &request, body, conn.client, &mut exchange) {
-                Ok(environ) => environ,
-                Err(err) => return fail(&mut exchange, err),
-            };
+            let environ =
+                match self.get_environ(py, request, complete.body, conn.client, &mut exchange) {
+                    Ok(environ) => environ,
+                    Err(err) => return fail(&mut exchange, err),
+                };
             self.phase(exchange.id, Phase::Application);
             let call = self.call_application(py, environ, &response, &mut exchange);
             self.phase(exchange.id, Phase::FinishResponse);
@@ -393,26 +381,12 @@ impl WSGIServer {
             // A generator may read the input while it is iterated.
             exchange.checks.extend(input_findings(&call.input));
         });
-        let (stream, reusable, unread) = {
-            let mut response = start_response::lock(&response);
-            response.record(&mut exchange);
-            let unread = unread || response.has_unread();
-            (response.take_stream(), response.reusable(), unread)
+        let after = After {
+            client: conn.client,
+            unread: complete.unread,
+            rest: complete.rest,
         };
-        exchange.connection.kept_open = reusable && stream.is_some();
-        let on = exchange.connection;
-        let (output, cut) = python::take_output();
-        exchange.output.extend(output);
-        exchange.output_cut = cut;
-        self.finished(exchange);
-        match stream {
-            Some(stream) if reusable => self.keep_open(stream, conn.client, on, rest),
-            // Bytes after the request are still unread: close without a reset.
-            Some(stream) if unread => {
-                self.linger(Connection::new(stream, conn.client, on.id, Instant::now()))
-            }
-            _ => {}
-        }
+        self.close_or_keep(&response, exchange, after);
     }
 
     /// Feed what connection `key` sent so far to the parser, and act on the answer (the
@@ -629,6 +603,50 @@ impl WSGIServer {
             locked.flag(finding);
         }
         AppCall { result, input }
+    }
+
+    /// The response for `request` on a connection that carried `served` requests before:
+    /// chunked when HTTP/1.1 allows it, kept open when `--keep-alive`, the client and
+    /// [`MAX_REQUESTS_PER_CONNECTION`] allow it.
+    fn response_for(
+        &self,
+        request: &Request,
+        stream: TcpStream,
+        served: u32,
+    ) -> Arc<Mutex<Response>> {
+        let keep_alive = self.config.keep_alive
+            && request.wants_keep_alive()
+            && served + 1 < MAX_REQUESTS_PER_CONNECTION;
+        let writer = Writer::new(stream, self.stop.fd(), self.config.timeout);
+        let response = Response::new(writer, request.method == "HEAD")
+            .protocol(request.version == Version::Http11, keep_alive)
+            .strict(self.config.strict);
+        Arc::new(Mutex::new(response))
+    }
+
+    /// After the response: finish the record, then keep the connection open for the next
+    /// request, close it lingering (bytes left unread), or just close it.
+    fn close_or_keep(&mut self, response: &Mutex<Response>, mut exchange: Exchange, after: After) {
+        let (stream, reusable, unread) = {
+            let mut response = start_response::lock(response);
+            response.record(&mut exchange);
+            let unread = after.unread || response.has_unread();
+            (response.take_stream(), response.reusable(), unread)
+        };
+        exchange.connection.kept_open = reusable && stream.is_some();
+        let on = exchange.connection;
+        let (output, cut) = python::take_output();
+        exchange.output.extend(output);
+        exchange.output_cut = cut;
+        self.finished(exchange);
+        match stream {
+            Some(stream) if reusable => self.keep_open(stream, after.client, on, after.rest),
+            // Bytes after the request are still unread: close without a reset.
+            Some(stream) if unread => {
+                self.linger(Connection::new(stream, after.client, on.id, Instant::now()))
+            }
+            _ => {}
+        }
     }
 
     /// Take a complete request and its record out of `conn`, with the parser's time and a
@@ -1130,6 +1148,15 @@ impl WSGIServer {
             self.note(cut.to_string());
         }
     }
+}
+
+/// What a served connection still needs once the response is sent.
+struct After {
+    client: SocketAddr,
+    /// The client sent bytes after the request.
+    unread: bool,
+    /// Those bytes, the start of the next request under `--keep-alive`.
+    rest: Vec<u8>,
 }
 
 /// What the app call gave: its result (or exception), and the environ's `wsgi.input`, whose
