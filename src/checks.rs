@@ -141,7 +141,7 @@ impl Check {
     }
 
     /// The finding as JSON: `rule`, `message`, `reference` (also as `pep3333`, the key
-    /// DESIGN.md names), `fix`, `explanation`, `about` and `at`.
+    /// README.md lists), `fix`, `explanation`, `about` and `at`.
     pub fn to_json(&self) -> Value {
         let rule = self.rule();
         json!({

@@ -109,6 +109,11 @@ pub struct OutputLine {
     pub text: String,
 }
 
+/// Where a copy of each complete line of app output goes as soon as it is written (the
+/// inspector's log view). A plain Rust callback: whoever receives the lines never touches
+/// Python.
+pub type LiveOutput = Box<dyn FnMut(&OutputLine) + Send>;
+
 /// The app output that was written but not kept (beyond [`MAX_OUTPUT_LINES`] lines or
 /// [`MAX_OUTPUT_BYTES`] bytes): counted exactly, so the record says how much is missing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -333,7 +338,8 @@ impl Exchange {
         self.checks.push(Check::new(rule, message));
     }
 
-    /// The record as one JSON object, with the field names DESIGN.md fixes.
+    /// The record as one JSON object, with the field names the README's "The record" lists:
+    /// tests and lessons read them, so they are added to, never renamed.
     pub fn to_json(&self) -> Value {
         let us = |d: Duration| d.as_micros() as u64;
         let environ: serde_json::Map<String, Value> = self

@@ -33,7 +33,8 @@
 //! 10. [`exchange`]: the record every phase writes into, and the events a live view receives.
 //! 11. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an
 //!     explanation, a fix and its reference, and the pure checks of a status, a header, a head.
-//! 12. [`log`]: the headless views of that record: access log, `--trace`, `--log json`.
+//! 12. [`log`]: the headless views of that record: access log, `--trace`, `--log json`
+//!     (with [`clock`], the texts that change once a second).
 //! 13. [`inspector`]: the live view of that record: a terminal screen on its own thread, fed
 //!     by a channel, that shows each exchange as it happens and can pause the server before
 //!     each phase (step mode).
@@ -43,7 +44,14 @@
 //!
 //! `src/main.rs` only reads the command line and wires these together.
 
+// Unsafe code only where a system call or the interpreter's C API needs it, each allowed by
+// name where it is, each block with a SAFETY comment: the poll loop and the stop signal
+// (`wait`), the terminal's crash handler (`inspector::terminal`), the open-file limit
+// (`server::connection_limit`) and the GIL check (`python::without_gil`).
+#![deny(unsafe_code)]
+
 pub mod checks;
+pub mod clock;
 pub mod connection;
 pub mod environ;
 pub mod exchange;

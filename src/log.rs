@@ -15,8 +15,8 @@
 use std::io::{self, Write};
 
 use crate::checks::Check;
+use crate::clock::PerSecond;
 use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase, escape_bytes};
-use crate::response::PerSecond;
 
 /// Which text the log prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -52,8 +52,7 @@ impl std::error::Error for LoadError {}
 /// one object for the whole process, so the place its lines collect is one too.
 static OUTPUT: Mutex<OutputSink> = Mutex::new(OutputSink::empty());
 
-/// Where a copy of each complete line goes as soon as it is written (the inspector's log view).
-pub type LiveOutput = Box<dyn FnMut(&OutputLine) + Send>;
+pub use crate::exchange::LiveOutput;
 
 /// Complete lines, plus the unfinished last line of each stream (`print("a", end="")`), kept
 /// up to [`MAX_OUTPUT_LINES`] lines and [`MAX_OUTPUT_BYTES`] bytes until taken; the rest is
@@ -179,6 +178,7 @@ pub fn before_exit(py: Python<'_>, before: fn()) -> PyResult<()> {
 /// pause): while the server waits, the app's own threads, and Python's signal handling, must
 /// run. The GIL is released only around the wait, never while Python objects are touched,
 /// which `detach`'s `Send` bound checks at compile time.
+#[allow(unsafe_code)] // two read-only calls into the interpreter's C API
 pub fn without_gil<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     // SAFETY: both only read the interpreter's state; PyGILState_Check is meaningful once the
     // interpreter is initialized, which Py_IsInitialized says first.

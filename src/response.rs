@@ -40,6 +40,7 @@ use std::net::TcpStream;
 use chrono::Utc;
 
 use crate::checks::{self, Check, Spot};
+use crate::clock::PerSecond;
 use crate::connection::Writer;
 use crate::environ::SERVER_SOFTWARE;
 use crate::exchange::{CappedBytes, Exchange, MAX_WRITES, StartResponseCall};
@@ -636,32 +637,6 @@ pub fn http_date() -> String {
     }
     let now = Utc::now();
     DATE.with(|date| date.get(now.timestamp(), || now.format("%a, %d %b %Y %H:%M:%S GMT")))
-}
-
-/// A text that only changes once a second (a formatted time): formatted on the first use in
-/// each second, then copied.
-pub struct PerSecond(std::cell::RefCell<(i64, String)>);
-
-impl PerSecond {
-    /// Empty: the first `get` formats.
-    pub const fn new() -> Self {
-        PerSecond(std::cell::RefCell::new((i64::MIN, String::new())))
-    }
-
-    /// The text for `second` (a Unix time), formatting it with `format` if it is a new second.
-    pub fn get<T: std::fmt::Display>(&self, second: i64, format: impl FnOnce() -> T) -> String {
-        let mut last = self.0.borrow_mut();
-        if last.0 != second {
-            *last = (second, format().to_string());
-        }
-        last.1.clone()
-    }
-}
-
-impl Default for PerSecond {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// The reason phrase of the statuses the server itself sends.

@@ -142,6 +142,7 @@ impl Default for ServerConfig {
 /// The most connections this process can hold open, from its open-file limit
 /// (`RLIMIT_NOFILE`) less [`RESERVED_FDS`]: `asked` when it fits, or the lower number and a
 /// sentence that says why.
+#[allow(unsafe_code)] // getrlimit(2), a C call
 pub fn connection_limit(asked: usize) -> (usize, Option<String>) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,

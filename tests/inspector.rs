@@ -349,6 +349,34 @@ fn an_app_that_crashes_the_interpreter_still_restores_the_terminal() {
     );
 }
 
+/// An app that overflows the C stack (a deeply nested list's repr, with Python's recursion
+/// limit lifted) dies of SIGSEGV with no room left on its stack; the crash handler runs on the
+/// alternate signal stack and gives the terminal back all the same.
+#[test]
+fn an_app_that_overflows_the_stack_still_restores_the_terminal() {
+    let app = temp_app(
+        "overflow",
+        "import sys\n\n\
+         def app(environ, start_response):\n\
+         \x20   sys.setrecursionlimit(10**8)\n\
+         \x20   nested = []\n\
+         \x20   for _ in range(10**7):\n\
+         \x20       nested = [nested]\n\
+         \x20   return [repr(nested).encode()]\n",
+    );
+    let tmux = Session::start("overflow", &format!("--port 0 {}", app.display()));
+    let port = tmux.port();
+    let mut conn = send(port, GET);
+    let _ = response_within(&mut conn, PATIENCE);
+    let (code, restored) = tmux.exit_and_terminal();
+    assert_eq!(code, "139", "SIGSEGV is exit code 128 + 11");
+    assert!(
+        restored,
+        "the terminal was left in raw mode:\n{}",
+        tmux.screen()
+    );
+}
+
 /// Ctrl-C is a key while the inspector owns the terminal (raw mode): it quits the same way.
 #[test]
 fn ctrl_c_quits_and_restores_the_terminal() {

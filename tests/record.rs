@@ -1,5 +1,5 @@
 //! The exchange record is the interface the inspector, the checks, the lessons and these tests
-//! read: DESIGN.md fixes its JSON field names. `--trace` prints the same record as text.
+//! read: the README lists its JSON field names. `--trace` prints the same record as text.
 
 mod common;
 
@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use common::*;
 
-/// Every field DESIGN.md names is present with the right type, for a plain GET.
+/// Every field the README names is present with the right type, for a plain GET.
 #[test]
 fn json_record_has_every_field_design_md_names() {
     let server = start_server(&[&path("apps/hello.py")]);

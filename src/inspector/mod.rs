@@ -281,7 +281,7 @@ impl InspectorObserver {
     /// log view at once, tagged with the exchange under way (lines written between exchanges
     /// wait for the record, as before). Like every message it is only offered: when the
     /// channel is full the line is dropped, and the finished record shows it instead.
-    pub fn live_output(&self) -> crate::python::LiveOutput {
+    pub fn live_output(&self) -> crate::exchange::LiveOutput {
         let to_inspector = self.to_inspector.clone();
         let gate = Arc::clone(&self.gate);
         Box::new(move |line: &OutputLine| {

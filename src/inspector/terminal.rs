@@ -9,13 +9,17 @@
 //!    Rust panic that unwinds all pass through it (ratatui's panic hook restores it too,
 //!    before the panic message is printed, so that message is readable).
 //! 2. A crash that does not unwind (the embedded Python crashing the process with SIGSEGV or
-//!    SIGABRT, say from a C extension) runs no Drop: [`enter`] installs signal handlers that
-//!    write the restoring escape sequences and put back the saved terminal settings, then let
-//!    the signal kill the process as it would have.
+//!    SIGABRT, say from a C extension, or overflowing its stack) runs no Drop: [`enter`]
+//!    installs signal handlers that write the restoring escape sequences and put back the saved
+//!    terminal settings, then let the signal kill the process as it would have. They run on
+//!    the alternate signal stack, so a stack overflow, which leaves no room on the stack
+//!    itself, is handled too.
 //!    An app that calls `os._exit()` ends the process without unwinding too; while the
 //!    inspector owns the terminal, `os._exit` is wrapped to call [`emergency_restore`] first.
 //! 3. The inspector's thread, whatever ends it, releases the step gate and stops the server
 //!    (see `mod.rs`), so the process does not linger without a screen.
+
+#![allow(unsafe_code)] // termios and signal handlers are C calls: each block says why.
 
 use std::io::{self, Stdout, stdout};
 use std::sync::OnceLock;
@@ -84,7 +88,10 @@ fn install_crash_handlers() {
         for signal in CRASH_SIGNALS {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_crash as *const () as libc::sighandler_t;
-            action.sa_flags = libc::SA_RESETHAND | libc::SA_NODEFER;
+            // SA_ONSTACK: run on the thread's alternate signal stack (the Rust runtime gives
+            // the main thread, which runs the app, one): after a stack overflow the ordinary
+            // stack has no room left for the handler.
+            action.sa_flags = libc::SA_RESETHAND | libc::SA_NODEFER | libc::SA_ONSTACK;
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(signal, &action, std::ptr::null_mut());
         }

@@ -4,7 +4,7 @@
 //! The server is the real binary (`CARGO_BIN_EXE_wsgiscope`), started with `--no-tui --port 0
 //! --log json`: port 0 lets the system pick a free port, so tests never collide, and the bound
 //! address is read from the `Serving on http://…` line of the start-up banner. Each exchange
-//! then arrives on standard output as one JSON object, the record DESIGN.md describes.
+//! then arrives on standard output as one JSON object, the record the README describes.
 //!
 //! Not every test binary uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
