@@ -31,7 +31,7 @@
 //!   about the request, and a body on HEAD (which HTTP makes the server's job to drop), never
 //!   count.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::request::is_token;
 
@@ -59,8 +59,10 @@ pub struct Rule {
     pub reference: &'static str,
 }
 
-/// Where a finding points: the part of the record the inspector highlights.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a finding points: the part of the record the inspector highlights. In JSON:
+/// `{"status": {"call": 0}}`, `{"header": {"call": 0, "index": 2, "name": "X"}}` and the like.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Spot {
     /// The status argument of start_response call number `call` (from 0).
     Status { call: usize },
@@ -78,22 +80,6 @@ pub enum Spot {
     Write { index: usize },
     /// A header of the response as sent, by name.
     SentHeader { name: String },
-}
-
-impl Spot {
-    /// The spot as JSON: `{"status": {"call": 0}}` and the like.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Spot::Status { call } => json!({"status": {"call": call}}),
-            Spot::Header { call, index, name } => {
-                json!({"header": {"call": call, "index": index, "name": name}})
-            }
-            Spot::ExcInfo { call } => json!({"exc_info": {"call": call}}),
-            Spot::Chunk { index, offset } => json!({"chunk": {"index": index, "offset": offset}}),
-            Spot::Write { index } => json!({"write": {"index": index}}),
-            Spot::SentHeader { name } => json!({"sent_header": {"name": name}}),
-        }
-    }
 }
 
 /// A finding: which rule, what happened here, where to look. The record keeps these in
@@ -140,23 +126,9 @@ impl Check {
         self.rule().is_some_and(|r| r.about == About::App)
     }
 
-    /// The finding as JSON: `rule`, `message`, `reference` (also as `pep3333`, the key
-    /// README.md lists), `fix`, `explanation`, `about` and `at`.
+    /// The finding as JSON: see [`crate::record::CheckRecord`].
     pub fn to_json(&self) -> Value {
-        let rule = self.rule();
-        json!({
-            "rule": self.rule,
-            "message": self.message,
-            "reference": self.reference,
-            "pep3333": self.reference,
-            "fix": self.fix,
-            "explanation": rule.map(|r| r.explanation),
-            "about": match rule.map(|r| r.about) {
-                Some(About::Note) => "note",
-                _ => "app",
-            },
-            "at": self.at.as_ref().map(Spot::to_json),
-        })
+        serde_json::to_value(crate::record::CheckRecord::from(self)).unwrap_or(Value::Null)
     }
 }
 

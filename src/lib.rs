@@ -30,7 +30,8 @@
 //!    headers wait for the first body chunk.
 //! 9. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`,
 //!    letting go of the GIL while the server waits.
-//! 10. [`exchange`]: the record every phase writes into, and the events a live view receives.
+//! 10. [`exchange`]: the record every phase writes into, and the events a live view receives;
+//!     [`record`], its JSON form, one typed struct that `--log json` prints and the tests read.
 //! 11. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an
 //!     explanation, a fix and its reference, and the pure checks of a status, a header, a head.
 //! 12. [`log`]: the headless views of that record: access log, `--trace`, `--log json`
@@ -59,6 +60,7 @@ pub mod inspector;
 pub mod lessons;
 pub mod log;
 pub mod python;
+pub mod record;
 pub mod request;
 pub mod response;
 pub mod result;

@@ -3,66 +3,90 @@
 
 mod common;
 
-use serde_json::Value;
-
 use common::*;
 
-/// Every field the README names is present with the right type, for a plain GET.
+/// Every field the README names is there, read into the crate's own typed record (a missing,
+/// renamed or unknown field fails to read), with the values of a plain GET.
 #[test]
-fn json_record_has_every_field_design_md_names() {
+fn json_record_reads_into_the_typed_record_with_every_field() {
     let server = start_server(&[&path("apps/hello.py")]);
     server.send(b"GET /?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    let r = server.next_record();
+    let r = server.next_typed();
 
-    assert_eq!(r["id"], 1);
-    let client = r["client"].as_str().unwrap();
-    assert!(client.starts_with("127.0.0.1:"), "{client}");
-    let started = r["started"].as_str().unwrap();
+    assert_eq!(r.id, 1);
+    assert!(r.client.starts_with("127.0.0.1:"), "{}", r.client);
     assert!(
-        chrono::DateTime::parse_from_rfc3339(started).is_ok(),
-        "started is not RFC 3339: {started}"
+        chrono::DateTime::parse_from_rfc3339(&r.started).is_ok(),
+        "started is not RFC 3339: {}",
+        r.started
+    );
+    assert_eq!(
+        (
+            r.connection.id,
+            r.connection.request,
+            r.connection.kept_open
+        ),
+        (1, 1, false)
     );
 
-    let request = &r["request"];
     assert_eq!(
-        request["raw"],
+        r.request.raw,
         "GET /?x=1 HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"
     );
-    assert_eq!(request["method"], "GET");
-    assert_eq!(request["target"], "/?x=1");
-    assert_eq!(request["version"], "HTTP/1.1");
+    assert_eq!(r.request.bytes, 39);
+    assert_eq!(r.request.method.as_deref(), Some("GET"));
+    assert_eq!(r.request.target.as_deref(), Some("/?x=1"));
+    assert_eq!(r.request.version.as_deref(), Some("HTTP/1.1"));
 
-    let environ = r["environ"].as_object().unwrap();
-    assert_eq!(environ["QUERY_STRING"], "'x=1'");
-    assert_eq!(environ["HTTP_HOST"], "'localhost'");
-    assert_eq!(environ["wsgi.version"], "(1, 0)");
+    assert_eq!(r.environ["QUERY_STRING"], "'x=1'");
+    assert_eq!(r.environ["HTTP_HOST"], "'localhost'");
+    assert_eq!(r.environ["wsgi.version"], "(1, 0)");
 
-    let calls = r["start_response"].as_array().unwrap();
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0]["status"], "200 OK");
+    assert_eq!(r.start_response.len(), 1);
+    let call = &r.start_response[0];
+    assert_eq!(call.status, "200 OK");
     assert_eq!(
-        calls[0]["headers"],
-        serde_json::json!([["Content-Type", "text/plain"]])
+        call.headers,
+        [("Content-Type".to_string(), "text/plain".to_string())]
     );
-    assert!(calls[0]["exc_info"].is_null());
+    assert_eq!(
+        (call.exc_info.as_deref(), call.error.as_deref()),
+        (None, None)
+    );
+    assert_eq!((r.writes.len(), r.write_calls), (0, 0));
 
-    let response = &r["response"];
-    assert_eq!(response["status"], 200);
-    let raw = response["raw"].as_str().unwrap();
-    assert!(raw.starts_with("HTTP/1.1 200 OK\\r\\n"), "{raw}");
-    assert!(raw.ends_with("\\r\\n\\r\\nhello world!"), "{raw}");
-    assert!(response["bytes"].as_u64().unwrap() > "hello world!".len() as u64);
+    assert_eq!(r.response.status, Some(200));
+    assert!(
+        r.response.raw.starts_with("HTTP/1.1 200 OK\\r\\n"),
+        "{}",
+        r.response.raw
+    );
+    assert!(
+        r.response.raw.ends_with("\\r\\n\\r\\nhello world!"),
+        "{}",
+        r.response.raw
+    );
+    assert_eq!(r.response.body_bytes, 12);
+    assert!(r.response.bytes > 12);
+    assert_eq!(r.response.framing.as_deref(), Some("content-length"));
 
-    for phase in [
-        "parse_request",
-        "get_environ",
-        "application",
-        "finish_response",
-    ] {
-        assert!(r["timings_us"][phase].is_u64(), "timings_us.{phase}: {r}");
-    }
-    assert_eq!(r["error"], Value::Null);
-    assert_eq!(r["checks"], serde_json::json!([]));
+    assert!(r.timings_us.application < 10_000_000, "{:?}", r.timings_us);
+    assert_eq!((r.error, r.traceback), (None, None));
+    assert!(r.output.is_empty() && r.checks.is_empty());
+    assert_eq!((r.output_cut.lines, r.output_cut.bytes), (0, 0));
+}
+
+/// A finding reads into the typed record too: its rule, its reference and where it points.
+#[test]
+fn a_finding_reads_into_the_typed_record() {
+    let server = start_server(&[&path("apps/mistakes/no_content_type.py")]);
+    server.get("/");
+    let r = server.next_typed();
+    let check = r.checks.first().expect("a finding");
+    assert_eq!(check.rule, "content-type-missing");
+    assert_eq!(check.reference, check.pep3333);
+    assert!(!check.fix.is_empty() && check.explanation.is_some());
+    assert_eq!(check.about, "app");
 }
 
 /// Each connection gets the next id.

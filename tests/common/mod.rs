@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use wsgiscope::record::Record;
 
 pub mod venv;
 
@@ -285,12 +286,21 @@ impl Server {
 
     /// The next exchange record (`--log json`), skipping output that belongs to no exchange.
     pub fn next_record(&self) -> Value {
+        serde_json::to_value(self.next_typed()).expect("a record is JSON")
+    }
+
+    /// The next exchange record, read into the crate's own [`Record`]: a field missing,
+    /// renamed or unknown fails the test here, whatever the test then looks at. Lines that are
+    /// not records (app output between exchanges) are skipped.
+    pub fn next_typed(&self) -> Record {
         loop {
             let line = self.next_line();
             let value: Value = serde_json::from_str(&line)
                 .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
             if value.get("id").is_some() {
-                return value;
+                return serde_json::from_value(value).unwrap_or_else(|e| {
+                    panic!("not a record as src/record.rs has it ({e}): {line}")
+                });
             }
         }
     }
