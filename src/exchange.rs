@@ -82,6 +82,14 @@ impl CappedBytes {
         self.total += data.len() as u64;
     }
 
+    /// Take back the last `n` bytes pushed: they turned out to belong to the next request
+    /// (pipelined behind this one in the same read).
+    pub fn drop_last(&mut self, n: u64) {
+        self.total = self.total.saturating_sub(n);
+        self.stored
+            .truncate(self.total.min(self.stored.len() as u64) as usize);
+    }
+
     /// How many bytes were counted but not stored.
     pub fn cut(&self) -> u64 {
         self.total - self.stored.len() as u64

@@ -658,6 +658,8 @@ impl WSGIServer {
             return None;
         };
         exchange.timings.parse_request = conn.parse_time;
+        // Bytes read with this request that begin the next one are the next one's.
+        exchange.request_raw.drop_last(complete.rest.len() as u64);
         self.emit_live(|| Event::RequestBytes {
             id: exchange.id,
             bytes: Vec::new(),

@@ -1063,6 +1063,36 @@ fn keep_alive_answers_three_pipelined_requests_in_order() {
     // Still open: one more is answered.
     client.send(&get("/fourth"));
     assert_eq!(client.response(false, "GET /fourth").text(), "/fourth");
+    // Each record holds its own request's bytes, though all three came in one write.
+    let sent = [
+        get("/first"),
+        [
+            request("POST", "/echo", "Content-Length: 6\r\n"),
+            b"second".to_vec(),
+        ]
+        .concat(),
+        get("/sizes?5"),
+        get("/fourth"),
+    ];
+    for (i, bytes) in sent.iter().enumerate() {
+        let record = server.next_typed();
+        assert_eq!(
+            (record.connection.id, record.connection.request),
+            (1, i as u32 + 1)
+        );
+        assert_eq!(
+            record.request.bytes,
+            bytes.len() as u64,
+            "request {}",
+            i + 1
+        );
+        assert_eq!(
+            record.request.raw,
+            wsgiscope::exchange::escape_bytes(bytes),
+            "request {}",
+            i + 1
+        );
+    }
 }
 
 /// `Connection: close` from the client is honoured: its response says `Connection: close`,
