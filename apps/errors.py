@@ -3,7 +3,8 @@
 #   /raise     an exception before start_response: the server sends a 500 (with --debug, the
 #              traceback is in its body)
 #   /late      an exception in the generator after the first chunk went out: too late for a
-#              500, the server can only close the connection
+#              500, the server can only stop and close the connection, without the chunk of
+#              size 0 that ends a chunked body (so an HTTP/1.1 client sees the body is cut)
 #   /str       returns a str instead of a list of bytes
 #   /bytes     returns bytes directly (iterating bytes gives integers)
 #   /no-start  returns a list without calling start_response

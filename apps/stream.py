@@ -2,7 +2,9 @@
 # generator yields it, without knowing the total length in advance.
 #
 # It shows why the headers go out late (just before the first chunk), and how a body without
-# Content-Length ends: the server closes the connection after the last chunk.
+# Content-Length ends: for an HTTP/1.1 request the server sends each chunk with its size
+# (Transfer-Encoding: chunked) and a chunk of size 0 after the last; for an HTTP/1.0 request
+# it closes the connection after the last chunk (lesson 13).
 # `?n=5` sets how many lines; `?delay=0.5` waits between them, so the chunks are visible.
 #
 #   cargo run --release -- apps/stream.py
