@@ -10,7 +10,8 @@
 //! Content-Length: 12\r\n               added when the result was a one-item list
 //! Date: Wed, 25 Nov 2026 10:00:00 GMT\r\n   added unless the app set it (RFC 9110 §6.6.1)
 //! Server: wsgiscope/0.1.0\r\n          added unless the app set it
-//! Connection: close\r\n                one request per connection, like the tutorial
+//! Connection: close\r\n                one request per connection, like the tutorial (with
+//!                                      --keep-alive: only on the last one)
 //! \r\n
 //! hello world!                         the body chunks, as the app yields them
 //! ```
