@@ -43,6 +43,8 @@
 //!     (the inspector's lesson panel) and its request/response transcripts, which the tests
 //!     replay so that no lesson drifts from the code.
 //!
+//! 15. [`telnet`]: the small client the course types requests into, where telnet is missing.
+//!
 //! `src/main.rs` only reads the command line and wires these together.
 
 // Unsafe code only where a system call or the interpreter's C API needs it, each allowed by
@@ -66,4 +68,5 @@ pub mod response;
 pub mod result;
 pub mod server;
 pub mod start_response;
+pub mod telnet;
 pub mod wait;

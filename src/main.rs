@@ -36,7 +36,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about,
     long_about = None,
     args_override_self = true,
-    after_help = "The course: `wsgiscope lessons` lists the lessons, `wsgiscope lesson N` starts one."
+    after_help = "The course: `wsgiscope lessons` lists the lessons, `wsgiscope lesson N` starts one.\n\
+                  A client: `wsgiscope telnet [HOST] [PORT]` (default 127.0.0.1 8888) sends what you \
+                  type, a line per Enter, and prints the response."
 )]
 struct Cli {
     /// The app to serve: module:callable, module (callable `application`, then `app`),
@@ -45,9 +47,21 @@ struct Cli {
     /// course instead (a module named lessons is served as `lessons:application`).
     app: Option<String>,
 
-    /// The lesson's number, after `lesson`.
+    /// The lesson's number, after `lesson` (or the host, after `telnet`).
     #[arg(hide = true)]
     lesson: Option<String>,
+
+    /// The port, after `telnet HOST`.
+    #[arg(hide = true)]
+    third: Option<String>,
+
+    /// With `telnet`: end each typed line with LF only, as nc does (default: CRLF, as telnet).
+    #[arg(long)]
+    lf: bool,
+
+    /// With `telnet`: write the response's control bytes visibly (\r\n), as the inspector does.
+    #[arg(long)]
+    show_bytes: bool,
 
     /// The address to listen on (0.0.0.0 for every interface).
     #[arg(long, default_value = "127.0.0.1")]
@@ -153,6 +167,14 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let outcome = match cli.app.as_deref() {
+        Some("telnet") => telnet_options(&cli).and_then(|o| wsgiscope::telnet::run(&o)),
+        _ if cli.lf || cli.show_bytes => Err(
+            "--lf and --show-bytes are options of the client, `wsgiscope telnet HOST PORT`".into(),
+        ),
+        _ if cli.third.is_some() => Err(format!(
+            "one app only, please: {:?} is one word too many",
+            cli.third.unwrap_or_default()
+        )),
         Some("lessons") => course::list(),
         Some("lesson") => course::start(&cli).and_then(|(cli, lesson)| run(cli, Some(lesson))),
         _ if cli.lesson.is_some() => Err(format!(
@@ -169,6 +191,25 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `wsgiscope telnet [HOST] [PORT]`: the host and port after the word, or the course's.
+fn telnet_options(cli: &Cli) -> Result<wsgiscope::telnet::Options, String> {
+    let port = match &cli.third {
+        None => wsgiscope::telnet::DEFAULT_PORT,
+        Some(port) => port.parse().map_err(|_| {
+            format!("`wsgiscope telnet HOST PORT` needs a port from 0 to 65535, not {port:?}")
+        })?,
+    };
+    Ok(wsgiscope::telnet::Options {
+        host: cli
+            .lesson
+            .clone()
+            .unwrap_or_else(|| wsgiscope::telnet::DEFAULT_HOST.into()),
+        port,
+        lf: cli.lf,
+        show_bytes: cli.show_bytes,
+    })
 }
 
 /// Load the app, build the server and serve until stopped; with a lesson, show it too.
