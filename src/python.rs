@@ -467,6 +467,17 @@ impl AppSpec {
         }
     }
 
+    /// The folder the app names, when it names one that is not a Python package (`apps`,
+    /// `apps/`): Python would import it as an empty namespace, and the student meant a file.
+    fn plain_folder(&self) -> Option<PathBuf> {
+        let path = match &self.source {
+            AppSource::File(path) => path.clone(),
+            AppSource::Module(name) if !name.contains('.') => PathBuf::from(name),
+            AppSource::Module(_) => return None,
+        };
+        (path.is_dir() && !path.join("__init__.py").is_file()).then_some(path)
+    }
+
     /// The folder that goes first on `sys.path`: the file's folder, else the current one.
     pub fn folder(&self) -> PathBuf {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -513,6 +524,9 @@ pub fn load_app(py: Python<'_>, spec: Option<&AppSpec>) -> Result<Py<PyAny>, Loa
             .map_err(|e| LoadError(describe(py, &e)));
     };
     let fail = |what: String| LoadError(format!("cannot load the app '{}': {what}", spec.text));
+    if let Some(folder) = spec.plain_folder() {
+        return Err(fail(folder_hint(&folder)));
+    }
     let module = match &spec.source {
         AppSource::File(path) => import_file(py, path).map_err(&fail)?,
         AppSource::Module(name) => py.import(name.as_str()).map(Bound::into_any).map_err(|e| {
@@ -575,6 +589,37 @@ pub fn load_app(py: Python<'_>, spec: Option<&AppSpec>) -> Result<Py<PyAny>, Loa
         )));
     }
     Ok(app.unbind())
+}
+
+/// What to say when the app named is a folder: that it is one, and which of its files could be
+/// meant.
+fn folder_hint(folder: &Path) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "py"))
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let shown = files.len().min(3);
+    let examples = if files.is_empty() {
+        "it has no .py file".to_string()
+    } else {
+        format!(
+            "for example {}{}",
+            files[..shown].join(", "),
+            if files.len() > shown { ", …" } else { "" }
+        )
+    };
+    format!(
+        "{} is a folder, not an app. Give one of its files, as path/to/file.py[:callable] \
+         ({examples}), or a module:callable",
+        folder.display()
+    )
 }
 
 /// Run a Python file as a module named after the file, registered in `sys.modules` so that

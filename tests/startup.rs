@@ -35,6 +35,20 @@ fn missing_app_file_exits_with_2() {
     );
 }
 
+/// A folder is not an app, whether named as a module (`apps`) or a path (`apps/`): the
+/// message says it is a folder and names files in it that could be meant.
+#[test]
+fn a_folder_named_as_the_app_exits_with_2_and_names_its_files() {
+    let apps = path("apps");
+    for spec in [apps.clone(), format!("{apps}/")] {
+        assert_refuses_to_start(&[&spec], &["is a folder, not an app", "apps/echo.py"]);
+    }
+    // As a bare module name, from the folder that holds it.
+    let (status, stderr) = run_to_exit(&["--no-tui", "--port", "0", "--chdir", &path(""), "apps"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("apps is a folder, not an app"), "{stderr}");
+}
+
 /// A module that cannot be imported: the message names it and the sys.path Python searched.
 #[test]
 fn missing_module_exits_with_2() {

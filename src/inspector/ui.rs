@@ -145,7 +145,11 @@ fn render_header(state: &State, frame: &mut Frame, area: Rect) {
     let mut second = vec![
         Span::raw(format!("app {} · Python {} · ", info.app, info.python)),
         mode,
-        Span::raw(format!(" · {} requests · ", state.requests)),
+        Span::raw(format!(
+            " · {} request{} · ",
+            state.requests,
+            if state.requests == 1 { "" } else { "s" }
+        )),
     ];
     let counts = state.connections;
     if counts.open > 0 || counts.closed_idle > 0 {
