@@ -28,9 +28,10 @@
 //! the rule. A request that is merely unusual but not ambiguous (HTTP/1.1 without Host, a header
 //! name with `_`) is served, and a [`RequestNote`] records what was odd about it.
 //!
-//! We are lenient only where that is safe and a person at a keyboard needs it: lines may end in
-//! a bare LF (netcat and telnet users press Enter), and empty lines before the request line are
-//! skipped (RFC 9112 §2.2).
+//! We are lenient only where that is safe and a person at a keyboard needs it: the lines of the
+//! head may end in a bare LF (netcat sends one when its user presses Enter), and empty lines
+//! before the request line are skipped (RFC 9112 §2.2). The lines of a chunked body may not:
+//! there RFC 9112 §7.1 wants CRLF, and a body is where a smuggled request would hide.
 //!
 //! # How it works
 //!
@@ -70,6 +71,10 @@ const VERSION_NOT_SUPPORTED: u16 = 505;
 /// Error messages quote at most this many bytes of the offending text (a choice: the sentence
 /// around the quote should still fit a terminal line or two).
 const QUOTE_LIMIT: usize = 60;
+/// Where a token is defined, added to the reference of a message about one.
+const TOKEN: &str = ", RFC 9110 §5.6.2";
+/// Where a quoted-string is defined, added to the reference of a message about one.
+const QUOTED_STRING: &str = ", RFC 9110 §5.6.4";
 /// The shape of a request line (RFC 9112 §3), quoted in the messages about it.
 const REQUEST_LINE_SHAPE: &str = "METHOD SP TARGET SP HTTP-VERSION, e.g. \"GET / HTTP/1.1\"";
 
@@ -926,7 +931,14 @@ pub enum ChunkStatus {
 /// Size lines are strict, because a size read differently by a proxy is a smuggled request:
 /// hex digits only, no sign, no `0x`, no `_`, no white space before the digits or at the end of
 /// the line. White space between the digits and a `;` extension is accepted, as RFC 9112 §7.1.1
-/// allows it (`BWS`). Like the head, lines may end in a bare LF.
+/// allows it (`BWS`), and the extensions must follow that section's grammar, though their
+/// meaning is ignored.
+///
+/// Unlike the head, every line here ends in CRLF: the size line, the data, the trailer lines and
+/// the empty line at the end (RFC 9112 §7.1). The leniency of §2.2 for a bare LF covers only the
+/// start line and the header fields, and a body is where a smuggled request hides: a proxy that
+/// reads `5\nhello` as one line and a server that reads it as a size line and data see
+/// different bodies.
 #[derive(Debug)]
 pub struct ChunkedDecoder {
     /// Where in the body the next byte belongs.
@@ -952,7 +964,7 @@ enum ChunkState {
     SizeLine,
     /// Copying chunk data; this many bytes of the chunk are still to come.
     Data { remaining: u64 },
-    /// The chunk data is complete; its CRLF (or LF) comes next.
+    /// The chunk data is complete; its CRLF comes next.
     DataEnd,
     /// The CR after the chunk data was read; its LF comes next.
     DataEndLf,
@@ -1004,7 +1016,14 @@ impl ChunkedDecoder {
                     pos += 1;
                     self.state = match (self.state, byte) {
                         (ChunkState::DataEnd, b'\r') => ChunkState::DataEndLf,
-                        (_, b'\n') => ChunkState::SizeLine,
+                        (ChunkState::DataEndLf, b'\n') => ChunkState::SizeLine,
+                        (ChunkState::DataEnd, b'\n') => {
+                            return Err(bad(format!(
+                                "the {} bytes of chunk data are followed by a bare LF, but \
+                                 chunked framing requires CRLF after the data (RFC 9112 §7.1)",
+                                self.chunk_size
+                            )));
+                        }
                         _ => {
                             return Err(bad(format!(
                                 "chunk data was not followed by CRLF (the chunk size said {} \
@@ -1067,6 +1086,9 @@ impl ChunkedDecoder {
             )));
         }
         if byte == b'\n' {
+            if self.line.last() != Some(&b'\r') {
+                return Err(self.bare_lf());
+            }
             return Ok(true);
         }
         if !in_trailers && self.line.len() >= MAX_CHUNK_LINE_BYTES {
@@ -1080,7 +1102,21 @@ impl ChunkedDecoder {
         Ok(false)
     }
 
-    /// Read a complete chunk-size line: `1*HEXDIG [ BWS ";" chunk-ext ]`.
+    /// The 400 for a bare LF ending the line read so far (RFC 9112 §7.1 wants CRLF).
+    fn bare_lf(&self) -> RequestError {
+        let which = match (self.state, self.line.is_empty()) {
+            (ChunkState::Trailers, true) => "the empty line that ends the chunked body".to_owned(),
+            (ChunkState::Trailers, false) => format!("the trailer line {}", quote(&self.line)),
+            _ => format!("the chunk-size line {}", quote(&self.line)),
+        };
+        bad(format!(
+            "{which} ends in a bare LF, but every line of a chunked body must end in CRLF; \
+             the leniency for a lone LF covers only the request line and header fields \
+             (RFC 9112 §7.1)"
+        ))
+    }
+
+    /// Read a complete chunk-size line: `1*HEXDIG [ chunk-ext ]`.
     fn on_size_line(&mut self, line: &[u8]) -> Result<(), RequestError> {
         let mut size: u64 = 0;
         let mut digits = 0;
@@ -1197,24 +1233,196 @@ fn hex_value(byte: u8) -> Option<u64> {
     char::from(byte).to_digit(16).map(u64::from)
 }
 
-/// Check what follows the hex digits of a chunk-size line: optional white space, then `;` and
-/// the extensions, which are skipped; they may not hold control characters.
+/// Check what follows the hex digits of a chunk-size line: the chunk extensions of RFC 9112
+/// §7.1.1, exactly as its grammar has them, which the decoder then skips (this server gives no
+/// extension a meaning):
+///
+/// ```text
+/// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-name = token
+/// chunk-ext-val  = token / quoted-string
+/// ```
+///
+/// `BWS` is optional white space (SP or HTAB), so `5 ; a = "x y"` passes, but nothing else may
+/// stand between the parts, and the line may not end in white space. Extensions frame nothing,
+/// yet a parser that skipped whatever follows `;` would pass lines that a stricter one in front
+/// of it refuses or splits differently; following the grammar keeps the two in agreement.
 fn check_chunk_extensions(line: &[u8], after: &[u8]) -> Result<(), RequestError> {
-    let rest = trim_ows(after);
-    let bws = after
+    // Until the first ';' the fault is in the size line itself (§7.1).
+    let first = skip_bws(after, 0);
+    if first == after.len() {
+        return Err(chunk_size_error(
+            line,
+            "white space after the size is not allowed at the end of the line",
+        ));
+    }
+    if after[first] != b';' {
+        return Err(chunk_size_error(
+            line,
+            "only a ';' chunk extension may follow the hex digits of the size",
+        ));
+    }
+    let mut pos = first + 1;
+    loop {
+        pos = skip_bws(after, pos);
+        let name_len = token_len(&after[pos..]);
+        if name_len == 0 {
+            return Err(chunk_ext_error(
+                line,
+                "a ';' must be followed by the extension's name, a token",
+                TOKEN,
+            ));
+        }
+        let name = &after[pos..pos + name_len];
+        pos += name_len;
+        let mut read = format!("the extension {}", quote(name));
+        let mut may_follow = "'=' and a value, ';' and another extension, or the end of the line";
+        let equals = skip_bws(after, pos);
+        if after.get(equals) == Some(&b'=') {
+            pos = skip_bws(after, equals + 1);
+            pos += chunk_ext_value(line, name, &after[pos..])?;
+            read = format!("the value of the extension {}", quote(name));
+            may_follow = "';' and another extension, or the end of the line";
+        }
+        let next = skip_bws(after, pos);
+        match after.get(next) {
+            None if next == pos => return Ok(()),
+            None => {
+                return Err(chunk_ext_error(
+                    line,
+                    "the line may not end in white space after the last extension",
+                    "",
+                ));
+            }
+            Some(b';') => pos = next + 1,
+            Some(&byte) => {
+                return Err(chunk_ext_error(
+                    line,
+                    &format!(
+                        "{read} is followed by {}, but only {may_follow} may come next",
+                        describe_byte(byte)
+                    ),
+                    "",
+                ));
+            }
+        }
+    }
+}
+
+/// The length of the `chunk-ext-val` at the start of `rest`: a token, or a quoted-string
+/// (RFC 9110 §5.6.4), in which `\` escapes the byte after it. `name` is the extension's, for
+/// the message.
+fn chunk_ext_value(line: &[u8], name: &[u8], rest: &[u8]) -> Result<usize, RequestError> {
+    let name = quote(name);
+    if rest.first() != Some(&b'"') {
+        let len = token_len(rest);
+        if len == 0 {
+            let found = rest
+                .first()
+                .map_or("the end of the line".to_owned(), |&b| describe_byte(b));
+            return Err(chunk_ext_error(
+                line,
+                &format!(
+                    "the value of the extension {name} after '=' must be a token or a \
+                     quoted-string, but it starts with {found}"
+                ),
+                QUOTED_STRING,
+            ));
+        }
+        return Ok(len);
+    }
+    let unclosed = || {
+        chunk_ext_error(
+            line,
+            &format!(
+                "the quoted value of the extension {name} has no closing '\"' before the end \
+                 of the line"
+            ),
+            QUOTED_STRING,
+        )
+    };
+    let mut i = 1;
+    loop {
+        let Some(&byte) = rest.get(i) else {
+            return Err(unclosed());
+        };
+        match byte {
+            b'"' => return Ok(i + 1),
+            b'\\' => {
+                let Some(&escaped) = rest.get(i + 1) else {
+                    return Err(unclosed());
+                };
+                if !is_quoted_pair_byte(escaped) {
+                    return Err(chunk_ext_error(
+                        line,
+                        &format!(
+                            "in the quoted value of the extension {name}, '\\' escapes {}, \
+                             which a quoted-string may not hold",
+                            describe_byte(escaped)
+                        ),
+                        QUOTED_STRING,
+                    ));
+                }
+                i += 2;
+            }
+            _ if is_qdtext(byte) => i += 1,
+            _ => {
+                return Err(chunk_ext_error(
+                    line,
+                    &format!(
+                        "the quoted value of the extension {name} contains {}, which a \
+                         quoted-string may not hold",
+                        describe_byte(byte)
+                    ),
+                    QUOTED_STRING,
+                ));
+            }
+        }
+    }
+}
+
+/// The position of the first byte at or after `pos` that is not `BWS` (SP or HTAB).
+fn skip_bws(bytes: &[u8], pos: usize) -> usize {
+    pos + bytes[pos..]
         .iter()
         .take_while(|&&b| b == b' ' || b == b'\t')
-        .count();
-    let hint = if rest.is_empty() {
-        "white space after the size is not allowed at the end of the line"
-    } else if !after[bws..].starts_with(b";") {
-        "only a ';' chunk extension may follow the hex digits of the size"
-    } else if after.iter().any(|&b| is_ctl(b)) {
-        "the chunk extension contains a control character"
-    } else {
-        return Ok(());
-    };
-    Err(chunk_size_error(line, hint))
+        .count()
+}
+
+/// How many bytes at the start of `bytes` are `tchar`s (0: no token there).
+fn token_len(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|&&b| is_tchar(b)).count()
+}
+
+/// `qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text` (RFC 9110 §5.6.4): any byte
+/// in quotes but `"`, `\`, and the controls.
+fn is_qdtext(b: u8) -> bool {
+    matches!(b, b'\t' | b' ' | 0x21 | 0x23..=0x5B | 0x5D..=0x7E | 0x80..=0xFF)
+}
+
+/// What may follow `\` in a `quoted-pair`: `HTAB / SP / VCHAR / obs-text` (RFC 9110 §5.6.4),
+/// any byte but the controls.
+fn is_quoted_pair_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xFF)
+}
+
+/// A byte for a message: `'@'` when it is visible ASCII, else its hex value.
+fn describe_byte(b: u8) -> String {
+    match b {
+        b'!'..=b'~' => format!("'{}'", char::from(b)),
+        b' ' => "a space".to_owned(),
+        b'\t' => "a tab".to_owned(),
+        _ => format!("the byte 0x{b:02X}"),
+    }
+}
+
+/// The 400 for chunk extensions that break the grammar of RFC 9112 §7.1.1; `also` names
+/// the section of RFC 9110 that defines the part at fault, if there is one.
+fn chunk_ext_error(line: &[u8], hint: &str, also: &str) -> RequestError {
+    bad(format!(
+        "bad chunk extension in the chunk-size line {}: {hint} (RFC 9112 §7.1.1{also})",
+        quote(line)
+    ))
 }
 
 /// The 400 for a malformed chunk-size line, quoting the line and saying what is wrong.
@@ -1802,11 +2010,24 @@ mod tests {
         }
     }
 
+    /// RFC 9112 §7.1 wants CRLF after the size line, the data and every trailer line; the
+    /// lone LF of §2.2 is for the head only.
     #[test]
-    fn chunked_body_with_bare_lf_line_endings_is_accepted() {
-        let (out, status) = decode_whole(b"3\nabc\n0\n\n", LIMIT).unwrap();
-        assert_eq!(out, b"abc");
-        assert_eq!(status, ChunkStatus::Done { consumed: 9 });
+    fn bare_lf_anywhere_in_a_chunked_body_is_refused() {
+        let rule = ["bare LF", "CRLF", "RFC 9112 §7.1"];
+        let size_line = [&rule[..], &["the chunk-size line \"5\""]].concat();
+        assert_chunked_refused(b"5\nhello\r\n0\r\n\r\n", 400, &size_line);
+        let telnet = [&rule[..], &["the chunk-size line \"3\""]].concat();
+        assert_chunked_refused(b"3\nabc\n0\n\n", 400, &telnet);
+        let data = [&rule[..], &["5 bytes of chunk data"]].concat();
+        assert_chunked_refused(b"5\r\nhello\n0\r\n\r\n", 400, &data);
+        let last = [&rule[..], &["the chunk-size line \"0\""]].concat();
+        assert_chunked_refused(b"5\r\nhello\r\n0\n\r\n", 400, &last);
+        let trailer = [&rule[..], &["the trailer line \"X-A: 1\""]].concat();
+        assert_chunked_refused(b"0\r\nX-A: 1\n\r\n", 400, &trailer);
+        let end = [&rule[..], &["the empty line that ends the chunked body"]].concat();
+        assert_chunked_refused(b"5\r\nhello\r\n0\r\n\n", 400, &end);
+        assert_chunked_refused(b"0\r\nX-A: 1\r\n\n", 400, &end);
     }
 
     #[test]
@@ -1815,6 +2036,86 @@ mod tests {
         let (out, _) = decode_whole(body, LIMIT).unwrap();
         assert_eq!(out, b"helloabc");
         assert_eq!(decode_bytewise(body, LIMIT).unwrap().0, b"helloabc");
+    }
+
+    /// Every form RFC 9112 §7.1.1's grammar allows: a name alone, a token value, BWS around
+    /// `;` and `=`, quoted values with spaces, escapes and bytes ≥ 0x80, several extensions.
+    #[test]
+    fn chunk_extensions_of_every_allowed_form_are_accepted() {
+        let sizes: [&[u8]; 10] = [
+            b"5;a",
+            b"5;a=b",
+            b"5 ; a = \"x y\"",
+            b"5;a=\"q\\\"uote\"",
+            b"5;a;b=c;d=\"e\"",
+            b"5\t;\ta\t=\tb",
+            b"5;a=\"\"",
+            b"5;a=\"caf\xC3\xA9 \\\\ \\\t\"",
+            b"5;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+            b"5 ;a ;b",
+        ];
+        for size in sizes {
+            let body = [size, b"\r\nhello\r\n0\r\n\r\n"].concat();
+            match decode_whole(&body, LIMIT) {
+                Ok((out, _)) => assert_eq!(out, b"hello", "{}", quote(size)),
+                Err(error) => panic!("{} refused: {error}", quote(size)),
+            }
+        }
+    }
+
+    #[test]
+    fn chunk_extensions_outside_the_grammar_are_refused_naming_it() {
+        let cases: [(&[u8], &str); 12] = [
+            (b"5;=x", "name, a token"),
+            (b"2;", "name, a token"),
+            (b"5;a;", "name, a token"),
+            (b"5; ", "name, a token"),
+            (b"5;a b", "the extension \"a\" is followed by 'b'"),
+            (
+                b"5;a=b c",
+                "the value of the extension \"a\" is followed by 'c'",
+            ),
+            (
+                b"5;a=\"x\"y",
+                "the value of the extension \"a\" is followed by 'y'",
+            ),
+            (
+                b"5;a=@",
+                "must be a token or a quoted-string, but it starts with '@'",
+            ),
+            (b"5;a=", "starts with the end of the line"),
+            (b"5;a=\"x", "no closing '\"'"),
+            (b"5;a=\"x\\\"", "no closing '\"'"),
+            (b"5;a ", "may not end in white space"),
+        ];
+        for (size, hint) in cases {
+            let body = [size, b"\r\nhello\r\n0\r\n\r\n"].concat();
+            let quoted = quote(size);
+            assert_chunked_refused(
+                &body,
+                400,
+                &["bad chunk extension", &quoted, hint, "RFC 9112 §7.1.1"],
+            );
+        }
+    }
+
+    #[test]
+    fn control_bytes_in_a_chunk_extension_are_refused() {
+        assert_chunked_refused(
+            b"5;a=\"x\x01\"\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["contains the byte 0x01", "RFC 9110 §5.6.4"],
+        );
+        assert_chunked_refused(
+            b"5;a=\"x\\\x7F\"\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["escapes the byte 0x7F"],
+        );
+        assert_chunked_refused(
+            b"5;a\x00\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["followed by the byte 0x00"],
+        );
     }
 
     #[test]

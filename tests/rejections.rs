@@ -211,7 +211,6 @@ fn bad_transfer_encodings_are_refused() {
 /// (Content-Length, Host, Transfer-Encoding) are refused too.
 #[test]
 fn bad_chunked_bodies_are_refused() {
-    const HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
     let bodies: [(&str, &[u8], &[&str]); 12] = [
         (
             "plus sign",
@@ -262,15 +261,124 @@ fn bad_chunked_bodies_are_refused() {
         ),
         ("not hex", b"zz\r\nhello\r\n0\r\n\r\n", &["bad chunk size"]),
     ];
+    assert_chunked_refused(&bodies);
+}
+
+/// The head of every chunked request below.
+const CHUNKED_HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/// Send each body after [`CHUNKED_HEAD`]; each must get a 400 whose body says every word.
+fn assert_chunked_refused(bodies: &[(&str, &[u8], &[&str])]) {
     let requests: Vec<(&str, Vec<u8>, &[&str])> = bodies
         .iter()
-        .map(|(what, body, words)| (*what, [HEAD, body].concat(), *words))
+        .map(|(what, body, words)| (*what, [CHUNKED_HEAD, body].concat(), *words))
         .collect();
     let cases: Vec<Case<'_>> = requests
         .iter()
         .map(|(what, request, words)| (*what, request.as_slice(), 400, *words))
         .collect();
     assert_refused(&cases);
+}
+
+/// A lone LF ends a line only in the request line and the header fields (RFC 9112 §2.2); in
+/// chunked framing every line ends in CRLF (§7.1): after the size, after the data, after each
+/// trailer and the empty line at the end. A proxy that reads `5\nhello` as one line would see
+/// another body than a server that took the LF as a line end.
+#[test]
+fn bare_lf_in_chunked_framing_is_refused() {
+    assert_chunked_refused(&[
+        (
+            "bare LF after the chunk size",
+            b"5\nhello\r\n0\r\n\r\n",
+            &["chunk-size line \"5\"", "bare LF", "CRLF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF after the chunk data",
+            b"5\r\nhello\n0\r\n\r\n",
+            &["chunk data", "bare LF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF after the last chunk",
+            b"5\r\nhello\r\n0\n\r\n",
+            &["chunk-size line \"0\"", "bare LF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF after a trailer",
+            b"5\r\nhello\r\n0\r\nX-Sum: 1\n\r\n",
+            &["trailer line \"X-Sum: 1\"", "bare LF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF as the final empty line",
+            b"5\r\nhello\r\n0\r\n\n",
+            &["empty line that ends the chunked body", "bare LF"],
+        ),
+        (
+            "a whole body typed into nc",
+            b"5\nhello\n0\n\n",
+            &["bare LF", "RFC 9112 §7.1"],
+        ),
+    ]);
+}
+
+/// Chunk extensions follow RFC 9112 §7.1.1: `;`, a token name, then optionally `=` and a
+/// token or quoted-string value, with optional white space around `;` and `=` and nothing
+/// else.
+#[test]
+fn chunk_extensions_outside_the_grammar_are_refused() {
+    const RULE: &str = "RFC 9112 §7.1.1";
+    assert_chunked_refused(&[
+        (
+            "no name before '='",
+            b"5;=x\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "\"5;=x\"", "name", RULE],
+        ),
+        (
+            "a space inside the extension",
+            b"5;a b\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "\"5;a b\"", "followed by 'b'", RULE],
+        ),
+        (
+            "a value that is not a token",
+            b"5;a=@\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "token or a quoted-string", RULE],
+        ),
+        (
+            "';' with no extension",
+            b"2;\r\nhi\r\n0\r\n\r\n",
+            &["bad chunk extension", "\"2;\"", "name", RULE],
+        ),
+        (
+            "an unterminated quoted value",
+            b"5;a=\"x\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "no closing", RULE],
+        ),
+    ]);
+}
+
+/// What the grammar allows is served, the extensions skipped: a name alone, a name and a
+/// token, white space around `;` and `=` with a quoted value, an escaped quote, several.
+#[test]
+fn chunk_extensions_within_the_grammar_are_served() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let sizes: [&[u8]; 5] = [
+        b"5;a",
+        b"5;a=b",
+        b"5 ; a = \"x y\"",
+        b"5;a=\"q\\\"uote\"",
+        b"5;a;b=c;d=\"e f\"",
+    ];
+    for size in sizes {
+        let request = [CHUNKED_HEAD, size, b"\r\nhello\r\n0\r\n\r\n"].concat();
+        let reply = parse_reply(&server.send(&request));
+        let what = String::from_utf8_lossy(size);
+        assert_eq!(reply.status, 200, "{what}: {}", reply.text());
+        assert_eq!(reply.text(), "hello", "{what}");
+        assert_eq!(
+            server.next_record()["checks"],
+            serde_json::json!([]),
+            "{what}"
+        );
+    }
 }
 
 /// `head`, then `n` times `a`, then `tail`: a request too large in one place.
