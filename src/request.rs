@@ -33,6 +33,15 @@
 //! before the request line are skipped (RFC 9112 §2.2). The lines of a chunked body may not:
 //! there RFC 9112 §7.1 wants CRLF, and a body is where a smuggled request would hide.
 //!
+//! A head uses one kind of line end throughout. Nobody types a mix (telnet sends CRLF, netcat
+//! a bare LF), but smuggling payloads do: `X: X\n\n` inside a CRLF head ends it for a parser
+//! that takes a lone LF, while one that splits only at CRLF reads on and sees other fields.
+//! Precisely: the first line end of the request fixes the style — the one after an empty
+//! line typed before the request line, or else the request line's own — and every later line
+//! end up to and including the empty line that ends the head must be the same, or the request
+//! is refused at the first line that differs. So a person who pressed Enter before typing the
+//! request line is served, in telnet (CRLF, CRLF …) as in netcat (LF, LF …).
+//!
 //! # How it works
 //!
 //! [`parse_request`] is a pure function that the server calls again with the whole buffer
@@ -356,6 +365,8 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
     let mut line_no = 0;
     let mut request_line_seen = false;
     let mut field_lines = 0;
+    // The style of the first line end and the line it ended; every other must match it.
+    let mut style: Option<(LineEnd, usize)> = None;
     loop {
         let rest = &window[pos..];
         line_no += 1;
@@ -371,6 +382,14 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
         let line = strip_cr(&rest[..lf]);
         if line.contains(&b'\r') {
             return Err(bare_cr(line_no));
+        }
+        let end = LineEnd::of(&rest[..lf]);
+        match style {
+            None => style = Some((end, line_no)),
+            Some((first, first_line)) if first != end => {
+                return Err(mixed_line_ends(line_no, end, first_line));
+            }
+            Some(_) => {}
         }
         pos += lf + 1;
 
@@ -394,6 +413,49 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
         }
         check_field_line(line, line_no, field_lines == 1)?;
     }
+}
+
+/// How a line of the head ends. The first line end of a request fixes which one it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineEnd {
+    /// CR LF, as the RFC writes it, and as telnet sends it.
+    Crlf,
+    /// A lone LF, as netcat sends it (RFC 9112 §2.2 lets a server accept it).
+    Lf,
+}
+
+impl LineEnd {
+    /// How `line` (everything before its LF) ends.
+    fn of(line: &[u8]) -> LineEnd {
+        if line.ends_with(b"\r") {
+            LineEnd::Crlf
+        } else {
+            LineEnd::Lf
+        }
+    }
+
+    /// "CRLF" or "a bare LF", for a message.
+    fn name(self) -> &'static str {
+        match self {
+            LineEnd::Crlf => "CRLF",
+            LineEnd::Lf => "a bare LF",
+        }
+    }
+}
+
+/// The error for line `line_no` ending in `end` when line `first_line` ended otherwise.
+fn mixed_line_ends(line_no: usize, end: LineEnd, first_line: usize) -> RequestError {
+    let first = match end {
+        LineEnd::Crlf => LineEnd::Lf,
+        LineEnd::Lf => LineEnd::Crlf,
+    };
+    bad(format!(
+        "line {line_no} ends in {}, but line {first_line} ended in {}: a head that mixes CRLF and \
+         bare-LF line ends is refused, because a parser that splits lines only at CRLF would read \
+         other header fields from it (RFC 9112 §2.2)",
+        end.name(),
+        first.name()
+    ))
 }
 
 /// The line without the CR of its CRLF ending (the LF is already gone).
@@ -431,9 +493,15 @@ impl Request {
 /// None until then, and for a line [`parse_request`] will refuse.
 pub fn request_line(buf: &[u8]) -> Option<(String, String)> {
     let mut rest = buf;
+    let mut style = None;
     loop {
         let lf = rest.iter().position(|&b| b == b'\n')?;
         let line = strip_cr(&rest[..lf]);
+        // The first line end fixes the style, as in `scan_head`.
+        let end = LineEnd::of(&rest[..lf]);
+        if *style.get_or_insert(end) != end {
+            return None;
+        }
         if line.is_empty() {
             // Empty lines before the request line are skipped (RFC 9112 §2.2).
             rest = &rest[lf + 1..];
@@ -1538,10 +1606,51 @@ mod tests {
 
     #[test]
     fn empty_lines_before_the_request_line_are_skipped_and_counted_in_head_len() {
-        let request = parse(b"\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let request = parse(b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(request.method, "GET");
-        assert_eq!(request.head_len, 3 + 16 + 9 + 2);
+        assert_eq!(request.head_len, 4 + 16 + 9 + 2);
+        let request = parse(b"\nGET / HTTP/1.1\nHost: x\n\n");
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.head_len, 1 + 15 + 8 + 1);
         assert_eq!(parse_request(b"\r\n", LIMIT), Ok(None));
+    }
+
+    /// The first line end fixes the style; every later one of the head must match it.
+    #[test]
+    fn a_head_that_mixes_crlf_and_bare_lf_is_refused_at_the_first_odd_line() {
+        let mixed = "mixes CRLF and bare-LF line ends";
+        assert_refused(
+            b"GET / HTTP/1.1\r\nX: X\n\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            400,
+            &[
+                "line 2 ends in a bare LF",
+                "line 1 ended in CRLF",
+                mixed,
+                "RFC 9112 §2.2",
+            ],
+        );
+        assert_refused(
+            b"GET / HTTP/1.1\nHost: x\r\n\n",
+            400,
+            &["line 2 ends in CRLF", "line 1 ended in a bare LF", mixed],
+        );
+        // The empty line that ends the head counts.
+        assert_refused(b"GET / HTTP/1.1\r\nHost: x\r\n\n", 400, &["line 3", mixed]);
+        assert_refused(b"GET / HTTP/1.1\nHost: x\n\r\n", 400, &["line 3", mixed]);
+        // So do empty lines before the request line, and the request line itself.
+        assert_refused(
+            b"\r\nGET / HTTP/1.1\nHost: x\n\n",
+            400,
+            &["line 2", "line 1", mixed],
+        );
+        assert_refused(b"\n\r\nGET / HTTP/1.1\r\n\r\n", 400, &["line 2", mixed]);
+        // Refused as soon as the odd line end arrives, before the head is complete.
+        assert_refused(b"GET / HTTP/1.1\r\nHost: x\n", 400, &["line 2", mixed]);
+        assert_eq!(request_line(b"\r\nGET / HTTP/1.1\n"), None);
+        assert_eq!(
+            request_line(b"\nGET / HTTP/1.1\n"),
+            Some(("GET".to_owned(), "/".to_owned()))
+        );
     }
 
     #[test]

@@ -141,6 +141,69 @@ fn bad_header_names_control_characters_and_folding_are_refused() {
     ]);
 }
 
+/// A head ends its lines one way: CRLF (telnet) or a bare LF (netcat), fixed by the first line
+/// end, never a mix (RFC 9112 §2.2 allows the lone LF, not the ambiguity). `X: X\n\n` inside a
+/// CRLF head would end it early for a parser that takes a lone LF, and hide the Host and
+/// Content-Length after it that a parser splitting only at CRLF reads.
+#[test]
+fn heads_that_mix_crlf_and_bare_lf_are_refused() {
+    const MIXED: &str = "mixes CRLF and bare-LF line ends";
+    assert_refused(&[
+        (
+            "an LF-ended field and empty line inside a CRLF head",
+            b"GET / HTTP/1.1\r\nX: X\n\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            400,
+            &[
+                "line 2 ends in a bare LF",
+                "line 1 ended in CRLF",
+                MIXED,
+                "RFC 9112 §2.2",
+            ],
+        ),
+        (
+            "a CRLF field in an LF head",
+            b"GET / HTTP/1.1\nHost: x\r\n\n",
+            400,
+            &["line 2 ends in CRLF", "line 1 ended in a bare LF", MIXED],
+        ),
+        (
+            "a bare-LF empty line ending a CRLF head",
+            b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+            400,
+            &["line 3", MIXED],
+        ),
+        (
+            "a CRLF empty line before an LF request",
+            b"\r\nGET / HTTP/1.1\nHost: x\n\n",
+            400,
+            &["line 2", MIXED],
+        ),
+    ]);
+}
+
+/// Empty lines before the request line are skipped (RFC 9112 §2.2), so a person who pressed
+/// Enter before typing the request is served, with telnet's CRLF as with netcat's bare LF:
+/// their first line end is the empty line's, and every later one is the same.
+#[test]
+fn enter_before_the_request_line_is_served_in_telnet_and_in_netcat() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let typed: [(&str, &[u8]); 2] = [
+        ("telnet", b"\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        ("netcat", b"\nGET / HTTP/1.1\nHost: localhost\n\n"),
+    ];
+    for (client, request) in typed {
+        let reply = parse_reply(&server.send(request));
+        assert_eq!(reply.status, 200, "{client}: {}", reply.text());
+        assert!(reply.text().contains("<form"), "{client}: {}", reply.text());
+        let record = server.next_record();
+        assert_eq!(
+            record["checks"],
+            serde_json::json!([]),
+            "{client}: {record}"
+        );
+    }
+}
+
 /// The body's length must be unambiguous (RFC 9112 §6.3): Content-Length with
 /// Transfer-Encoding, two different lengths, a list, or a non-number are refused.
 #[test]
