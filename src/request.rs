@@ -786,7 +786,148 @@ fn check_field_line(line: &[u8], line_no: usize, first: bool) -> Result<(), Requ
             quote(name)
         )));
     }
+    if name.eq_ignore_ascii_case(b"Host") {
+        let value = trim_ows(value);
+        if let Err(hint) = check_host(value) {
+            return Err(bad(format!(
+                "line {line_no}: the Host value {} is not a host with an optional port: {hint} \
+                 (RFC 9112 §3.2, RFC 3986 §3.2.2)",
+                quote(value)
+            )));
+        }
+    }
     Ok(())
+}
+
+/// Check a Host value, `uri-host [ ":" port ]` (RFC 9110 §7.2); `Err` says what is wrong.
+///
+/// The host is one of RFC 3986 §3.2.2's three forms: an IP literal in brackets (`[::1]`), an
+/// IPv4 address (`127.0.0.1`), or a registered name (`example.com`, `xn--bcher-kva.example`)
+/// of letters, digits, `-._~!$&'()*+,;=` and `%XX` escapes. An IPv4 address is digits and dots,
+/// so the check for a name covers it. The port is digits, maybe none. Both may be empty: RFC
+/// 9112 §3.2 has a client send an empty Host when the target has no authority, and RFC 3986's
+/// grammar allows an empty name and an empty port, so `Host:` and `Host: a:` are served. What
+/// is refused is what no host can be, such as `a b` or `user@host` (§3.2 wants a 400 for "a
+/// Host header field with an invalid field value").
+fn check_host(value: &[u8]) -> Result<(), String> {
+    let port = if let Some(literal) = value.strip_prefix(b"[") {
+        let Some(close) = literal.iter().position(|&b| b == b']') else {
+            return Err("the '[' of an IP literal has no closing ']'".to_owned());
+        };
+        check_ip_literal(&literal[..close])?;
+        match &literal[close + 1..] {
+            [] => None,
+            [b':', port @ ..] => Some(port),
+            _ => return Err("only ':' and a port may follow the ']' of an IP literal".to_owned()),
+        }
+    } else {
+        let colon = value.iter().position(|&b| b == b':');
+        let name = &value[..colon.unwrap_or(value.len())];
+        check_reg_name(name)?;
+        colon.map(|colon| &value[colon + 1..])
+    };
+    let Some(port) = port else {
+        return Ok(());
+    };
+    if port.contains(&b':') {
+        return Err(
+            "a host name holds no ':' and a port follows only one; an IPv6 address goes in \
+             brackets, as in [::1]:8888"
+                .to_owned(),
+        );
+    }
+    if !port.iter().all(u8::is_ascii_digit) {
+        return Err(format!("the port {} after ':' must be digits", quote(port)));
+    }
+    Ok(())
+}
+
+/// Check a registered name (RFC 3986 §3.2.2): `*( unreserved / pct-encoded / sub-delims )`.
+fn check_reg_name(name: &[u8]) -> Result<(), String> {
+    let mut i = 0;
+    while i < name.len() {
+        match name[i] {
+            b'%' => {
+                let hex = name.get(i + 1..i + 3);
+                if !hex.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                    return Err(
+                        "a '%' in a host name must be followed by two hex digits".to_owned()
+                    );
+                }
+                i += 3;
+            }
+            b if is_unreserved(b) || is_sub_delim(b) => i += 1,
+            b'@' => {
+                return Err(
+                    "'@' is not allowed, because user information (user@host) is never sent in \
+                     Host"
+                        .to_owned(),
+                );
+            }
+            0x80..=0xFF => {
+                return Err(format!(
+                    "{} is not allowed, and an international name must be sent in its ASCII \
+                     (xn--) form",
+                    describe_byte(name[i])
+                ));
+            }
+            b => {
+                return Err(format!(
+                    "{} is not allowed in a host name, which holds only letters, digits, \
+                     -._~!$&'()*+,;= and %XX escapes",
+                    describe_byte(b)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Check what stands between the brackets of an IP literal (RFC 3986 §3.2.2): an IPv6 address
+/// (checked with the standard library's parser) or an `IPvFuture`. A zone (`%eth0`) is not
+/// part of an IP literal.
+fn check_ip_literal(inner: &[u8]) -> Result<(), String> {
+    let is_ipv6 =
+        std::str::from_utf8(inner).is_ok_and(|text| text.parse::<std::net::Ipv6Addr>().is_ok());
+    if is_ipv6 || is_ip_future(inner) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} in brackets is not an IPv6 address",
+        quote(inner)
+    ))
+}
+
+/// `IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )` (RFC 3986 §3.2.2), the
+/// room left for address kinds to come; the "v" may be in either case (RFC 5234 §2.3).
+fn is_ip_future(literal: &[u8]) -> bool {
+    let Some(rest) = literal
+        .strip_prefix(b"v")
+        .or_else(|| literal.strip_prefix(b"V"))
+    else {
+        return false;
+    };
+    let Some(dot) = rest.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    let (version, address) = (&rest[..dot], &rest[dot + 1..]);
+    !version.is_empty()
+        && version.iter().all(u8::is_ascii_hexdigit)
+        && !address.is_empty()
+        && address
+            .iter()
+            .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':')
+}
+
+/// `unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"` (RFC 3986 §2.3).
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// `sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="` (RFC 3986
+/// §2.2).
+fn is_sub_delim(b: u8) -> bool {
+    b"!$&'()*+,;=".contains(&b)
 }
 
 /// A control character other than HTAB: NUL..US and DEL, none of which may be in a field
@@ -1938,6 +2079,76 @@ mod tests {
     fn more_than_one_host_is_refused() {
         let raw = b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n";
         assert_refused(raw, 400, &["2 Host headers"]);
+    }
+
+    #[test]
+    fn host_values_of_every_form_are_accepted() {
+        let hosts = [
+            "localhost:8888",
+            "127.0.0.1",
+            "[::1]:8888",
+            "[::1]",
+            "example.com",
+            "xn--bcher-kva.example",
+            "EXAMPLE.com:80",
+            "[2001:db8::7]",
+            "[::ffff:192.0.2.1]:443",
+            "[v1.fe80::a+en1]",
+            "a%2Db.example",
+            "sub-delims!$&'()*+,;=_~",
+            "999.1.1.1",
+            // Empty: RFC 9112 §3.2 has a client send it when the target has no authority.
+            "",
+            "a:",
+            ":80",
+        ];
+        for host in hosts {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            let request = parse(raw.as_bytes());
+            assert_eq!(header(&request, "Host"), Some(host.as_bytes()), "{host}");
+            assert!(request.notes.is_empty(), "{host}: {:?}", request.notes);
+        }
+    }
+
+    #[test]
+    fn host_values_that_no_host_can_be_are_refused_naming_the_rule() {
+        let cases: [(&[u8], &str); 14] = [
+            (b"a b", "a space is not allowed in a host name"),
+            (b"u@a", "'@' is not allowed"),
+            (b"u:p@a", "the port \"p@a\" after ':' must be digits"),
+            (b"a/b", "'/' is not allowed"),
+            (b"a:b", "the port \"b\" after ':' must be digits"),
+            (b"a:8:8", "no ':'"),
+            (b"::1", "brackets"),
+            (b"[::1", "no closing ']'"),
+            (b"[::1]x", "only ':' and a port"),
+            (b"[::g]", "\"::g\" in brackets is not an IPv6 address"),
+            (b"[fe80::1%25eth0]", "not an IPv6 address"),
+            (b"[127.0.0.1]", "not an IPv6 address"),
+            (b"a%2", "two hex digits"),
+            (b"b\xC3\xBCcher.example", "xn--"),
+        ];
+        for (host, hint) in cases {
+            let raw = [b"GET / HTTP/1.1\r\nHost: ", host, b"\r\n\r\n"].concat();
+            let quoted = format!("the Host value {}", quote(host));
+            assert_refused(
+                &raw,
+                400,
+                &["line 2", &quoted, hint, "RFC 9112 §3.2, RFC 3986 §3.2.2"],
+            );
+        }
+        // As soon as the line has arrived, in any case of the name, also in HTTP/1.0.
+        assert_refused(
+            b"GET / HTTP/1.0\nhOST: a b\n",
+            400,
+            &["line 2", "Host value"],
+        );
+    }
+
+    #[test]
+    fn a_host_value_keeps_no_surrounding_white_space_and_is_checked_without_it() {
+        let request = parse(b"GET / HTTP/1.1\r\nHost: \t localhost:8888 \t\r\n\r\n");
+        assert_eq!(header(&request, "Host"), Some(&b"localhost:8888"[..]));
     }
 
     #[test]

@@ -204,6 +204,88 @@ fn enter_before_the_request_line_is_served_in_telnet_and_in_netcat() {
     }
 }
 
+/// A Host value is a host and an optional port (RFC 9110 §7.2): a name, an IPv4 address or an
+/// IPv6 address in brackets (RFC 3986 §3.2.2), then `:` and digits. Anything else is a 400
+/// (RFC 9112 §3.2): a space, or user information, which a Host never carries.
+#[test]
+fn host_values_that_are_not_hosts_are_refused() {
+    const RULE: &str = "RFC 9112 §3.2, RFC 3986 §3.2.2";
+    assert_refused(&[
+        (
+            "a space in Host",
+            b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            400,
+            &[
+                "line 2",
+                "the Host value \"a b\"",
+                "a space is not allowed",
+                RULE,
+            ],
+        ),
+        (
+            "user information in Host",
+            b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n",
+            400,
+            &["line 2", "the Host value \"u@a\"", "'@'", RULE],
+        ),
+        (
+            "a port that is not digits",
+            b"GET / HTTP/1.1\r\nHost: localhost:http\r\n\r\n",
+            400,
+            &["the port \"http\"", RULE],
+        ),
+        (
+            "an IPv6 address without brackets",
+            b"GET / HTTP/1.1\r\nHost: ::1\r\n\r\n",
+            400,
+            &["brackets", RULE],
+        ),
+    ]);
+}
+
+/// Every form of host is served: a name and port, an IPv4 address, an IPv6 literal with a
+/// port, a plain name, a punycode name; and an empty Host, which RFC 9112 §3.2 has a client
+/// send when the target has no authority. An HTTP/1.1 request without Host is served too (the
+/// tutorial's telnet transcript sends one), with its `missing-host` finding.
+#[test]
+fn host_values_of_every_form_are_served() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let hosts = [
+        "localhost:8888",
+        "127.0.0.1",
+        "[::1]:8888",
+        "example.com",
+        "xn--bcher-kva.example",
+        "",
+    ];
+    for host in hosts {
+        let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let reply = parse_reply(&server.send(request.as_bytes()));
+        assert_eq!(reply.status, 200, "Host: {host}: {}", reply.text());
+        let record = server.next_record();
+        assert_eq!(
+            record["environ"]["HTTP_HOST"],
+            format!("'{host}'"),
+            "{record}"
+        );
+        assert_eq!(
+            record["checks"],
+            serde_json::json!([]),
+            "Host: {host}: {record}"
+        );
+    }
+    let reply = parse_reply(&server.send(b"GET / HTTP/1.1\r\n\r\n"));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let record = server.next_record();
+    let rules: Vec<&str> = record["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("checks is not a list: {record}"))
+        .iter()
+        .filter_map(|check| check["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["missing-host"], "{record}");
+}
+
 /// The body's length must be unambiguous (RFC 9112 §6.3): Content-Length with
 /// Transfer-Encoding, two different lengths, a list, or a non-number are refused.
 #[test]
