@@ -810,6 +810,13 @@ fn check_field_line(line: &[u8], line_no: usize, first: bool) -> Result<(), Requ
 /// is refused is what no host can be, such as `a b` or `user@host` (§3.2 wants a 400 for "a
 /// Host header field with an invalid field value").
 fn check_host(value: &[u8]) -> Result<(), String> {
+    if value.contains(&b'@') {
+        // Said before anything else: `user:pass@host` would otherwise be "a bad port".
+        return Err(
+            "'@' is not allowed, because a Host value never carries user information (user@)"
+                .to_owned(),
+        );
+    }
     let port = if let Some(literal) = value.strip_prefix(b"[") {
         let Some(close) = literal.iter().position(|&b| b == b']') else {
             return Err("the '[' of an IP literal has no closing ']'".to_owned());
@@ -857,18 +864,11 @@ fn check_reg_name(name: &[u8]) -> Result<(), String> {
                 i += 3;
             }
             b if is_unreserved(b) || is_sub_delim(b) => i += 1,
-            b'@' => {
-                return Err(
-                    "'@' is not allowed, because user information (user@host) is never sent in \
-                     Host"
-                        .to_owned(),
-                );
-            }
-            0x80..=0xFF => {
+            b @ 0x80..=0xFF => {
                 return Err(format!(
                     "{} is not allowed, and an international name must be sent in its ASCII \
                      (xn--) form",
-                    describe_byte(name[i])
+                    describe_byte(b)
                 ));
             }
             b => {
@@ -1228,8 +1228,9 @@ impl ChunkedDecoder {
                         (ChunkState::DataEndLf, b'\n') => ChunkState::SizeLine,
                         (ChunkState::DataEnd, b'\n') => {
                             return Err(bad(format!(
-                                "the {} bytes of chunk data are followed by a bare LF, but \
-                                 chunked framing requires CRLF after the data (RFC 9112 §7.1)",
+                                "the chunk data (the size said {} bytes) is followed by a bare \
+                                 LF, but chunked framing requires CRLF after the data \
+                                 (RFC 9112 §7.1)",
                                 self.chunk_size
                             )));
                         }
@@ -2115,7 +2116,7 @@ mod tests {
         let cases: [(&[u8], &str); 14] = [
             (b"a b", "a space is not allowed in a host name"),
             (b"u@a", "'@' is not allowed"),
-            (b"u:p@a", "the port \"p@a\" after ':' must be digits"),
+            (b"u:p@a", "'@' is not allowed"),
             (b"a/b", "'/' is not allowed"),
             (b"a:b", "the port \"b\" after ':' must be digits"),
             (b"a:8:8", "no ':'"),
@@ -2339,7 +2340,7 @@ mod tests {
         assert_chunked_refused(b"5\nhello\r\n0\r\n\r\n", 400, &size_line);
         let telnet = [&rule[..], &["the chunk-size line \"3\""]].concat();
         assert_chunked_refused(b"3\nabc\n0\n\n", 400, &telnet);
-        let data = [&rule[..], &["5 bytes of chunk data"]].concat();
+        let data = [&rule[..], &["the chunk data (the size said 5 bytes)"]].concat();
         assert_chunked_refused(b"5\r\nhello\n0\r\n\r\n", 400, &data);
         let last = [&rule[..], &["the chunk-size line \"0\""]].concat();
         assert_chunked_refused(b"5\r\nhello\r\n0\n\r\n", 400, &last);
