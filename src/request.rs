@@ -28,9 +28,19 @@
 //! the rule. A request that is merely unusual but not ambiguous (HTTP/1.1 without Host, a header
 //! name with `_`) is served, and a [`RequestNote`] records what was odd about it.
 //!
-//! We are lenient only where that is safe and a person at a keyboard needs it: lines may end in
-//! a bare LF (netcat and telnet users press Enter), and empty lines before the request line are
-//! skipped (RFC 9112 §2.2).
+//! We are lenient only where that is safe and a person at a keyboard needs it: the lines of the
+//! head may end in a bare LF (netcat sends one when its user presses Enter), and empty lines
+//! before the request line are skipped (RFC 9112 §2.2). The lines of a chunked body may not:
+//! there RFC 9112 §7.1 wants CRLF, and a body is where a smuggled request would hide.
+//!
+//! A head uses one kind of line end throughout. Nobody types a mix (telnet sends CRLF, netcat
+//! a bare LF), but smuggling payloads do: `X: X\n\n` inside a CRLF head ends it for a parser
+//! that takes a lone LF, while one that splits only at CRLF reads on and sees other fields.
+//! Precisely: the first line end of the request fixes the style — the one after an empty
+//! line typed before the request line, or else the request line's own — and every later line
+//! end up to and including the empty line that ends the head must be the same, or the request
+//! is refused at the first line that differs. So a person who pressed Enter before typing the
+//! request line is served, in telnet (CRLF, CRLF …) as in netcat (LF, LF …).
 //!
 //! # How it works
 //!
@@ -70,6 +80,10 @@ const VERSION_NOT_SUPPORTED: u16 = 505;
 /// Error messages quote at most this many bytes of the offending text (a choice: the sentence
 /// around the quote should still fit a terminal line or two).
 const QUOTE_LIMIT: usize = 60;
+/// Where a token is defined, added to the reference of a message about one.
+const TOKEN: &str = ", RFC 9110 §5.6.2";
+/// Where a quoted-string is defined, added to the reference of a message about one.
+const QUOTED_STRING: &str = ", RFC 9110 §5.6.4";
 /// The shape of a request line (RFC 9112 §3), quoted in the messages about it.
 const REQUEST_LINE_SHAPE: &str = "METHOD SP TARGET SP HTTP-VERSION, e.g. \"GET / HTTP/1.1\"";
 
@@ -351,6 +365,8 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
     let mut line_no = 0;
     let mut request_line_seen = false;
     let mut field_lines = 0;
+    // The style of the first line end and the line it ended; every other must match it.
+    let mut style: Option<(LineEnd, usize)> = None;
     loop {
         let rest = &window[pos..];
         line_no += 1;
@@ -366,6 +382,14 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
         let line = strip_cr(&rest[..lf]);
         if line.contains(&b'\r') {
             return Err(bare_cr(line_no));
+        }
+        let end = LineEnd::of(&rest[..lf]);
+        match style {
+            None => style = Some((end, line_no)),
+            Some((first, first_line)) if first != end => {
+                return Err(mixed_line_ends(line_no, end, first_line));
+            }
+            Some(_) => {}
         }
         pos += lf + 1;
 
@@ -389,6 +413,49 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
         }
         check_field_line(line, line_no, field_lines == 1)?;
     }
+}
+
+/// How a line of the head ends. The first line end of a request fixes which one it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineEnd {
+    /// CR LF, as the RFC writes it, and as telnet sends it.
+    Crlf,
+    /// A lone LF, as netcat sends it (RFC 9112 §2.2 lets a server accept it).
+    Lf,
+}
+
+impl LineEnd {
+    /// How `line` (everything before its LF) ends.
+    fn of(line: &[u8]) -> LineEnd {
+        if line.ends_with(b"\r") {
+            LineEnd::Crlf
+        } else {
+            LineEnd::Lf
+        }
+    }
+
+    /// "CRLF" or "a bare LF", for a message.
+    fn name(self) -> &'static str {
+        match self {
+            LineEnd::Crlf => "CRLF",
+            LineEnd::Lf => "a bare LF",
+        }
+    }
+}
+
+/// The error for line `line_no` ending in `end` when line `first_line` ended otherwise.
+fn mixed_line_ends(line_no: usize, end: LineEnd, first_line: usize) -> RequestError {
+    let first = match end {
+        LineEnd::Crlf => LineEnd::Lf,
+        LineEnd::Lf => LineEnd::Crlf,
+    };
+    bad(format!(
+        "line {line_no} ends in {}, but line {first_line} ended in {}: a head that mixes CRLF and \
+         bare-LF line ends is refused, because a parser that splits lines only at CRLF would read \
+         other header fields from it (RFC 9112 §2.2)",
+        end.name(),
+        first.name()
+    ))
 }
 
 /// The line without the CR of its CRLF ending (the LF is already gone).
@@ -426,9 +493,15 @@ impl Request {
 /// None until then, and for a line [`parse_request`] will refuse.
 pub fn request_line(buf: &[u8]) -> Option<(String, String)> {
     let mut rest = buf;
+    let mut style = None;
     loop {
         let lf = rest.iter().position(|&b| b == b'\n')?;
         let line = strip_cr(&rest[..lf]);
+        // The first line end fixes the style, as in `scan_head`.
+        let end = LineEnd::of(&rest[..lf]);
+        if *style.get_or_insert(end) != end {
+            return None;
+        }
         if line.is_empty() {
             // Empty lines before the request line are skipped (RFC 9112 §2.2).
             rest = &rest[lf + 1..];
@@ -713,7 +786,148 @@ fn check_field_line(line: &[u8], line_no: usize, first: bool) -> Result<(), Requ
             quote(name)
         )));
     }
+    if name.eq_ignore_ascii_case(b"Host") {
+        let value = trim_ows(value);
+        if let Err(hint) = check_host(value) {
+            return Err(bad(format!(
+                "line {line_no}: the Host value {} is not a host with an optional port: {hint} \
+                 (RFC 9112 §3.2, RFC 3986 §3.2.2)",
+                quote(value)
+            )));
+        }
+    }
     Ok(())
+}
+
+/// Check a Host value, `uri-host [ ":" port ]` (RFC 9110 §7.2); `Err` says what is wrong.
+///
+/// The host is one of RFC 3986 §3.2.2's three forms: an IP literal in brackets (`[::1]`), an
+/// IPv4 address (`127.0.0.1`), or a registered name (`example.com`, `xn--bcher-kva.example`)
+/// of letters, digits, `-._~!$&'()*+,;=` and `%XX` escapes. An IPv4 address is digits and dots,
+/// so the check for a name covers it. The port is digits, maybe none. Both may be empty: RFC
+/// 9112 §3.2 has a client send an empty Host when the target has no authority, and RFC 3986's
+/// grammar allows an empty name and an empty port, so `Host:` and `Host: a:` are served. What
+/// is refused is what no host can be, such as `a b` or `user@host` (§3.2 wants a 400 for "a
+/// Host header field with an invalid field value").
+fn check_host(value: &[u8]) -> Result<(), String> {
+    if value.contains(&b'@') {
+        // Said before anything else: `user:pass@host` would otherwise be "a bad port".
+        return Err(
+            "'@' is not allowed, because a Host value never carries user information (user@)"
+                .to_owned(),
+        );
+    }
+    let port = if let Some(literal) = value.strip_prefix(b"[") {
+        let Some(close) = literal.iter().position(|&b| b == b']') else {
+            return Err("the '[' of an IP literal has no closing ']'".to_owned());
+        };
+        check_ip_literal(&literal[..close])?;
+        match &literal[close + 1..] {
+            [] => None,
+            [b':', port @ ..] => Some(port),
+            _ => return Err("only ':' and a port may follow the ']' of an IP literal".to_owned()),
+        }
+    } else {
+        let colon = value.iter().position(|&b| b == b':');
+        let name = &value[..colon.unwrap_or(value.len())];
+        check_reg_name(name)?;
+        colon.map(|colon| &value[colon + 1..])
+    };
+    let Some(port) = port else {
+        return Ok(());
+    };
+    if port.contains(&b':') {
+        return Err(
+            "a host name holds no ':' and a port follows only one; an IPv6 address goes in \
+             brackets, as in [::1]:8888"
+                .to_owned(),
+        );
+    }
+    if !port.iter().all(u8::is_ascii_digit) {
+        return Err(format!("the port {} after ':' must be digits", quote(port)));
+    }
+    Ok(())
+}
+
+/// Check a registered name (RFC 3986 §3.2.2): `*( unreserved / pct-encoded / sub-delims )`.
+fn check_reg_name(name: &[u8]) -> Result<(), String> {
+    let mut i = 0;
+    while i < name.len() {
+        match name[i] {
+            b'%' => {
+                let hex = name.get(i + 1..i + 3);
+                if !hex.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                    return Err(
+                        "a '%' in a host name must be followed by two hex digits".to_owned()
+                    );
+                }
+                i += 3;
+            }
+            b if is_unreserved(b) || is_sub_delim(b) => i += 1,
+            b @ 0x80..=0xFF => {
+                return Err(format!(
+                    "{} is not allowed, and an international name must be sent in its ASCII \
+                     (xn--) form",
+                    describe_byte(b)
+                ));
+            }
+            b => {
+                return Err(format!(
+                    "{} is not allowed in a host name, which holds only letters, digits, \
+                     -._~!$&'()*+,;= and %XX escapes",
+                    describe_byte(b)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Check what stands between the brackets of an IP literal (RFC 3986 §3.2.2): an IPv6 address
+/// (checked with the standard library's parser) or an `IPvFuture`. A zone (`%eth0`) is not
+/// part of an IP literal.
+fn check_ip_literal(inner: &[u8]) -> Result<(), String> {
+    let is_ipv6 =
+        std::str::from_utf8(inner).is_ok_and(|text| text.parse::<std::net::Ipv6Addr>().is_ok());
+    if is_ipv6 || is_ip_future(inner) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} in brackets is not an IPv6 address",
+        quote(inner)
+    ))
+}
+
+/// `IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )` (RFC 3986 §3.2.2), the
+/// room left for address kinds to come; the "v" may be in either case (RFC 5234 §2.3).
+fn is_ip_future(literal: &[u8]) -> bool {
+    let Some(rest) = literal
+        .strip_prefix(b"v")
+        .or_else(|| literal.strip_prefix(b"V"))
+    else {
+        return false;
+    };
+    let Some(dot) = rest.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    let (version, address) = (&rest[..dot], &rest[dot + 1..]);
+    !version.is_empty()
+        && version.iter().all(u8::is_ascii_hexdigit)
+        && !address.is_empty()
+        && address
+            .iter()
+            .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':')
+}
+
+/// `unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~"` (RFC 3986 §2.3).
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// `sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" / "="` (RFC 3986
+/// §2.2).
+fn is_sub_delim(b: u8) -> bool {
+    b"!$&'()*+,;=".contains(&b)
 }
 
 /// A control character other than HTAB: NUL..US and DEL, none of which may be in a field
@@ -926,7 +1140,14 @@ pub enum ChunkStatus {
 /// Size lines are strict, because a size read differently by a proxy is a smuggled request:
 /// hex digits only, no sign, no `0x`, no `_`, no white space before the digits or at the end of
 /// the line. White space between the digits and a `;` extension is accepted, as RFC 9112 §7.1.1
-/// allows it (`BWS`). Like the head, lines may end in a bare LF.
+/// allows it (`BWS`), and the extensions must follow that section's grammar, though their
+/// meaning is ignored.
+///
+/// Unlike the head, every line here ends in CRLF: the size line, the data, the trailer lines and
+/// the empty line at the end (RFC 9112 §7.1). The leniency of §2.2 for a bare LF covers only the
+/// start line and the header fields, and a body is where a smuggled request hides: a proxy that
+/// reads `5\nhello` as one line and a server that reads it as a size line and data see
+/// different bodies.
 #[derive(Debug)]
 pub struct ChunkedDecoder {
     /// Where in the body the next byte belongs.
@@ -952,7 +1173,7 @@ enum ChunkState {
     SizeLine,
     /// Copying chunk data; this many bytes of the chunk are still to come.
     Data { remaining: u64 },
-    /// The chunk data is complete; its CRLF (or LF) comes next.
+    /// The chunk data is complete; its CRLF comes next.
     DataEnd,
     /// The CR after the chunk data was read; its LF comes next.
     DataEndLf,
@@ -1004,7 +1225,15 @@ impl ChunkedDecoder {
                     pos += 1;
                     self.state = match (self.state, byte) {
                         (ChunkState::DataEnd, b'\r') => ChunkState::DataEndLf,
-                        (_, b'\n') => ChunkState::SizeLine,
+                        (ChunkState::DataEndLf, b'\n') => ChunkState::SizeLine,
+                        (ChunkState::DataEnd, b'\n') => {
+                            return Err(bad(format!(
+                                "the chunk data (the size said {} bytes) is followed by a bare \
+                                 LF, but chunked framing requires CRLF after the data \
+                                 (RFC 9112 §7.1)",
+                                self.chunk_size
+                            )));
+                        }
                         _ => {
                             return Err(bad(format!(
                                 "chunk data was not followed by CRLF (the chunk size said {} \
@@ -1067,6 +1296,9 @@ impl ChunkedDecoder {
             )));
         }
         if byte == b'\n' {
+            if self.line.last() != Some(&b'\r') {
+                return Err(self.bare_lf());
+            }
             return Ok(true);
         }
         if !in_trailers && self.line.len() >= MAX_CHUNK_LINE_BYTES {
@@ -1080,7 +1312,21 @@ impl ChunkedDecoder {
         Ok(false)
     }
 
-    /// Read a complete chunk-size line: `1*HEXDIG [ BWS ";" chunk-ext ]`.
+    /// The 400 for a bare LF ending the line read so far (RFC 9112 §7.1 wants CRLF).
+    fn bare_lf(&self) -> RequestError {
+        let which = match (self.state, self.line.is_empty()) {
+            (ChunkState::Trailers, true) => "the empty line that ends the chunked body".to_owned(),
+            (ChunkState::Trailers, false) => format!("the trailer line {}", quote(&self.line)),
+            _ => format!("the chunk-size line {}", quote(&self.line)),
+        };
+        bad(format!(
+            "{which} ends in a bare LF, but every line of a chunked body must end in CRLF; \
+             the leniency for a lone LF covers only the request line and header fields \
+             (RFC 9112 §7.1)"
+        ))
+    }
+
+    /// Read a complete chunk-size line: `1*HEXDIG [ chunk-ext ]`.
     fn on_size_line(&mut self, line: &[u8]) -> Result<(), RequestError> {
         let mut size: u64 = 0;
         let mut digits = 0;
@@ -1197,24 +1443,196 @@ fn hex_value(byte: u8) -> Option<u64> {
     char::from(byte).to_digit(16).map(u64::from)
 }
 
-/// Check what follows the hex digits of a chunk-size line: optional white space, then `;` and
-/// the extensions, which are skipped; they may not hold control characters.
+/// Check what follows the hex digits of a chunk-size line: the chunk extensions of RFC 9112
+/// §7.1.1, exactly as its grammar has them, which the decoder then skips (this server gives no
+/// extension a meaning):
+///
+/// ```text
+/// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-name = token
+/// chunk-ext-val  = token / quoted-string
+/// ```
+///
+/// `BWS` is optional white space (SP or HTAB), so `5 ; a = "x y"` passes, but nothing else may
+/// stand between the parts, and the line may not end in white space. Extensions frame nothing,
+/// yet a parser that skipped whatever follows `;` would pass lines that a stricter one in front
+/// of it refuses or splits differently; following the grammar keeps the two in agreement.
 fn check_chunk_extensions(line: &[u8], after: &[u8]) -> Result<(), RequestError> {
-    let rest = trim_ows(after);
-    let bws = after
+    // Until the first ';' the fault is in the size line itself (§7.1).
+    let first = skip_bws(after, 0);
+    if first == after.len() {
+        return Err(chunk_size_error(
+            line,
+            "white space after the size is not allowed at the end of the line",
+        ));
+    }
+    if after[first] != b';' {
+        return Err(chunk_size_error(
+            line,
+            "only a ';' chunk extension may follow the hex digits of the size",
+        ));
+    }
+    let mut pos = first + 1;
+    loop {
+        pos = skip_bws(after, pos);
+        let name_len = token_len(&after[pos..]);
+        if name_len == 0 {
+            return Err(chunk_ext_error(
+                line,
+                "a ';' must be followed by the extension's name, a token",
+                TOKEN,
+            ));
+        }
+        let name = &after[pos..pos + name_len];
+        pos += name_len;
+        let mut read = format!("the extension {}", quote(name));
+        let mut may_follow = "'=' and a value, ';' and another extension, or the end of the line";
+        let equals = skip_bws(after, pos);
+        if after.get(equals) == Some(&b'=') {
+            pos = skip_bws(after, equals + 1);
+            pos += chunk_ext_value(line, name, &after[pos..])?;
+            read = format!("the value of the extension {}", quote(name));
+            may_follow = "';' and another extension, or the end of the line";
+        }
+        let next = skip_bws(after, pos);
+        match after.get(next) {
+            None if next == pos => return Ok(()),
+            None => {
+                return Err(chunk_ext_error(
+                    line,
+                    "the line may not end in white space after the last extension",
+                    "",
+                ));
+            }
+            Some(b';') => pos = next + 1,
+            Some(&byte) => {
+                return Err(chunk_ext_error(
+                    line,
+                    &format!(
+                        "{read} is followed by {}, but only {may_follow} may come next",
+                        describe_byte(byte)
+                    ),
+                    "",
+                ));
+            }
+        }
+    }
+}
+
+/// The length of the `chunk-ext-val` at the start of `rest`: a token, or a quoted-string
+/// (RFC 9110 §5.6.4), in which `\` escapes the byte after it. `name` is the extension's, for
+/// the message.
+fn chunk_ext_value(line: &[u8], name: &[u8], rest: &[u8]) -> Result<usize, RequestError> {
+    let name = quote(name);
+    if rest.first() != Some(&b'"') {
+        let len = token_len(rest);
+        if len == 0 {
+            let found = rest
+                .first()
+                .map_or("the end of the line".to_owned(), |&b| describe_byte(b));
+            return Err(chunk_ext_error(
+                line,
+                &format!(
+                    "the value of the extension {name} after '=' must be a token or a \
+                     quoted-string, but it starts with {found}"
+                ),
+                QUOTED_STRING,
+            ));
+        }
+        return Ok(len);
+    }
+    let unclosed = || {
+        chunk_ext_error(
+            line,
+            &format!(
+                "the quoted value of the extension {name} has no closing '\"' before the end \
+                 of the line"
+            ),
+            QUOTED_STRING,
+        )
+    };
+    let mut i = 1;
+    loop {
+        let Some(&byte) = rest.get(i) else {
+            return Err(unclosed());
+        };
+        match byte {
+            b'"' => return Ok(i + 1),
+            b'\\' => {
+                let Some(&escaped) = rest.get(i + 1) else {
+                    return Err(unclosed());
+                };
+                if !is_quoted_pair_byte(escaped) {
+                    return Err(chunk_ext_error(
+                        line,
+                        &format!(
+                            "in the quoted value of the extension {name}, '\\' escapes {}, \
+                             which a quoted-string may not hold",
+                            describe_byte(escaped)
+                        ),
+                        QUOTED_STRING,
+                    ));
+                }
+                i += 2;
+            }
+            _ if is_qdtext(byte) => i += 1,
+            _ => {
+                return Err(chunk_ext_error(
+                    line,
+                    &format!(
+                        "the quoted value of the extension {name} contains {}, which a \
+                         quoted-string may not hold",
+                        describe_byte(byte)
+                    ),
+                    QUOTED_STRING,
+                ));
+            }
+        }
+    }
+}
+
+/// The position of the first byte at or after `pos` that is not `BWS` (SP or HTAB).
+fn skip_bws(bytes: &[u8], pos: usize) -> usize {
+    pos + bytes[pos..]
         .iter()
         .take_while(|&&b| b == b' ' || b == b'\t')
-        .count();
-    let hint = if rest.is_empty() {
-        "white space after the size is not allowed at the end of the line"
-    } else if !after[bws..].starts_with(b";") {
-        "only a ';' chunk extension may follow the hex digits of the size"
-    } else if after.iter().any(|&b| is_ctl(b)) {
-        "the chunk extension contains a control character"
-    } else {
-        return Ok(());
-    };
-    Err(chunk_size_error(line, hint))
+        .count()
+}
+
+/// How many bytes at the start of `bytes` are `tchar`s (0: no token there).
+fn token_len(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|&&b| is_tchar(b)).count()
+}
+
+/// `qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text` (RFC 9110 §5.6.4): any byte
+/// in quotes but `"`, `\`, and the controls.
+fn is_qdtext(b: u8) -> bool {
+    matches!(b, b'\t' | b' ' | 0x21 | 0x23..=0x5B | 0x5D..=0x7E | 0x80..=0xFF)
+}
+
+/// What may follow `\` in a `quoted-pair`: `HTAB / SP / VCHAR / obs-text` (RFC 9110 §5.6.4),
+/// any byte but the controls.
+fn is_quoted_pair_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xFF)
+}
+
+/// A byte for a message: `'@'` when it is visible ASCII, else its hex value.
+fn describe_byte(b: u8) -> String {
+    match b {
+        b'!'..=b'~' => format!("'{}'", char::from(b)),
+        b' ' => "a space".to_owned(),
+        b'\t' => "a tab".to_owned(),
+        _ => format!("the byte 0x{b:02X}"),
+    }
+}
+
+/// The 400 for chunk extensions that break the grammar of RFC 9112 §7.1.1; `also` names
+/// the section of RFC 9110 that defines the part at fault, if there is one.
+fn chunk_ext_error(line: &[u8], hint: &str, also: &str) -> RequestError {
+    bad(format!(
+        "bad chunk extension in the chunk-size line {}: {hint} (RFC 9112 §7.1.1{also})",
+        quote(line)
+    ))
 }
 
 /// The 400 for a malformed chunk-size line, quoting the line and saying what is wrong.
@@ -1330,10 +1748,51 @@ mod tests {
 
     #[test]
     fn empty_lines_before_the_request_line_are_skipped_and_counted_in_head_len() {
-        let request = parse(b"\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let request = parse(b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(request.method, "GET");
-        assert_eq!(request.head_len, 3 + 16 + 9 + 2);
+        assert_eq!(request.head_len, 4 + 16 + 9 + 2);
+        let request = parse(b"\nGET / HTTP/1.1\nHost: x\n\n");
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.head_len, 1 + 15 + 8 + 1);
         assert_eq!(parse_request(b"\r\n", LIMIT), Ok(None));
+    }
+
+    /// The first line end fixes the style; every later one of the head must match it.
+    #[test]
+    fn a_head_that_mixes_crlf_and_bare_lf_is_refused_at_the_first_odd_line() {
+        let mixed = "mixes CRLF and bare-LF line ends";
+        assert_refused(
+            b"GET / HTTP/1.1\r\nX: X\n\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            400,
+            &[
+                "line 2 ends in a bare LF",
+                "line 1 ended in CRLF",
+                mixed,
+                "RFC 9112 §2.2",
+            ],
+        );
+        assert_refused(
+            b"GET / HTTP/1.1\nHost: x\r\n\n",
+            400,
+            &["line 2 ends in CRLF", "line 1 ended in a bare LF", mixed],
+        );
+        // The empty line that ends the head counts.
+        assert_refused(b"GET / HTTP/1.1\r\nHost: x\r\n\n", 400, &["line 3", mixed]);
+        assert_refused(b"GET / HTTP/1.1\nHost: x\n\r\n", 400, &["line 3", mixed]);
+        // So do empty lines before the request line, and the request line itself.
+        assert_refused(
+            b"\r\nGET / HTTP/1.1\nHost: x\n\n",
+            400,
+            &["line 2", "line 1", mixed],
+        );
+        assert_refused(b"\n\r\nGET / HTTP/1.1\r\n\r\n", 400, &["line 2", mixed]);
+        // Refused as soon as the odd line end arrives, before the head is complete.
+        assert_refused(b"GET / HTTP/1.1\r\nHost: x\n", 400, &["line 2", mixed]);
+        assert_eq!(request_line(b"\r\nGET / HTTP/1.1\n"), None);
+        assert_eq!(
+            request_line(b"\nGET / HTTP/1.1\n"),
+            Some(("GET".to_owned(), "/".to_owned()))
+        );
     }
 
     #[test]
@@ -1624,6 +2083,76 @@ mod tests {
     }
 
     #[test]
+    fn host_values_of_every_form_are_accepted() {
+        let hosts = [
+            "localhost:8888",
+            "127.0.0.1",
+            "[::1]:8888",
+            "[::1]",
+            "example.com",
+            "xn--bcher-kva.example",
+            "EXAMPLE.com:80",
+            "[2001:db8::7]",
+            "[::ffff:192.0.2.1]:443",
+            "[v1.fe80::a+en1]",
+            "a%2Db.example",
+            "sub-delims!$&'()*+,;=_~",
+            "999.1.1.1",
+            // Empty: RFC 9112 §3.2 has a client send it when the target has no authority.
+            "",
+            "a:",
+            ":80",
+        ];
+        for host in hosts {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            let request = parse(raw.as_bytes());
+            assert_eq!(header(&request, "Host"), Some(host.as_bytes()), "{host}");
+            assert!(request.notes.is_empty(), "{host}: {:?}", request.notes);
+        }
+    }
+
+    #[test]
+    fn host_values_that_no_host_can_be_are_refused_naming_the_rule() {
+        let cases: [(&[u8], &str); 14] = [
+            (b"a b", "a space is not allowed in a host name"),
+            (b"u@a", "'@' is not allowed"),
+            (b"u:p@a", "'@' is not allowed"),
+            (b"a/b", "'/' is not allowed"),
+            (b"a:b", "the port \"b\" after ':' must be digits"),
+            (b"a:8:8", "no ':'"),
+            (b"::1", "brackets"),
+            (b"[::1", "no closing ']'"),
+            (b"[::1]x", "only ':' and a port"),
+            (b"[::g]", "\"::g\" in brackets is not an IPv6 address"),
+            (b"[fe80::1%25eth0]", "not an IPv6 address"),
+            (b"[127.0.0.1]", "not an IPv6 address"),
+            (b"a%2", "two hex digits"),
+            (b"b\xC3\xBCcher.example", "xn--"),
+        ];
+        for (host, hint) in cases {
+            let raw = [b"GET / HTTP/1.1\r\nHost: ", host, b"\r\n\r\n"].concat();
+            let quoted = format!("the Host value {}", quote(host));
+            assert_refused(
+                &raw,
+                400,
+                &["line 2", &quoted, hint, "RFC 9112 §3.2, RFC 3986 §3.2.2"],
+            );
+        }
+        // As soon as the line has arrived, in any case of the name, also in HTTP/1.0.
+        assert_refused(
+            b"GET / HTTP/1.0\nhOST: a b\n",
+            400,
+            &["line 2", "Host value"],
+        );
+    }
+
+    #[test]
+    fn a_host_value_keeps_no_surrounding_white_space_and_is_checked_without_it() {
+        let request = parse(b"GET / HTTP/1.1\r\nHost: \t localhost:8888 \t\r\n\r\n");
+        assert_eq!(header(&request, "Host"), Some(&b"localhost:8888"[..]));
+    }
+
+    #[test]
     fn expect_100_continue_is_noticed_case_insensitively_on_http_1_1() {
         let raw = with_fields("Content-Length: 3\r\nExpect: 100-Continue\r\n");
         assert!(parse(&raw).expect_continue);
@@ -1802,11 +2331,24 @@ mod tests {
         }
     }
 
+    /// RFC 9112 §7.1 wants CRLF after the size line, the data and every trailer line; the
+    /// lone LF of §2.2 is for the head only.
     #[test]
-    fn chunked_body_with_bare_lf_line_endings_is_accepted() {
-        let (out, status) = decode_whole(b"3\nabc\n0\n\n", LIMIT).unwrap();
-        assert_eq!(out, b"abc");
-        assert_eq!(status, ChunkStatus::Done { consumed: 9 });
+    fn bare_lf_anywhere_in_a_chunked_body_is_refused() {
+        let rule = ["bare LF", "CRLF", "RFC 9112 §7.1"];
+        let size_line = [&rule[..], &["the chunk-size line \"5\""]].concat();
+        assert_chunked_refused(b"5\nhello\r\n0\r\n\r\n", 400, &size_line);
+        let telnet = [&rule[..], &["the chunk-size line \"3\""]].concat();
+        assert_chunked_refused(b"3\nabc\n0\n\n", 400, &telnet);
+        let data = [&rule[..], &["the chunk data (the size said 5 bytes)"]].concat();
+        assert_chunked_refused(b"5\r\nhello\n0\r\n\r\n", 400, &data);
+        let last = [&rule[..], &["the chunk-size line \"0\""]].concat();
+        assert_chunked_refused(b"5\r\nhello\r\n0\n\r\n", 400, &last);
+        let trailer = [&rule[..], &["the trailer line \"X-A: 1\""]].concat();
+        assert_chunked_refused(b"0\r\nX-A: 1\n\r\n", 400, &trailer);
+        let end = [&rule[..], &["the empty line that ends the chunked body"]].concat();
+        assert_chunked_refused(b"5\r\nhello\r\n0\r\n\n", 400, &end);
+        assert_chunked_refused(b"0\r\nX-A: 1\r\n\n", 400, &end);
     }
 
     #[test]
@@ -1815,6 +2357,86 @@ mod tests {
         let (out, _) = decode_whole(body, LIMIT).unwrap();
         assert_eq!(out, b"helloabc");
         assert_eq!(decode_bytewise(body, LIMIT).unwrap().0, b"helloabc");
+    }
+
+    /// Every form RFC 9112 §7.1.1's grammar allows: a name alone, a token value, BWS around
+    /// `;` and `=`, quoted values with spaces, escapes and bytes ≥ 0x80, several extensions.
+    #[test]
+    fn chunk_extensions_of_every_allowed_form_are_accepted() {
+        let sizes: [&[u8]; 10] = [
+            b"5;a",
+            b"5;a=b",
+            b"5 ; a = \"x y\"",
+            b"5;a=\"q\\\"uote\"",
+            b"5;a;b=c;d=\"e\"",
+            b"5\t;\ta\t=\tb",
+            b"5;a=\"\"",
+            b"5;a=\"caf\xC3\xA9 \\\\ \\\t\"",
+            b"5;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+            b"5 ;a ;b",
+        ];
+        for size in sizes {
+            let body = [size, b"\r\nhello\r\n0\r\n\r\n"].concat();
+            match decode_whole(&body, LIMIT) {
+                Ok((out, _)) => assert_eq!(out, b"hello", "{}", quote(size)),
+                Err(error) => panic!("{} refused: {error}", quote(size)),
+            }
+        }
+    }
+
+    #[test]
+    fn chunk_extensions_outside_the_grammar_are_refused_naming_it() {
+        let cases: [(&[u8], &str); 12] = [
+            (b"5;=x", "name, a token"),
+            (b"2;", "name, a token"),
+            (b"5;a;", "name, a token"),
+            (b"5; ", "name, a token"),
+            (b"5;a b", "the extension \"a\" is followed by 'b'"),
+            (
+                b"5;a=b c",
+                "the value of the extension \"a\" is followed by 'c'",
+            ),
+            (
+                b"5;a=\"x\"y",
+                "the value of the extension \"a\" is followed by 'y'",
+            ),
+            (
+                b"5;a=@",
+                "must be a token or a quoted-string, but it starts with '@'",
+            ),
+            (b"5;a=", "starts with the end of the line"),
+            (b"5;a=\"x", "no closing '\"'"),
+            (b"5;a=\"x\\\"", "no closing '\"'"),
+            (b"5;a ", "may not end in white space"),
+        ];
+        for (size, hint) in cases {
+            let body = [size, b"\r\nhello\r\n0\r\n\r\n"].concat();
+            let quoted = quote(size);
+            assert_chunked_refused(
+                &body,
+                400,
+                &["bad chunk extension", &quoted, hint, "RFC 9112 §7.1.1"],
+            );
+        }
+    }
+
+    #[test]
+    fn control_bytes_in_a_chunk_extension_are_refused() {
+        assert_chunked_refused(
+            b"5;a=\"x\x01\"\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["contains the byte 0x01", "RFC 9110 §5.6.4"],
+        );
+        assert_chunked_refused(
+            b"5;a=\"x\\\x7F\"\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["escapes the byte 0x7F"],
+        );
+        assert_chunked_refused(
+            b"5;a\x00\r\nhello\r\n0\r\n\r\n",
+            400,
+            &["followed by the byte 0x00"],
+        );
     }
 
     #[test]

@@ -57,18 +57,21 @@ impl StartResponse {
         exc_info: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Write> {
         let exc_info = exc_info.filter(|e| !e.is_none());
+        // Read the headers once: a generator gives its items only once, and the record and
+        // the response must both see them.
+        let headers = HeadersArg::read(response_headers);
         let mut call = StartResponseCall {
             status: status
                 .cast::<PyString>()
                 .map(|s| s.to_string())
                 .unwrap_or_else(|_| repr(status)),
-            headers: header_pairs_for_record(response_headers),
+            headers: headers.pairs_for_record(),
             exc_info: exc_info.map(repr),
             error: None,
         };
         let index = lock(&self.response).calls.len();
         let mut findings = Vec::new();
-        let result = self.start(py, index, status, response_headers, exc_info, &mut findings);
+        let result = self.start(py, index, status, headers, exc_info, &mut findings);
         if let Err(err) = &result {
             call.error = Some(crate::python::describe(py, err));
         }
@@ -119,7 +122,7 @@ impl StartResponse {
         py: Python<'_>,
         call: usize,
         status: &Bound<'_, PyAny>,
-        headers: &Bound<'_, PyAny>,
+        headers: HeadersArg<'_>,
         exc_info: Option<&Bound<'_, PyAny>>,
         findings: &mut Vec<Check>,
     ) -> PyResult<()> {
@@ -233,54 +236,127 @@ fn check_status(
     }
 }
 
+/// The `response_headers` argument, read once.
+///
+/// A list is used as it is. Any other iterable (a tuple, a generator) is copied into a list
+/// here, once, because a generator gives its items only once: the record and the response
+/// both read this one copy. A dict, str or bytes is iterable but never a list of headers, and
+/// is refused, as by wsgiref.
+enum HeadersArg<'py> {
+    /// The headers, in a list. `copied_from` names the type of a non-list iterable they came
+    /// from, for its finding.
+    Items {
+        list: Bound<'py, PyList>,
+        copied_from: Option<String>,
+    },
+    /// A dict, str or bytes: iterable, but not headers.
+    NotHeaders { original: Bound<'py, PyAny> },
+    /// Something that cannot be iterated at all.
+    NotIterable { original: Bound<'py, PyAny> },
+    /// Iterating the argument raised this exception.
+    Failed {
+        original: Bound<'py, PyAny>,
+        error: PyErr,
+    },
+}
+
+impl<'py> HeadersArg<'py> {
+    /// Read `headers`, copying a non-list iterable into a list.
+    fn read(headers: &Bound<'py, PyAny>) -> Self {
+        if let Ok(list) = headers.cast::<PyList>() {
+            return HeadersArg::Items {
+                list: list.clone(),
+                copied_from: None,
+            };
+        }
+        let original = headers.clone();
+        if headers.is_instance_of::<PyDict>()
+            || headers.is_instance_of::<PyString>()
+            || headers.is_instance_of::<PyBytes>()
+        {
+            return HeadersArg::NotHeaders { original };
+        }
+        let Ok(items) = headers.try_iter() else {
+            return HeadersArg::NotIterable { original };
+        };
+        match items
+            .collect::<PyResult<Vec<_>>>()
+            .and_then(|items| PyList::new(headers.py(), items))
+        {
+            Ok(list) => HeadersArg::Items {
+                list,
+                copied_from: Some(type_name(headers)),
+            },
+            Err(error) => HeadersArg::Failed { original, error },
+        }
+    }
+
+    /// The headers as pairs for the record, whatever shape they had.
+    fn pairs_for_record(&self) -> Vec<(String, String)> {
+        let (list, original) = match self {
+            HeadersArg::Items { list, .. } => (Some(list), list.as_any()),
+            HeadersArg::NotHeaders { original }
+            | HeadersArg::NotIterable { original }
+            | HeadersArg::Failed { original, .. } => (None, original),
+        };
+        list.and_then(|list| header_pairs(list))
+            .unwrap_or_else(|| vec![("(not a list of pairs)".into(), repr(original))])
+    }
+}
+
 /// Check the headers argument of call `call`, for a response with status `code`: a list of
 /// (name, value) tuples of str. Returns the headers to send (hop-by-hop ones dropped, a
 /// Content-Length at most once).
 fn check_headers(
-    headers: &Bound<'_, PyAny>,
+    headers: HeadersArg<'_>,
     code: u16,
     call: usize,
     findings: &mut Vec<Check>,
 ) -> PyResult<Vec<(String, String)>> {
     let not_list = |what: String| Check::new(&checks::HEADERS_NOT_LIST, what);
-    let items = if headers.cast::<PyList>().is_ok() {
-        headers.try_iter()?
-    } else if headers.is_instance_of::<PyDict>()
-        || headers.is_instance_of::<PyString>()
-        || headers.is_instance_of::<PyBytes>()
-    {
-        return Err(refuse(
-            type_error,
-            not_list(format!(
-                "response_headers is a {} {}, not a list of (name, value) tuples",
-                type_name(headers),
-                short_repr(headers)
-            )),
-            findings,
-        ));
-    } else {
-        let Ok(items) = headers.try_iter() else {
+    let list = match headers {
+        HeadersArg::Items {
+            list,
+            copied_from: None,
+        } => list,
+        HeadersArg::Items {
+            list,
+            copied_from: Some(type_name),
+        } => {
+            findings.push(not_list(format!(
+                "response_headers is a {type_name}, not a list; it was served, but wsgiref and \
+                 other servers refuse it"
+            )));
+            list
+        }
+        HeadersArg::NotHeaders { original } => {
+            return Err(refuse(
+                type_error,
+                not_list(format!(
+                    "response_headers is a {} {}, not a list of (name, value) tuples",
+                    type_name(&original),
+                    short_repr(&original)
+                )),
+                findings,
+            ));
+        }
+        HeadersArg::NotIterable { original } => {
             return Err(refuse(
                 type_error,
                 not_list(format!(
                     "response_headers is {}, not a list of (name, value) tuples",
-                    short_repr(headers)
+                    short_repr(&original)
                 )),
                 findings,
             ));
-        };
-        findings.push(not_list(format!(
-            "response_headers is a {}, not a list; it was served, but wsgiref and other servers \
-             refuse it",
-            type_name(headers)
-        )));
-        items
+        }
+        // The app's own exception, raised where iterating its headers raised it.
+        HeadersArg::Failed { error, .. } => return Err(error),
     };
     let mut checked = Vec::new();
     // The length the first Content-Length kept announces, to compare a second one with.
     let mut content_length = None;
-    for (index, item) in items.enumerate() {
-        let item = item?;
+    for (index, item) in list.iter().enumerate() {
         let spot = |name: &str| Spot::Header {
             call,
             index,
@@ -373,38 +449,29 @@ fn check_headers(
     Ok(checked)
 }
 
-/// The headers argument as pairs for the record, whatever shape it had.
-fn header_pairs_for_record(headers: &Bound<'_, PyAny>) -> Vec<(String, String)> {
-    let iterable = !(headers.is_instance_of::<PyDict>()
-        || headers.is_instance_of::<PyString>()
-        || headers.is_instance_of::<PyBytes>());
-    let pairs = iterable
-        .then(|| headers.try_iter().ok())
-        .flatten()
-        .and_then(|items| {
-            items
-                .map(|item| {
-                    let item = item.ok()?;
-                    if item.is_instance_of::<PyString>() {
-                        return None;
-                    }
-                    let t = item
-                        .cast::<PySequence>()
-                        .ok()
-                        .filter(|t| t.len().ok() == Some(2))?;
-                    let text = |i| {
-                        let v = t.get_item(i).ok()?;
-                        Some(
-                            v.cast::<PyString>()
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|_| repr(&v)),
-                        )
-                    };
-                    Some((text(0)?, text(1)?))
-                })
-                .collect::<Option<Vec<_>>>()
-        });
-    pairs.unwrap_or_else(|| vec![("(not a list of pairs)".into(), repr(headers))])
+/// The items of `list` as (name, value) pairs of text for the record, or None when one of them
+/// is not a pair; a value that is not a str is shown by its repr.
+fn header_pairs(list: &Bound<'_, PyList>) -> Option<Vec<(String, String)>> {
+    list.iter()
+        .map(|item| {
+            if item.is_instance_of::<PyString>() {
+                return None;
+            }
+            let t = item
+                .cast::<PySequence>()
+                .ok()
+                .filter(|t| t.len().ok() == Some(2))?;
+            let text = |i| {
+                let v = t.get_item(i).ok()?;
+                Some(
+                    v.cast::<PyString>()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|_| repr(&v)),
+                )
+            };
+            Some((text(0)?, text(1)?))
+        })
+        .collect()
 }
 
 /// `repr(obj)`, cut to [`checks::MAX_QUOTED_REPR`] characters for a message.

@@ -459,3 +459,41 @@ fn an_exception_from_iter_is_the_apps_error_not_a_mistake() {
     assert_eq!(reply.status, 500, "{}", reply.head);
     assert_eq!(rules(&server.next_record()), ["result-not-iterable"]);
 }
+
+/// `start_response` reads its headers argument once: a generator gives its items only once,
+/// so the server copies it into one list that both the response and the record use. The
+/// client gets every header, the record shows them, and the only finding is that they were not
+/// a list (wsgiref would refuse them), not a false `content-type-missing`. A generator that
+/// raises is the app's own error, a 500.
+#[test]
+fn headers_from_a_generator_are_read_once_and_sent() {
+    let server = start_server(&[&path("tests/apps/generator_headers.py")]);
+    let reply = parse_reply(&server.get("/"));
+    assert_eq!(reply.status, 200, "{}", reply.head);
+    assert_eq!(
+        reply.header("Content-Type").as_deref(),
+        Some("text/plain"),
+        "{}",
+        reply.head
+    );
+    assert_eq!(
+        reply.header("X-From").as_deref(),
+        Some("a generator"),
+        "{}",
+        reply.head
+    );
+    assert_eq!(reply.text(), "headers from a generator\n");
+    let record = server.next_record();
+    assert_eq!(rules(&record), ["headers-not-list"], "{record}");
+    assert_eq!(
+        record["start_response"][0]["headers"],
+        serde_json::json!([["Content-Type", "text/plain"], ["X-From", "a generator"]]),
+        "{record}"
+    );
+
+    let reply = parse_reply(&server.get("/raises"));
+    assert_eq!(reply.status, 500, "{}", reply.head);
+    let record = server.next_record();
+    assert_eq!(rules(&record), Vec::<String>::new(), "{record}");
+    assert_error(&record, &["LookupError: the header source is gone"]);
+}

@@ -141,6 +141,151 @@ fn bad_header_names_control_characters_and_folding_are_refused() {
     ]);
 }
 
+/// A head ends its lines one way: CRLF (telnet) or a bare LF (netcat), fixed by the first line
+/// end, never a mix (RFC 9112 §2.2 allows the lone LF, not the ambiguity). `X: X\n\n` inside a
+/// CRLF head would end it early for a parser that takes a lone LF, and hide the Host and
+/// Content-Length after it that a parser splitting only at CRLF reads.
+#[test]
+fn heads_that_mix_crlf_and_bare_lf_are_refused() {
+    const MIXED: &str = "mixes CRLF and bare-LF line ends";
+    assert_refused(&[
+        (
+            "an LF-ended field and empty line inside a CRLF head",
+            b"GET / HTTP/1.1\r\nX: X\n\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+            400,
+            &[
+                "line 2 ends in a bare LF",
+                "line 1 ended in CRLF",
+                MIXED,
+                "RFC 9112 §2.2",
+            ],
+        ),
+        (
+            "a CRLF field in an LF head",
+            b"GET / HTTP/1.1\nHost: x\r\n\n",
+            400,
+            &["line 2 ends in CRLF", "line 1 ended in a bare LF", MIXED],
+        ),
+        (
+            "a bare-LF empty line ending a CRLF head",
+            b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+            400,
+            &["line 3", MIXED],
+        ),
+        (
+            "a CRLF empty line before an LF request",
+            b"\r\nGET / HTTP/1.1\nHost: x\n\n",
+            400,
+            &["line 2", MIXED],
+        ),
+    ]);
+}
+
+/// Empty lines before the request line are skipped (RFC 9112 §2.2), so a person who pressed
+/// Enter before typing the request is served, with telnet's CRLF as with netcat's bare LF:
+/// their first line end is the empty line's, and every later one is the same.
+#[test]
+fn enter_before_the_request_line_is_served_in_telnet_and_in_netcat() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let typed: [(&str, &[u8]); 2] = [
+        ("telnet", b"\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        ("netcat", b"\nGET / HTTP/1.1\nHost: localhost\n\n"),
+    ];
+    for (client, request) in typed {
+        let reply = parse_reply(&server.send(request));
+        assert_eq!(reply.status, 200, "{client}: {}", reply.text());
+        assert!(reply.text().contains("<form"), "{client}: {}", reply.text());
+        let record = server.next_record();
+        assert_eq!(
+            record["checks"],
+            serde_json::json!([]),
+            "{client}: {record}"
+        );
+    }
+}
+
+/// A Host value is a host and an optional port (RFC 9110 §7.2): a name, an IPv4 address or an
+/// IPv6 address in brackets (RFC 3986 §3.2.2), then `:` and digits. Anything else is a 400
+/// (RFC 9112 §3.2): a space, or user information, which a Host never carries.
+#[test]
+fn host_values_that_are_not_hosts_are_refused() {
+    const RULE: &str = "RFC 9112 §3.2, RFC 3986 §3.2.2";
+    assert_refused(&[
+        (
+            "a space in Host",
+            b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            400,
+            &[
+                "line 2",
+                "the Host value \"a b\"",
+                "a space is not allowed",
+                RULE,
+            ],
+        ),
+        (
+            "user information in Host",
+            b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n",
+            400,
+            &["line 2", "the Host value \"u@a\"", "'@'", RULE],
+        ),
+        (
+            "a port that is not digits",
+            b"GET / HTTP/1.1\r\nHost: localhost:http\r\n\r\n",
+            400,
+            &["the port \"http\"", RULE],
+        ),
+        (
+            "an IPv6 address without brackets",
+            b"GET / HTTP/1.1\r\nHost: ::1\r\n\r\n",
+            400,
+            &["brackets", RULE],
+        ),
+    ]);
+}
+
+/// Every form of host is served: a name and port, an IPv4 address, an IPv6 literal with a
+/// port, a plain name, a punycode name; and an empty Host, which RFC 9112 §3.2 has a client
+/// send when the target has no authority. An HTTP/1.1 request without Host is served too (the
+/// tutorial's telnet transcript sends one), with its `missing-host` finding.
+#[test]
+fn host_values_of_every_form_are_served() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let hosts = [
+        "localhost:8888",
+        "127.0.0.1",
+        "[::1]:8888",
+        "example.com",
+        "xn--bcher-kva.example",
+        "",
+    ];
+    for host in hosts {
+        let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let reply = parse_reply(&server.send(request.as_bytes()));
+        assert_eq!(reply.status, 200, "Host: {host}: {}", reply.text());
+        let record = server.next_record();
+        assert_eq!(
+            record["environ"]["HTTP_HOST"],
+            format!("'{host}'"),
+            "{record}"
+        );
+        assert_eq!(
+            record["checks"],
+            serde_json::json!([]),
+            "Host: {host}: {record}"
+        );
+    }
+    let reply = parse_reply(&server.send(b"GET / HTTP/1.1\r\n\r\n"));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let record = server.next_record();
+    let rules: Vec<&str> = record["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("checks is not a list: {record}"))
+        .iter()
+        .filter_map(|check| check["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["missing-host"], "{record}");
+}
+
 /// The body's length must be unambiguous (RFC 9112 §6.3): Content-Length with
 /// Transfer-Encoding, two different lengths, a list, or a non-number are refused.
 #[test]
@@ -211,7 +356,6 @@ fn bad_transfer_encodings_are_refused() {
 /// (Content-Length, Host, Transfer-Encoding) are refused too.
 #[test]
 fn bad_chunked_bodies_are_refused() {
-    const HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
     let bodies: [(&str, &[u8], &[&str]); 12] = [
         (
             "plus sign",
@@ -262,15 +406,124 @@ fn bad_chunked_bodies_are_refused() {
         ),
         ("not hex", b"zz\r\nhello\r\n0\r\n\r\n", &["bad chunk size"]),
     ];
+    assert_chunked_refused(&bodies);
+}
+
+/// The head of every chunked request below.
+const CHUNKED_HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/// Send each body after [`CHUNKED_HEAD`]; each must get a 400 whose body says every word.
+fn assert_chunked_refused(bodies: &[(&str, &[u8], &[&str])]) {
     let requests: Vec<(&str, Vec<u8>, &[&str])> = bodies
         .iter()
-        .map(|(what, body, words)| (*what, [HEAD, body].concat(), *words))
+        .map(|(what, body, words)| (*what, [CHUNKED_HEAD, body].concat(), *words))
         .collect();
     let cases: Vec<Case<'_>> = requests
         .iter()
         .map(|(what, request, words)| (*what, request.as_slice(), 400, *words))
         .collect();
     assert_refused(&cases);
+}
+
+/// A lone LF ends a line only in the request line and the header fields (RFC 9112 §2.2); in
+/// chunked framing every line ends in CRLF (§7.1): after the size, after the data, after each
+/// trailer and the empty line at the end. A proxy that reads `5\nhello` as one line would see
+/// another body than a server that took the LF as a line end.
+#[test]
+fn bare_lf_in_chunked_framing_is_refused() {
+    assert_chunked_refused(&[
+        (
+            "bare LF after the chunk size",
+            b"5\nhello\r\n0\r\n\r\n",
+            &["chunk-size line \"5\"", "bare LF", "CRLF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF after the chunk data",
+            b"5\r\nhello\n0\r\n\r\n",
+            &["chunk data", "bare LF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF after the last chunk",
+            b"5\r\nhello\r\n0\n\r\n",
+            &["chunk-size line \"0\"", "bare LF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF after a trailer",
+            b"5\r\nhello\r\n0\r\nX-Sum: 1\n\r\n",
+            &["trailer line \"X-Sum: 1\"", "bare LF", "RFC 9112 §7.1"],
+        ),
+        (
+            "bare LF as the final empty line",
+            b"5\r\nhello\r\n0\r\n\n",
+            &["empty line that ends the chunked body", "bare LF"],
+        ),
+        (
+            "a whole body typed into nc",
+            b"5\nhello\n0\n\n",
+            &["bare LF", "RFC 9112 §7.1"],
+        ),
+    ]);
+}
+
+/// Chunk extensions follow RFC 9112 §7.1.1: `;`, a token name, then optionally `=` and a
+/// token or quoted-string value, with optional white space around `;` and `=` and nothing
+/// else.
+#[test]
+fn chunk_extensions_outside_the_grammar_are_refused() {
+    const RULE: &str = "RFC 9112 §7.1.1";
+    assert_chunked_refused(&[
+        (
+            "no name before '='",
+            b"5;=x\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "\"5;=x\"", "name", RULE],
+        ),
+        (
+            "a space inside the extension",
+            b"5;a b\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "\"5;a b\"", "followed by 'b'", RULE],
+        ),
+        (
+            "a value that is not a token",
+            b"5;a=@\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "token or a quoted-string", RULE],
+        ),
+        (
+            "';' with no extension",
+            b"2;\r\nhi\r\n0\r\n\r\n",
+            &["bad chunk extension", "\"2;\"", "name", RULE],
+        ),
+        (
+            "an unterminated quoted value",
+            b"5;a=\"x\r\nhello\r\n0\r\n\r\n",
+            &["bad chunk extension", "no closing", RULE],
+        ),
+    ]);
+}
+
+/// What the grammar allows is served, the extensions skipped: a name alone, a name and a
+/// token, white space around `;` and `=` with a quoted value, an escaped quote, several.
+#[test]
+fn chunk_extensions_within_the_grammar_are_served() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let sizes: [&[u8]; 5] = [
+        b"5;a",
+        b"5;a=b",
+        b"5 ; a = \"x y\"",
+        b"5;a=\"q\\\"uote\"",
+        b"5;a;b=c;d=\"e f\"",
+    ];
+    for size in sizes {
+        let request = [CHUNKED_HEAD, size, b"\r\nhello\r\n0\r\n\r\n"].concat();
+        let reply = parse_reply(&server.send(&request));
+        let what = String::from_utf8_lossy(size);
+        assert_eq!(reply.status, 200, "{what}: {}", reply.text());
+        assert_eq!(reply.text(), "hello", "{what}");
+        assert_eq!(
+            server.next_record()["checks"],
+            serde_json::json!([]),
+            "{what}"
+        );
+    }
 }
 
 /// `head`, then `n` times `a`, then `tail`: a request too large in one place.
