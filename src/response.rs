@@ -102,6 +102,8 @@ pub struct Response {
     pub framing: Option<Framing>,
     /// The response ended as its head said it would (the last chunk sent, the length met).
     complete: bool,
+    /// The exchange is over and its record taken: nothing more may be sent.
+    recorded: bool,
     /// What start_response set, until it is sent.
     pub head: Option<Head>,
     /// Whether the status line and headers went out. After that the app can no longer change
@@ -148,6 +150,7 @@ impl Response {
             keep_alive: false,
             framing: None,
             complete: false,
+            recorded: false,
             head: None,
             headers_sent: false,
             content_length: None,
@@ -259,6 +262,9 @@ impl Response {
     /// A body the status or method forbids is dropped and noted; bytes past the app's own
     /// Content-Length are dropped and noted.
     pub fn send_body(&mut self, chunk: &[u8], spot: Spot) -> io::Result<()> {
+        if self.recorded {
+            return Err(over());
+        }
         // A finding since the last chunk (a bad write() the app caught) stops it here.
         self.strict_after_head();
         if chunk.is_empty() || self.stopped.is_some() {
@@ -456,6 +462,9 @@ impl Response {
     /// End the response: send the headers if no body chunk did, then compare the body with
     /// the Content-Length that was announced.
     pub fn finish(&mut self) -> io::Result<()> {
+        if self.recorded {
+            return Err(over());
+        }
         self.strict_after_head();
         if self.stopped.is_some() {
             return Ok(());
@@ -551,6 +560,11 @@ impl Response {
     /// Everything the response knows goes into the exchange record, in this one place: the
     /// start_response calls, the write() sizes, the findings, the bytes sent, the status.
     pub fn record(&mut self, exchange: &mut Exchange) {
+        // From now on the response is the record's: a write() the app kept and calls later
+        // gets an error, not a response that is no longer there.
+        self.recorded = true;
+        self.body_finding = None;
+        self.length_finding = None;
         exchange.start_response = std::mem::take(&mut self.calls);
         exchange.set_writes(std::mem::take(&mut self.writes), self.write_calls);
         exchange.checks.append(&mut self.checks);
@@ -566,6 +580,14 @@ impl Response {
         exchange.body_bytes = self.body_sent;
         exchange.framing = self.framing;
     }
+}
+
+/// The error for anything sent once the exchange is over.
+fn over() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the exchange is over: its response was sent and recorded",
+    )
 }
 
 /// The status line and header block of `head`, as bytes: the app's headers in its order, a

@@ -47,7 +47,7 @@ pub fn app_failed(
     };
     exchange.error = Some(summary.clone());
     exchange.traceback = traceback.clone();
-    let mut response = start_response::lock(response);
+    let mut response = start_response::lock(py, response);
     if response.stopped.is_some() {
         // --strict already answered or cut the connection; the record says why.
         return;
@@ -139,14 +139,14 @@ pub fn send_result(
         && let Ok(item) = list.get_item(0)
         && let Ok(bytes) = item.cast::<PyBytes>()
     {
-        start_response::lock(response).set_known_length(bytes.as_bytes().len() as u64);
+        start_response::lock(result.py(), response).set_known_length(bytes.as_bytes().len() as u64);
     }
     // A list cannot be closed; only look further at other results (files, generators).
     if !list_like && let Some(closed) = closed_already(result) {
         if closed.impossible {
             return Err(broke(&checks::ITERATED_AFTER_CLOSE, closed.message));
         }
-        start_response::lock(response)
+        start_response::lock(result.py(), response)
             .flag(Check::new(&checks::ITERATED_AFTER_CLOSE, closed.message));
     }
     let mut sent_any = false;
@@ -182,7 +182,7 @@ pub fn send_result(
                 .at(spot),
             ));
         };
-        let mut response = start_response::lock(response);
+        let mut response = start_response::lock(result.py(), response);
         if response.head.is_none() {
             return Err(AppFailure::Broke(if list_like {
                 Check::new(
@@ -211,7 +211,7 @@ pub fn send_result(
             return Ok(());
         }
     }
-    let mut response = start_response::lock(response);
+    let mut response = start_response::lock(result.py(), response);
     if response.head.is_none() {
         return Err(broke(
             &checks::START_RESPONSE_NOT_CALLED,

@@ -589,7 +589,7 @@ impl WSGIServer {
         exchange.timings.application = started.elapsed();
         self.emit_progress(|| Event::AppReturned {
             id: exchange.id,
-            start_response: start_response::lock(response).calls.clone(),
+            start_response: start_response::lock(py, response).calls.clone(),
             result: match &result {
                 Ok(result) => start_response::repr(result),
                 Err(err) => format!("raised {}", python::describe(py, err)),
@@ -599,7 +599,7 @@ impl WSGIServer {
             .collect(),
         });
         // Findings about reading the input, before the head goes out (for --strict).
-        let mut locked = start_response::lock(response);
+        let mut locked = start_response::lock(py, response);
         for finding in input_findings(&input) {
             locked.flag(finding);
         }
@@ -629,7 +629,9 @@ impl WSGIServer {
     /// request, close it lingering (bytes left unread), or just close it.
     fn close_or_keep(&mut self, response: &Mutex<Response>, mut exchange: Exchange, after: After) {
         let (stream, reusable, unread) = {
-            let mut response = start_response::lock(response);
+            // Without the GIL here, waiting for an app thread still inside write() cannot
+            // deadlock: that thread needs nothing this one holds.
+            let mut response = response.lock().unwrap_or_else(|p| p.into_inner());
             response.record(&mut exchange);
             let unread = after.unread || response.has_unread();
             (response.take_stream(), response.reusable(), unread)

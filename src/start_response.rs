@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyBytes, PyDict, PyList, PySequence, PyString, PyTuple};
 
 use crate::checks::{self, Check, HeaderVerdict, Spot, StatusVerdict};
@@ -39,9 +40,15 @@ impl StartResponse {
 
 /// Lock the shared response. A poisoned lock means a panic happened while sending; the data is
 /// still usable for the record.
-pub fn lock(response: &Mutex<Response>) -> MutexGuard<'_, Response> {
+///
+/// Called with the GIL held (from the app, or while the server runs it): if another thread
+/// holds the response, the GIL is let go while waiting for it. Without that, an app thread
+/// calling `write()` (holding the GIL, waiting for the response) and the server writing to a
+/// slow client (holding the response, waiting for the GIL once the client reads) would wait
+/// for each other for ever.
+pub fn lock<'a>(py: Python<'_>, response: &'a Mutex<Response>) -> MutexGuard<'a, Response> {
     response
-        .lock()
+        .lock_py_attached(py)
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -69,13 +76,13 @@ impl StartResponse {
             exc_info: exc_info.map(repr),
             error: None,
         };
-        let index = lock(&self.response).calls.len();
+        let index = lock(py, &self.response).calls.len();
         let mut findings = Vec::new();
         let result = self.start(py, index, status, headers, exc_info, &mut findings);
         if let Err(err) = &result {
             call.error = Some(crate::python::describe(py, err));
         }
-        let mut response = lock(&self.response);
+        let mut response = lock(py, &self.response);
         response.calls.push(call);
         for finding in findings {
             response.flag(finding);
@@ -127,7 +134,7 @@ impl StartResponse {
         findings: &mut Vec<Check>,
     ) -> PyResult<()> {
         let (already_started, headers_sent) = {
-            let response = lock(&self.response);
+            let response = lock(py, &self.response);
             (response.head.is_some(), response.headers_sent)
         };
         match exc_info {
@@ -168,7 +175,7 @@ impl StartResponse {
         }
         let (status, code) = check_status(status, call, findings)?;
         let headers = check_headers(headers, code, call, findings)?;
-        lock(&self.response).head = Some(Head {
+        lock(py, &self.response).head = Some(Head {
             status,
             code,
             headers,
@@ -508,7 +515,7 @@ impl Write {
         let described = bytes
             .is_none()
             .then(|| format!("{} {}", type_name(data), short_repr(data)));
-        let mut response = lock(&self.response);
+        let mut response = lock(data.py(), &self.response);
         let spot = Spot::Write {
             index: response.write_calls as usize,
         };

@@ -119,3 +119,20 @@ fn start_response_with_exc_info_replaces_the_status_before_sending() {
     );
     assert!(record["error"].is_null(), "{record}");
 }
+
+/// A write() callable kept from an earlier exchange and called later raises in the app (the
+/// exchange it belongs to is over); the server goes on serving.
+#[test]
+fn a_write_kept_from_an_earlier_exchange_raises_instead_of_sending() {
+    let server = start_server(&[&path("tests/apps/kept_write.py")]);
+    server.get("/first");
+    server.next_record();
+    let (reply, record) = fetch(&server, "/second");
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.text().starts_with("OSError: the exchange is over"),
+        "{}",
+        reply.text()
+    );
+    assert!(record["error"].is_null(), "{record}");
+}

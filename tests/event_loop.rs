@@ -565,3 +565,23 @@ fn app_thread_keeps_running_while_the_server_writes_to_a_slow_reader() {
          reader (10 ms a tick)"
     );
 }
+
+/// An app thread calls write() while the server waits for a slow client to make room for the
+/// app's large body: the server waits without the GIL, the thread waits for the response
+/// without the GIL too, so neither blocks the other. The client gets the whole body, and the
+/// next request is served.
+#[test]
+fn an_app_thread_writing_while_the_server_waits_on_a_slow_client_does_not_deadlock() {
+    let _alone = measuring_alone();
+    let server = start_server(&[&path("tests/apps/thread_write.py")]);
+    let mut conn = ask(&server, "/");
+    // The scenario: the client reads nothing for a second, the thread writes meanwhile.
+    thread::sleep(Duration::from_secs(1));
+    let reply = assert_reply(&read_to_end(&mut conn), 200, &[]);
+    assert!(
+        reply.body.len() >= 20 * MIB,
+        "the body stopped after {} bytes",
+        reply.body.len()
+    );
+    assert_eq!(body(&server.get("/next")), "next");
+}
