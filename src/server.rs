@@ -397,19 +397,21 @@ impl WSGIServer {
     /// A person typing in telnet sends a line at a time, and a program may send one byte at a
     /// time: "not complete yet" is not an error, only a reason to read more.
     fn parse_request(&mut self, key: u64, new_bytes: usize) {
+        // Into the record first: the parser may drop decoded chunk bytes from the buffer.
+        let arrived = self.keep_bytes(key, new_bytes);
         let Some(conn) = self.connections.get_mut(&key) else {
             return;
         };
         if conn.is_held() {
             // Step mode: kept, not parsed, until the class lets this request begin.
-            self.report_bytes(key, new_bytes, Waiting::Held);
+            self.tell_bytes(key, arrived, Waiting::Held);
             return;
         }
         let progress = conn.advance(self.config.max_body);
         self.report_line(key);
         match progress {
             Progress::Waiting(waiting) => {
-                self.report_bytes(key, new_bytes, waiting);
+                self.tell_bytes(key, arrived, waiting);
                 self.send_continue(key);
             }
             Progress::Complete => {
@@ -419,14 +421,14 @@ impl WSGIServer {
                 } else {
                     Waiting::Nothing
                 };
-                self.report_bytes(key, new_bytes, waiting);
+                self.tell_bytes(key, arrived, waiting);
                 if let Some(mut conn) = self.connections.remove(&key) {
                     self.record_head(&mut conn);
                     self.queue.push_back(conn);
                 }
             }
             Progress::Refused(error) => {
-                self.report_bytes(key, new_bytes, Waiting::Nothing);
+                self.tell_bytes(key, arrived, Waiting::Nothing);
                 self.refuse(key, ReadError::Bad(error));
             }
         }
@@ -1012,31 +1014,41 @@ impl WSGIServer {
             .on_event(Event::RequestLine { id, method, target });
     }
 
-    /// Keep the `new` bytes just read in the record, and tell a live view what arrived and
-    /// what the server now waits for.
-    fn report_bytes(&mut self, key: u64, new: usize, waiting: Waiting) {
+    /// Keep the `new` bytes just read (the end of the connection's buffer) in the record.
+    /// Returns what a live view is to see of them: only what the record stores (a large
+    /// upload must not fill the inspector's channel with copies it would cut anyway; the
+    /// count still grows with each read), and nothing when no live view listens.
+    fn keep_bytes(&mut self, key: u64, new: usize) -> Option<Vec<u8>> {
         let live = self.observer.wants_live();
-        let Some(conn) = self.connections.get_mut(&key) else {
-            return;
-        };
-        let Some(mut exchange) = conn.exchange.take() else {
-            return;
-        };
+        let conn = self.connections.get_mut(&key)?;
+        let mut exchange = conn.exchange.take()?;
         let bytes = conn.bytes();
         let got = &bytes[bytes.len().saturating_sub(new)..];
         let room = MAX_STORED_BYTES.saturating_sub(exchange.request_raw.stored.len());
         exchange.request_raw.push(got);
-        let event = live.then(|| Event::RequestBytes {
-            id: exchange.id,
-            // Only what the record stores: a large upload must not fill the inspector's
-            // channel with copies it would cut anyway (the count still grows with each read).
-            bytes: got[..got.len().min(room)].to_vec(),
+        let seen = live.then(|| got[..got.len().min(room)].to_vec());
+        conn.exchange = Some(exchange);
+        seen
+    }
+
+    /// Tell a live view what arrived and what the server now waits for.
+    fn tell_bytes(&mut self, key: u64, arrived: Option<Vec<u8>>, waiting: Waiting) {
+        let (Some(bytes), Some(id)) = (arrived, self.exchange_id(key)) else {
+            return;
+        };
+        self.observer.on_event(Event::RequestBytes {
+            id,
+            bytes,
             waiting_for: waiting,
         });
-        conn.exchange = Some(exchange);
-        if let Some(event) = event {
-            self.observer.on_event(event);
-        }
+    }
+
+    /// The exchange id of connection `key`'s request.
+    fn exchange_id(&self, key: u64) -> Option<u64> {
+        self.connections
+            .get(&key)
+            .and_then(|conn| conn.exchange.as_ref())
+            .map(|e| e.id)
     }
 
     /// Send `100 Continue` when the head asked for it and the body has not begun.

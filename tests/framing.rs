@@ -1581,3 +1581,35 @@ fn every_apps_responses_parse_with_h11_with_and_without_keep_alive() {
         problems.join("\n")
     );
 }
+
+/// A chunked upload that arrives in pieces, then a request pipelined behind it
+/// (`--keep-alive`): the app gets the decoded body, and each record holds exactly the bytes
+/// of its own request, chunk framing included, though the server drops decoded chunks from
+/// its buffer as it goes.
+#[test]
+fn a_chunked_upload_in_pieces_is_recorded_byte_for_byte_and_the_next_request_is_its_own() {
+    let server = framing(&["--keep-alive"]);
+    let mut client = Client::new(&server);
+    let head = request("POST", "/echo", "Transfer-Encoding: chunked\r\n");
+    let pieces: [&[u8]; 3] = [b"3\r\nabc\r\n", b"2\r\nde\r\n", b"0\r\n\r\n"];
+    client.send(&head);
+    for piece in pieces {
+        // The scenario: a slow uploader, its pieces a moment apart (each a read of its own
+        // on a quiet machine).
+        std::thread::sleep(Duration::from_millis(50));
+        client.send(piece);
+    }
+    client.send(&get("/after"));
+    assert_eq!(client.response(false, "the chunked POST").text(), "abcde");
+    assert_eq!(client.response(false, "GET /after").text(), "/after");
+    let upload = [head, pieces.concat()].concat();
+    for (i, bytes) in [upload, get("/after")].iter().enumerate() {
+        let record = server.next_typed();
+        assert_eq!(
+            record.request.raw,
+            wsgiscope::exchange::escape_bytes(bytes),
+            "request {}",
+            i + 1
+        );
+    }
+}
