@@ -87,6 +87,20 @@ const HELD_BYTES: usize = 64 * 1024;
 /// socket, the stop signal, the inspector's terminal, and whatever the app and Python open.
 const RESERVED_FDS: u64 = 64;
 
+/// After `accept` fails for want of file descriptors or memory, the loop stops watching the
+/// listener this long (nginx waits as long): the pending client stays in the listen queue, and
+/// a closing connection may free what is missing.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(500);
+
+/// Whether an accept error means the process or the system is out of something (file
+/// descriptors, buffers, memory), which trying again at once will not cure.
+fn out_of_resources(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 /// With `--keep-alive`, a connection carries at most this many requests; the last response
 /// says `Connection: close`. A bound like nginx's `keepalive_requests` (1,000 there too): one
 /// client cannot keep one connection, and what it holds, forever.
@@ -142,7 +156,11 @@ impl Default for ServerConfig {
 /// The most connections this process can hold open, from its open-file limit
 /// (`RLIMIT_NOFILE`) less [`RESERVED_FDS`]: `asked` when it fits, or the lower number and a
 /// sentence that says why.
-#[allow(unsafe_code)] // getrlimit(2), a C call
+///
+/// The soft limit (1,024 on many systems) is raised first, up to the hard limit, as far as
+/// `asked` needs: a process may do that itself (Go and nginx do), and only a hard limit too
+/// low for `asked` is worth a word.
+#[allow(unsafe_code)] // getrlimit(2) and setrlimit(2), C calls
 pub fn connection_limit(asked: usize) -> (usize, Option<String>) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -154,6 +172,17 @@ pub fn connection_limit(asked: usize) -> (usize, Option<String>) {
     {
         return (asked, None);
     }
+    let wanted = (asked as u64).saturating_add(RESERVED_FDS);
+    if limit.rlim_cur < wanted && limit.rlim_max > limit.rlim_cur {
+        let raised = libc::rlimit {
+            rlim_cur: wanted.min(limit.rlim_max),
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit reads one rlimit struct; the soft limit stays within the hard.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit.rlim_cur = raised.rlim_cur;
+        }
+    }
     let room = limit.rlim_cur.saturating_sub(RESERVED_FDS).max(1);
     if (asked as u64) <= room {
         return (asked, None);
@@ -162,9 +191,9 @@ pub fn connection_limit(asked: usize) -> (usize, Option<String>) {
     (
         lowered,
         Some(format!(
-            "The open-file limit is {} (ulimit -n), so --max-connections lowered from {asked} to \
-             {lowered}.",
-            limit.rlim_cur
+            "The open-file limit is {} (ulimit -n; {} at most), so --max-connections lowered \
+             from {asked} to {lowered}.",
+            limit.rlim_cur, limit.rlim_max
         )),
     )
 }
@@ -261,6 +290,10 @@ pub struct WSGIServer {
     told: ConnectionCounts,
     /// A step-mode pause is under way (the loop turns inside it, and must not pause again).
     pausing: bool,
+    /// Out of file descriptors (or memory) at the last accept: not accepting until then.
+    accept_paused_until: Option<Instant>,
+    /// How many accepts failed that way, for the note.
+    accept_failures: u64,
 }
 
 impl WSGIServer {
@@ -304,6 +337,8 @@ impl WSGIServer {
             closed_idle: ClosedIdle::default(),
             told: ConnectionCounts::default(),
             pausing: false,
+            accept_paused_until: None,
+            accept_failures: 0,
         })
     }
 
@@ -337,8 +372,15 @@ impl WSGIServer {
                 return Ok(());
             }
             // A request made complete outside a turn (step mode's first one) must not wait
-            // for the next event.
-            let wait = (!self.queue.is_empty()).then_some(Duration::ZERO);
+            // for the next event; requests step mode holds are looked at again soon, since
+            // the class may switch step mode off, which no socket tells.
+            let wait = if !self.queue.is_empty() {
+                Some(Duration::ZERO)
+            } else if self.connections.values().any(Connection::is_held) {
+                Some(STEP_TICK)
+            } else {
+                None
+            };
             if self.turn(wait)? == Wait::Stopped {
                 return Ok(());
             }
@@ -347,9 +389,19 @@ impl WSGIServer {
             // hundred idle connections cheap; a request that arrives meanwhile waits in the
             // kernel for the next turn.
             while let Some(next) = self.queue.pop_front() {
+                // A stop ends the batch: a burst of pipelined requests could take minutes.
+                if self.stop_raised() {
+                    return Ok(());
+                }
                 self.handle_one_request(next);
             }
         }
+    }
+
+    /// Whether the stop signal is raised, without waiting.
+    fn stop_raised(&self) -> bool {
+        let fd = self.stop.fd();
+        wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
     }
 
     /// Serve one complete request: build the environ, call the app, send the response (the
@@ -539,6 +591,9 @@ impl WSGIServer {
                     break;
                 }
                 while let Some(next) = self.queue.pop_front() {
+                    if self.stop_raised() {
+                        return Ok(());
+                    }
                     self.handle_one_request(next);
                 }
             }
@@ -694,8 +749,15 @@ impl WSGIServer {
         let mut keys = Vec::with_capacity(self.connections.len());
         // At the limit with nobody idle to make room for, new clients wait in the kernel's
         // listen queue: the listener is not watched this turn.
-        let accepting = self.open_connections() < self.config.max_connections
-            || self.connections.values().any(Connection::is_idle);
+        if self.accept_paused_until.is_some_and(|until| until <= now) {
+            self.accept_paused_until = None;
+        }
+        if let Some(until) = self.accept_paused_until {
+            deadline = Some(deadline.map_or(until, |d| d.min(until)));
+        }
+        let accepting = self.accept_paused_until.is_none()
+            && (self.open_connections() < self.config.max_connections
+                || self.connections.values().any(Connection::is_idle));
         if accepting {
             watches.push(Watch::new(self.listener.as_raw_fd(), Ready::ToRead));
         }
@@ -754,8 +816,10 @@ impl WSGIServer {
                     .map(|(key, _)| *key);
                 match oldest_idle {
                     Some(key) => {
-                        self.connections.remove(&key);
-                        self.closed_idle.made_room += 1;
+                        // A kept-alive one between requests made its records already.
+                        if self.connections.remove(&key).is_some_and(|c| c.served == 0) {
+                            self.closed_idle.made_room += 1;
+                        }
                     }
                     None => return,
                 }
@@ -769,8 +833,22 @@ impl WSGIServer {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // A client that gave up while waiting in the queue, or a full file table:
-                // not a reason to stop serving the others.
+                Err(e) if out_of_resources(&e) => {
+                    // The listener stays readable (level-triggered): trying again at once
+                    // would spin. Wait a moment, and say so once per spell.
+                    self.accept_failures += 1;
+                    if self.accept_paused_until.is_none() {
+                        self.note(format!(
+                            "accept failed: {e}; not accepting for {} ms (failures so far: {})",
+                            ACCEPT_PAUSE.as_millis(),
+                            self.accept_failures
+                        ));
+                    }
+                    self.accept_paused_until = Some(now + ACCEPT_PAUSE);
+                    return;
+                }
+                // A client that gave up while waiting in the queue: not a reason to stop
+                // serving the others.
                 Err(e) => {
                     self.note(format!("accept failed: {e}"));
                     return;
@@ -877,7 +955,7 @@ impl WSGIServer {
     /// The pause before its `parse_request` turns the loop, so other clients are read
     /// meanwhile. With step mode switched off since, every held request begins at once.
     fn begin_held(&mut self) -> Wait {
-        while self.stepping_through.is_none() {
+        while self.stepping_through.is_none() || !self.observer.is_stepping() {
             let Some((key, id)) = self.connections.iter().find_map(|(key, conn)| {
                 conn.is_held()
                     .then(|| conn.exchange.as_ref().map(|e| (*key, e.id)))

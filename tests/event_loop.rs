@@ -585,3 +585,24 @@ fn an_app_thread_writing_while_the_server_waits_on_a_slow_client_does_not_deadlo
     );
     assert_eq!(body(&server.get("/next")), "next");
 }
+
+/// A soft open-file limit below what `--max-connections` needs is raised by the server itself,
+/// up to the hard limit (as nginx and Go do): no "lowered" note, and 1,000 idle connections
+/// are held while a request is still answered.
+#[test]
+fn a_low_soft_file_limit_is_raised_to_hold_the_default_connections() {
+    let _alone = measuring_alone();
+    const IDLE: usize = 1_000;
+    make_room_for_files(IDLE as u64 + 200);
+    let server = start_server_with_file_limits(&[&path(PROBE)], 256, 4_096);
+    let _idle = idle_connections(&server, IDLE);
+    server.wait_for_sockets(IDLE);
+    let mut conn = ask(&server, "/with-a-raised-limit");
+    let raw = answered_within(&mut conn, PROMPTLY, "a request beside 1,000 idle ones");
+    assert_eq!(body(&raw), "/with-a-raised-limit host x");
+    assert!(
+        !server.stderr().contains("lowered"),
+        "the soft limit was not raised: {}",
+        server.stderr()
+    );
+}

@@ -561,3 +561,22 @@ fn a_step_pause_longer_than_the_timeout_still_serves_the_request() {
         assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
     }
 }
+
+/// Step mode switched off (`s`) while one request is half typed and another waits behind it:
+/// the waiting one is served at once, not when the half-typed one finishes or times out.
+#[test]
+fn switching_step_mode_off_serves_the_requests_it_held() {
+    let tmux = Session::start("step-off", "--step --timeout 30 --port 0 apps/hello.py");
+    let port = tmux.port();
+    let _half = send(port, b"GET /half HTTP/1.1\r\n");
+    tmux.wait_for("#1 paused. Next: parse_request(");
+    tmux.keys("Space");
+    let mut held = send(port, GET);
+    tmux.wait_for("2 connections, 0 idle");
+    tmux.keys("s");
+    let response = response_within(&mut held, Duration::from_secs(5))
+        .expect("the held request is answered once step mode is off");
+    assert!(response.ends_with("hello world!"), "{response}");
+    tmux.keys("q");
+    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+}

@@ -141,3 +141,23 @@ fn a_second_ctrl_c_ends_a_server_stuck_in_the_app() {
     assert!(took <= WITHIN, "took {took:?}");
     drop(conn);
 }
+
+/// A burst of pipelined requests (`--keep-alive`) does not hold a stop back: the request being
+/// served is finished, the rest are not, and the server stops within the second.
+#[test]
+fn signals_stop_the_server_in_the_middle_of_pipelined_requests() {
+    let _alone = alone();
+    let mut server = start_server(&["--keep-alive", &path("apps/slow.py")]);
+    let mut conn = server.connect();
+    let burst = "GET /?seconds=0.25 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(20);
+    conn.write_all(burst.as_bytes()).unwrap();
+    let pid = server.pid();
+    wait_until("the first request's sleep", || in_sleep(pid));
+    let (status, took) = server.signal_and_wait(libc::SIGTERM, WITHIN);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(
+        took <= WITHIN,
+        "took {took:?} with 19 requests still queued"
+    );
+    drop(conn);
+}

@@ -489,6 +489,7 @@ impl State {
     /// since many requests are read at once and no order tells. An id with no entry (its first
     /// news was dropped too) is nothing to close.
     pub fn lost(&mut self, ids: &[u64]) {
+        let ids: std::collections::HashSet<u64> = ids.iter().copied().collect();
         for entry in self.entries.iter_mut() {
             if !entry.finished && ids.contains(&entry.exchange.id) {
                 entry.finished = true;

@@ -69,7 +69,21 @@ pub fn start_server_with(args: &[&str], env: &[(&str, &str)]) -> Server {
 /// `files` files (soft and hard `RLIMIT_NOFILE`, as `ulimit -n` sets them), and wait for its
 /// banner.
 pub fn start_server_with_file_limit(args: &[&str], files: u64) -> Server {
-    Server::start(&[&["--log", "json"], args].concat(), &[], Some(files))
+    Server::start(
+        &[&["--log", "json"], args].concat(),
+        &[],
+        Some((files, files)),
+    )
+}
+
+/// [`start_server_with_file_limit`] with a soft limit of `soft` open files and a hard one of
+/// `hard`: the process may raise the soft one up to the hard one itself.
+pub fn start_server_with_file_limits(args: &[&str], soft: u64, hard: u64) -> Server {
+    Server::start(
+        &[&["--log", "json"], args].concat(),
+        &[],
+        Some((soft, hard)),
+    )
 }
 
 /// A `wsgiscope` command with a clean environment: no virtualenv inherited from whoever runs
@@ -87,13 +101,13 @@ fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Make `cmd`'s process start with at most `files` open files, soft and hard limit alike (so
-/// it cannot raise the soft one back up), as `ulimit -n FILES` in a shell would.
-fn limit_open_files(cmd: &mut Command, files: u64) {
+/// Make `cmd`'s process start with a soft limit of `soft` open files and a hard one of `hard`
+/// (the same for both: it cannot raise the soft one back up, as after `ulimit -n FILES`).
+fn limit_open_files(cmd: &mut Command, (soft, hard): (u64, u64)) {
     use std::os::unix::process::CommandExt as _;
     let limit = libc::rlimit {
-        rlim_cur: files,
-        rlim_max: files,
+        rlim_cur: soft,
+        rlim_max: hard,
     };
     // SAFETY: the closure runs in the child between fork and exec, where only
     // async-signal-safe calls are allowed: setrlimit(2) is a plain system call, it reads the
@@ -124,11 +138,11 @@ fn lines_into_channel(from: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 impl Server {
-    fn start(args: &[&str], env: &[(&str, &str)], file_limit: Option<u64>) -> Server {
+    fn start(args: &[&str], env: &[(&str, &str)], file_limit: Option<(u64, u64)>) -> Server {
         let all = [&["--no-tui", "--port", "0"], args].concat();
         let mut cmd = command(&all, env);
-        if let Some(files) = file_limit {
-            limit_open_files(&mut cmd, files);
+        if let Some(limits) = file_limit {
+            limit_open_files(&mut cmd, limits);
         }
         let mut child = cmd.spawn().expect("the wsgiscope binary runs");
         // Both pipes were asked for in `command`, so both are there.
