@@ -292,7 +292,7 @@ pub struct WSGIServer {
     pausing: bool,
     /// Out of file descriptors (or memory) at the last accept: not accepting until then.
     accept_paused_until: Option<Instant>,
-    /// How many accepts failed that way, for the note.
+    /// How many accepts in a row failed that way (the note is made for the first).
     accept_failures: u64,
 }
 
@@ -826,6 +826,7 @@ impl WSGIServer {
             }
             match self.listener.accept() {
                 Ok((stream, client)) => {
+                    self.accept_failures = 0;
                     let key = self.add_connection(stream, client, now);
                     // The request often came with the connection: read it now, not a turn
                     // later.
@@ -837,11 +838,11 @@ impl WSGIServer {
                     // The listener stays readable (level-triggered): trying again at once
                     // would spin. Wait a moment, and say so once per spell.
                     self.accept_failures += 1;
-                    if self.accept_paused_until.is_none() {
+                    if self.accept_failures == 1 {
                         self.note(format!(
-                            "accept failed: {e}; not accepting for {} ms (failures so far: {})",
-                            ACCEPT_PAUSE.as_millis(),
-                            self.accept_failures
+                            "accept failed: {e}; trying again every {} ms until a connection \
+                             closes (said once)",
+                            ACCEPT_PAUSE.as_millis()
                         ));
                     }
                     self.accept_paused_until = Some(now + ACCEPT_PAUSE);

@@ -606,3 +606,51 @@ fn a_low_soft_file_limit_is_raised_to_hold_the_default_connections() {
         server.stderr()
     );
 }
+
+/// The server's CPU time so far (user and system), from /proc/PID/stat, in clock ticks.
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
+}
+
+/// Out of file descriptors (an app holds them), clients waiting to be accepted do not make the
+/// loop spin on the readable listener: it stops accepting for a moment, says so once, and uses
+/// next to no CPU meanwhile.
+#[test]
+fn out_of_file_descriptors_the_loop_waits_calmly() {
+    let _alone = measuring_alone();
+    let server = start_server_with_file_limit(&[&path("tests/apps/hoard_files.py")], 100);
+    assert_eq!(body(&server.get("/?70")), "70 files held\n");
+    server.next_record();
+    let _waiting: Vec<TcpStream> = (0..30).map(|_| server.connect()).collect();
+    let pid = server.pid();
+    let before = cpu_ticks(pid);
+    // The scenario: a second of clients waiting while no descriptor is free.
+    thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    // SAFETY: sysconf only reads a constant of the system.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    assert!(
+        used * 5 < per_second,
+        "the server used {used} of {per_second} ticks in a second: it spins"
+    );
+    let mut notes = 0;
+    while let Ok(line) = server.try_next_line(Duration::from_millis(200)) {
+        if line.contains("accept failed") {
+            notes += 1;
+        }
+    }
+    assert!(
+        (1..=3).contains(&notes),
+        "{notes} 'accept failed' notes in a second"
+    );
+}

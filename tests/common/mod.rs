@@ -298,6 +298,11 @@ impl Server {
             .unwrap_or_else(|e| panic!("no output line within {PATIENCE:?}: {e}"))
     }
 
+    /// The next line of standard output if one comes within `wait`.
+    pub fn try_next_line(&self, wait: Duration) -> Result<String, RecvTimeoutError> {
+        self.stdout.recv_timeout(wait)
+    }
+
     /// The next exchange record (`--log json`), skipping output that belongs to no exchange.
     pub fn next_record(&self) -> Value {
         serde_json::to_value(self.next_typed()).expect("a record is JSON")
