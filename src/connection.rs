@@ -10,10 +10,12 @@
 //!
 //! ```text
 //!   accepted ──first byte──▶ Head ──blank line──▶ Body ──last byte──▶ complete: joins the queue
-//!      │                      │                    │
-//!      │ silent --timeout     │ refused (400...)   │ silent --timeout (408), too slow (408)
-//!      ▼                      ▼                    ▼
-//!   closed, no record      answered, then Lingering: read and discard, then close
+//!      ▲ │                    │                    │                        │
+//!      │ │ silent --timeout   │ refused (400...)   │ silent (408), too slow │ served
+//!      │ ▼                    ▼                    ▼                        ▼
+//!      │ closed, no record  answered, then Lingering: read and discard,   closed, or (with
+//!      │                    then close                                    --keep-alive)
+//!      └──────────────────────────────────────────────────────────────── kept: idle again
 //! ```
 //!
 //! An idle connection (accepted, nothing received) costs its socket and this struct: its buffer

@@ -41,8 +41,10 @@
 //! `--one-at-a-time` keeps the tutorial's loop, for the lesson that shows why the event loop
 //! exists: [`WSGIServer::serve_one_at_a_time`].
 //!
-//! Every response says `Connection: close`: one request per connection, as in the tutorial; a
-//! production server would keep the connection open for the next request.
+//! By default every response says `Connection: close`: one request per connection, as in the
+//! tutorial. With `--keep-alive` a connection whose response the client could frame goes back
+//! into the loop for its next request, as production servers do (see `close_or_keep`, and
+//! `src/response.rs` for how a body's end is told).
 //!
 //! Each phase reports into an [`Exchange`], the record the logs and the inspector read.
 
