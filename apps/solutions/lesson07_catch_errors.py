@@ -8,7 +8,7 @@
 # catch everything in one place, but hold back a streaming body until its end, and the
 # PEP forbids middleware to delay a block). Either way it logs the traceback to wsgi.errors,
 # and it calls the result's close() whatever happens, since the server can only close the
-# middleware's own generator.
+# middleware's own iterable.
 #
 # Before the first non-empty chunk, start_response with exc_info replaces the status and
 # headers, and the error page goes out. After it, the headers are on the wire:
@@ -79,21 +79,35 @@ def log(errors):
     errors.flush()
 
 
-def catch_errors(app):
-    """Return an app that answers a 500 page when `app` raises, in the call or later."""
+class Guarded:
+    """The middleware's iterable: the app's chunks passed on as they come, errors caught.
 
-    def passed_on(result, start_response, errors):
+    A class rather than a generator with try/finally: the server calls close() on it even if
+    it never iterated it, and a generator that never started would not run its finally.
+    """
+
+    def __init__(self, result, start_response, errors):
+        self.result = result
+        self.start_response = start_response
+        self.errors = errors
+
+    def __iter__(self):
         try:
-            for chunk in result:
+            for chunk in self.result:
                 yield chunk
         except Exception:
-            log(errors)
+            log(self.errors)
             # Raises the app's error again when the headers were already sent: not caught
-            # here, it ends this generator and reaches the server.
-            yield from error_page(start_response)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
+            # here, it ends the iteration and reaches the server.
+            yield from error_page(self.start_response)
+
+    def close(self):
+        if hasattr(self.result, "close"):
+            self.result.close()
+
+
+def catch_errors(app):
+    """Return an app that answers a 500 page when `app` raises, in the call or later."""
 
     def wrapped(environ, start_response):
         errors = environ["wsgi.errors"]
@@ -102,7 +116,7 @@ def catch_errors(app):
         except Exception:
             log(errors)
             return error_page(start_response)
-        return passed_on(result, start_response, errors)
+        return Guarded(result, start_response, errors)
 
     return wrapped
 
