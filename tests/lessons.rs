@@ -604,15 +604,22 @@ fn lesson_3_starts_its_app_with_the_lessons_arguments() {
         .find(|l| l.number == 3)
         .expect("lesson 3");
     let args = lesson.app().expect("an app line");
+    let mount = args
+        .iter()
+        .position(|a| a == "--script-name")
+        .map(|i| args[i + 1].clone());
     let server = start_server(&["lesson", "3"]);
-    let raw = server.get("/?x=1");
+    // A path below the mount point: one outside it gets an empty SCRIPT_NAME.
+    let target = format!("{}/hello?x=1", mount.as_deref().unwrap_or(""));
+    let raw = server.get(&target);
     assert_reply(&raw, 200, &[]);
     let record = server.next_record();
-    if let Some(i) = args.iter().position(|a| a == "--script-name") {
+    if let Some(mount) = mount {
         assert_eq!(
             environ(&record, "SCRIPT_NAME"),
-            Some(&*format!("'{}'", args[i + 1]))
+            Some(&*format!("'{mount}'"))
         );
+        assert_eq!(environ(&record, "PATH_INFO"), Some("'/hello'"));
     }
 }
 
