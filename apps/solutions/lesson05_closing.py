@@ -7,6 +7,12 @@
 # log view shows the line, attributed to its exchange (without the inspector, the server's
 # output).
 #
+# Interrupted, close() still runs, and counts more lines than curl printed: the first write
+# after curl quit succeeds (the bytes only reach the kernel, which then hears from the
+# client's machine that nobody reads them), and only the next one fails. Stop curl after
+# 10, 9, 8 and close() says "after 5 of 10 lines"; the record's error says the client went
+# away.
+#
 #   cargo run --release -- apps/solutions/lesson05_closing.py
 #   curl -N http://127.0.0.1:8888/             5, 4, 3, 2, 1, a second apart
 #   curl -N 'http://127.0.0.1:8888/?from=10'   then Ctrl-C after a few lines
