@@ -9,9 +9,9 @@
 #
 # Interrupted, close() still runs, and counts more lines than curl printed: the first write
 # after curl quit succeeds (the bytes only reach the kernel, which then hears from the
-# client's machine that nobody reads them), and only the next one fails. Stop curl after
-# 10, 9, 8 and close() says "after 5 of 10 lines"; the record's error says the client went
-# away.
+# client's machine that nobody reads them), and only the next one fails. In our run, curl
+# stopped after 10, 9 and 8, and close() said "after 5 of 10 lines"; the record's error
+# says the client went away.
 #
 #   cargo run --release -- apps/solutions/lesson05_closing.py
 #   curl -N http://127.0.0.1:8888/             5, 4, 3, 2, 1, a second apart
