@@ -19,8 +19,9 @@ What it does for a request:
   that is not a number (or two different ones), and 413 to a body over 16 MiB;
 - refuses a body sent with Transfer-Encoding (chunked) with 411 Length Required: it does
   not decode chunks, and saying so beats reading the chunk sizes as the body;
-- reads a Content-Length body before it calls the app (a client that sends less gets a
-  400), and sends no 100 Continue (curl waits a second, then sends the body anyway);
+- reads a Content-Length body before it calls the app (a client that sends less and closes
+  gets a 400, one that stops sending a 408), and sends no 100 Continue (curl waits a
+  second, then sends the body anyway);
 - gives up on a client silent for --timeout seconds (60 by default): 408 if it had begun a
   request, a plain close if it had sent nothing. Each wait is timed on its own, so a client
   that sends a byte every few seconds can still hold it for as long as it likes;
@@ -29,8 +30,8 @@ What it does for a request:
 - calls the app, and traps what it raises: a 500 if nothing was sent yet; once the headers
   are out, it can only log the traceback and close the connection;
 - sends the headers just before the first non-empty chunk, and no body for HEAD, 204 and 304;
-- survives a client that resets the connection or stops reading: the one connection is lost,
-  the server says so on stderr and serves the next.
+- survives a client that resets the connection, or stops reading (for --timeout): the one
+  connection is lost, the server says so on stderr and serves the next.
 
 What it leaves out, on purpose (wsgiscope does each): it adds no Content-Length and no
 chunked framing, so a body ends when the connection closes, and a client cannot tell a body
