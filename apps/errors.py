@@ -10,6 +10,9 @@
 #   /no-start  returns a list without calling start_response
 #   /exc-info  catches its own error and calls start_response again with exc_info, replacing
 #              the 200 it had set with a 500 page (allowed because nothing was sent yet)
+#   /exc-info-late  the same, after the first chunk went out: start_response re-raises the
+#              error it was given, the app lets it propagate, and the server aborts the
+#              response as for /late
 #   /          this index
 #
 #   cargo run --release -- --debug apps/errors.py
@@ -24,6 +27,7 @@ INDEX = b"""apps/errors.py: one failure per path.
 /bytes     returns bytes
 /no-start  returns without calling start_response
 /exc-info  start_response again with exc_info, a 500 page
+/exc-info-late  the same after the first chunk: too late, the server aborts
 """
 
 
@@ -50,9 +54,27 @@ def exc_info_page(start_response):
         return [b"the app caught its error and sent this page instead\n"]
 
 
+def exc_info_too_late(start_response):
+    """A generator that tries the error page after its first chunk was sent."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"first chunk, then...\n"
+    try:
+        raise ValueError("something failed after the first chunk was sent")
+    except ValueError:
+        # The headers are on the wire: this call raises (PEP 3333: start_response "must raise
+        # an error, and should re-raise using the exc_info tuple"), and the app must not
+        # catch what it raises. It propagates to the server, which aborts the response.
+        start_response(
+            "500 Internal Server Error",
+            [("Content-Type", "text/plain")],
+            sys.exc_info(),
+        )
+    yield b"never sent\n"
+
+
 def application(environ, start_response):
     """Route by PATH_INFO to one failure."""
-    path = environ["PATH_INFO"]
+    path = environ.get("PATH_INFO", "")
     if path == "/raise":
         raise RuntimeError("the app failed before start_response")
     if path == "/late":
@@ -67,5 +89,7 @@ def application(environ, start_response):
         return [b"a body without a status"]
     if path == "/exc-info":
         return exc_info_page(start_response)
+    if path == "/exc-info-late":
+        return exc_info_too_late(start_response)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [INDEX]

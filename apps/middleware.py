@@ -3,8 +3,14 @@
 # out. Here, around the tutorial's hello world, three layers:
 #
 #   add_header   adds `X-Lesson: middleware` to every response
-#   timing       measures the app and adds `X-Elapsed-Ms`, and puts a start time in the environ
-#   basic_auth   asks for a password on /secret (user ada, password lovelace)
+#   timing       adds `X-Elapsed-Ms`: the time from the request entering this layer to the
+#                app's call of start_response (the headers go out before the body is made, so
+#                no header can say how long the whole response took), and puts its start time
+#                in the environ under a dotted name, `timing.started`
+#   basic_auth   asks for a password on /secret (user ada, password lovelace), and sets
+#                REMOTE_USER when the right one comes; without it, REMOTE_USER is left out:
+#                PEP 3333, "missing variables (such as REMOTE_USER when no authentication
+#                has occurred) should be left out of the environ dictionary"
 #
 #   cargo run --release -- apps/middleware.py
 #   curl -i http://127.0.0.1:8888/
@@ -29,7 +35,7 @@ def add_header(app, name, value):
 
 
 def timing(app):
-    """Return an app that says how long `app` took to return, in a header."""
+    """Return an app that says, in a header, how long `app` took to call start_response."""
 
     def wrapped(environ, start_response):
         environ["timing.started"] = time.perf_counter()
@@ -48,13 +54,17 @@ def basic_auth(app, path, user, password):
     expected = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
 
     def wrapped(environ, start_response):
-        if environ["PATH_INFO"] == path and environ.get("HTTP_AUTHORIZATION") != expected:
+        authenticated = environ.get("HTTP_AUTHORIZATION") == expected
+        if environ.get("PATH_INFO", "") == path and not authenticated:
             start_response(
                 "401 Unauthorized",
                 [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Basic realm="lesson"')],
             )
             return [b"who are you?\n"]
-        environ["REMOTE_USER"] = user if environ["PATH_INFO"] == path else ""
+        if authenticated:
+            # CGI's REMOTE_USER: who logged in. Nobody did otherwise, and then the key is
+            # left out (PEP 3333, "environ Variables"), never set to "".
+            environ["REMOTE_USER"] = user
         return app(environ, start_response)
 
     return wrapped

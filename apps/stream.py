@@ -16,7 +16,8 @@ from urllib.parse import parse_qs
 
 def application(environ, start_response):
     """Count lines, one chunk per line."""
-    query = parse_qs(environ["QUERY_STRING"])
+    # PEP 3333: QUERY_STRING "May be empty or absent", so read it with a default.
+    query = parse_qs(environ.get("QUERY_STRING", ""))
     count = int(query.get("n", ["10"])[0])
     delay = float(query.get("delay", ["0"])[0])
     start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])

@@ -11,7 +11,7 @@
 
 def application(environ, start_response):
     """Show PATH_INFO as given, as bytes, and decoded as UTF-8."""
-    given = environ["PATH_INFO"]
+    given = environ.get("PATH_INFO", "")
     raw = given.encode("latin-1")
     try:
         decoded = raw.decode("utf-8")

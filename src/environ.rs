@@ -104,8 +104,16 @@ pub fn get_environ<'py>(
         .transpose()?
         .unwrap_or_default();
     let path = latin1(&percent_decode(request.raw_path.as_bytes()));
-    let path_info = path_below(&path, &script_name);
-    env.set_item(intern!(py, "PATH_INFO"), path_info)?;
+    match path_below(&path, &script_name) {
+        Some(path_info) => env.set_item(intern!(py, "PATH_INFO"), path_info)?,
+        None => {
+            // Not below the mount point (`/other`, or `/application` under `/app`): the app was
+            // not reached through it, so SCRIPT_NAME is empty and PATH_INFO the whole path, and
+            // SCRIPT_NAME + PATH_INFO is still the path the client asked for.
+            env.set_item(intern!(py, "SCRIPT_NAME"), "")?;
+            env.set_item(intern!(py, "PATH_INFO"), path)?;
+        }
+    }
 
     for (key, value) in header_items(request) {
         env.set_item(key, PyString::new(py, &value))?;
@@ -235,13 +243,16 @@ pub fn environ_key(header_name: &str) -> String {
     }
 }
 
-/// The part of `path` below the mount point `script_name` (all of it when it is not below).
-fn path_below<'a>(path: &'a str, script_name: &str) -> &'a str {
+/// The part of `path` below the mount point `script_name` (all of it when there is no mount
+/// point), or None when `path` is not below it: the mount point must end at a `/` of the path
+/// or at its end, so `/application` is not below `/app`.
+fn path_below<'a>(path: &'a str, script_name: &str) -> Option<&'a str> {
     let script_name = script_name.trim_end_matches('/');
-    match path.strip_prefix(script_name) {
-        Some(rest) if !script_name.is_empty() && (rest.is_empty() || rest.starts_with('/')) => rest,
-        _ => path,
+    if script_name.is_empty() {
+        return Some(path);
     }
+    path.strip_prefix(script_name)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Decode `%XX` escapes; anything else (including a `%` not followed by two hex digits) stays as
@@ -477,10 +488,12 @@ mod tests {
 
     #[test]
     fn script_name_is_stripped_only_at_a_segment_boundary() {
-        assert_eq!(path_below("/app/users", "/app"), "/users");
-        assert_eq!(path_below("/app", "/app"), "");
-        assert_eq!(path_below("/application", "/app"), "/application");
-        assert_eq!(path_below("/users", ""), "/users");
+        assert_eq!(path_below("/app/users", "/app"), Some("/users"));
+        assert_eq!(path_below("/app", "/app"), Some(""));
+        assert_eq!(path_below("/app/", "/app/"), Some("/"));
+        assert_eq!(path_below("/application", "/app"), None);
+        assert_eq!(path_below("/other", "/app"), None);
+        assert_eq!(path_below("/users", ""), Some("/users"));
     }
 
     #[test]

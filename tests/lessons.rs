@@ -356,6 +356,186 @@ fn the_lesson_12_python_server_serves_hello_world() {
     assert_eq!(body_of(&raw), b"hello world!");
 }
 
+/// Lesson 12's Python server serving `app` (a path in the crate), with extra arguments.
+fn tutorial_server(app: &str, args: &[&str]) -> PythonServer {
+    let server = path("lessons/code/tutorial_server.py");
+    let app = path(app);
+    let mut all = vec![server.as_str(), app.as_str(), "--port", "0"];
+    all.extend_from_slice(args);
+    PythonServer::start(&all)
+}
+
+/// Lesson 12's Python server traps every failure of apps/errors.py, as its docstring says: a
+/// 500 with a sentence for each that comes before the headers, the body cut off by the close
+/// for each that comes after (the page `/exc-info-late` asked for too late never goes out),
+/// and after every one the next request is served.
+#[test]
+fn the_lesson_12_python_server_survives_every_failure_of_apps_errors() {
+    let server = tutorial_server("apps/errors.py", &[]);
+    let cases = [
+        (
+            "/raise",
+            500,
+            "RuntimeError: the app failed before start_response",
+        ),
+        ("/str", 500, "TypeError: the app sent str, not bytes"),
+        ("/bytes", 500, "TypeError: the app sent int, not bytes"),
+        ("/no-start", 500, "before it called start_response"),
+        (
+            "/exc-info",
+            500,
+            "the app caught its error and sent this page instead",
+        ),
+        ("/late", 200, "first chunk, then...\n"),
+        ("/exc-info-late", 200, "first chunk, then...\n"),
+    ];
+    for (target, status, says) in cases {
+        let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        let reply = parse_reply(&server.send(request.as_bytes()));
+        assert_eq!(reply.status, status, "{target}: {}", reply.text());
+        assert!(reply.text().contains(says), "{target}: {}", reply.text());
+        if status == 200 {
+            // After the headers nothing more can be said: the body is what came before.
+            assert_eq!(reply.text(), says, "{target}");
+        }
+        let index = parse_reply(&server.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        assert_eq!(index.status, 200, "after {target}: {}", index.text());
+        assert!(index.text().contains("/exc-info-late"), "{}", index.text());
+    }
+}
+
+/// What lesson 12's Python server cannot read it refuses with a status and a sentence, and
+/// serves the next client: a Content-Length that is not a number or two different ones
+/// (400), a chunked body it does not decode (411, not the chunk sizes read as the body), a
+/// body shorter than announced (400), a request line that is not three words (400).
+#[test]
+fn the_lesson_12_python_server_refuses_what_it_cannot_read() {
+    let server = tutorial_server("apps/echo.py", &[]);
+    let cases: [(&[u8], u16, &str); 5] = [
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nhello",
+            400,
+            "the Content-Length 'abc' is not a number of bytes",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            400,
+            "two different Content-Lengths",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            411,
+            "does not decode Transfer-Encoding (chunked) request bodies",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
+            400,
+            "the body ended after 3 of its 10 bytes",
+        ),
+        (b"HELLO\r\n\r\n", 400, "the request line is not METHOD TARGET VERSION"),
+    ];
+    for (request, status, says) in cases {
+        let mut conn = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        conn.write_all(request).unwrap();
+        // Our side is done: the short body ends here, as a client that closes would.
+        conn.shutdown(std::net::Shutdown::Write).unwrap();
+        let reply = parse_reply(&read_to_end(&mut conn));
+        assert_eq!(reply.status, status, "{}", reply.text());
+        assert!(reply.text().contains(says), "{}", reply.text());
+        let echoed = server.send(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+        );
+        assert_eq!(
+            body_of(&echoed),
+            b"hello",
+            "the next request after a {status}"
+        );
+    }
+}
+
+/// Lesson 12's Python server joins a header sent twice into one environ value (", ", and
+/// "; " for Cookie), drops a header name with "_", and sends no body for HEAD.
+#[test]
+fn the_lesson_12_python_server_joins_repeated_headers() {
+    let server = tutorial_server("apps/environ.py", &[]);
+    let raw = server.send(
+        b"GET /?only=HTTP_COOKIE,HTTP_X_LESSON HTTP/1.1\r\nHost: x\r\nX-Lesson: one\r\n\
+          Cookie: a=1\r\nX-Lesson: two\r\nCookie: b=2\r\nX_Lesson: smuggled\r\n\r\n",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&body_of(&raw)),
+        "HTTP_COOKIE = 'a=1; b=2'\nHTTP_X_LESSON = 'one, two'\n"
+    );
+    let raw = server.send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let reply = parse_reply(&raw);
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&raw));
+    assert!(
+        reply.raw_body.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+}
+
+/// Lesson 12's Python server has a timeout: a client that sent nothing is closed without an
+/// answer, one that began a request gets a 408, and the next client is served.
+#[test]
+fn the_lesson_12_python_server_times_out_a_silent_client() {
+    let server = tutorial_server("apps/hello.py", &["--timeout", "1"]);
+    let mut silent = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let closed = read_to_end_within(&mut silent, Duration::from_secs(5));
+    assert_eq!(
+        closed,
+        Ok(Vec::new()),
+        "a silent client is closed, unanswered"
+    );
+
+    let mut halfway = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    halfway.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let answer = read_to_end_within(&mut halfway, Duration::from_secs(5))
+        .unwrap_or_else(|got| panic!("no 408 within 5 s: {}", String::from_utf8_lossy(&got)));
+    let reply = parse_reply(&answer);
+    assert_eq!(reply.status, 408, "{}", reply.text());
+    assert!(reply.text().contains("--timeout"), "{}", reply.text());
+
+    let raw = server.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(body_of(&raw), b"hello world!");
+}
+
+/// A client that resets the connection in the middle of a long response costs lesson 12's
+/// Python server that connection only: the next client is served.
+#[test]
+fn the_lesson_12_python_server_survives_a_reset_mid_response() {
+    let server = tutorial_server("apps/stream.py", &[]);
+    for _ in 0..2 {
+        let mut conn = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        conn.write_all(b"GET /?n=200000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut some = [0u8; 64];
+        let n = conn.read(&mut some).unwrap();
+        assert!(some[..n].starts_with(b"HTTP/1.1 200 OK"));
+        // Closed with the rest of the response unread: the kernel answers with a reset.
+        drop(conn);
+    }
+    let raw = server.send(b"GET /?n=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(body_of(&raw), b"line 1 of 2\nline 2 of 2\n");
+}
+
+/// The lesson 11 solution's docstring says wsgiref's handler tells the app
+/// `wsgi.multithread = False` even under ThreadingMixIn: checked, as the app sees it.
+#[test]
+fn the_lesson_11_threading_server_says_multithread_false() {
+    let server = PythonServer::start(&[
+        &path("lessons/code/threading_server.py"),
+        &path("apps/environ.py"),
+        "--port",
+        "0",
+    ]);
+    let raw = server.send(b"GET /?only=wsgi.multithread HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(body_of(&raw), b"wsgi.multithread = False\n");
+}
+
 /// Lesson 11's threading server answers a second client while a first one stalls: the
 /// exercise's point, tested.
 #[test]
@@ -424,15 +604,22 @@ fn lesson_3_starts_its_app_with_the_lessons_arguments() {
         .find(|l| l.number == 3)
         .expect("lesson 3");
     let args = lesson.app().expect("an app line");
+    let mount = args
+        .iter()
+        .position(|a| a == "--script-name")
+        .map(|i| args[i + 1].clone());
     let server = start_server(&["lesson", "3"]);
-    let raw = server.get("/?x=1");
+    // A path below the mount point: one outside it gets an empty SCRIPT_NAME.
+    let target = format!("{}/hello?x=1", mount.as_deref().unwrap_or(""));
+    let raw = server.get(&target);
     assert_reply(&raw, 200, &[]);
     let record = server.next_record();
-    if let Some(i) = args.iter().position(|a| a == "--script-name") {
+    if let Some(mount) = mount {
         assert_eq!(
             environ(&record, "SCRIPT_NAME"),
-            Some(&*format!("'{}'", args[i + 1]))
+            Some(&*format!("'{mount}'"))
         );
+        assert_eq!(environ(&record, "PATH_INFO"), Some("'/hello'"));
     }
 }
 

@@ -1,12 +1,24 @@
 # Lesson 3, exercise: rebuild the URL the client asked for from the environ alone, the way
 # PEP 3333's "URL Reconstruction" section does it, and show where each part came from.
 #
+# One change to the PEP's recipe. The PEP calls quote() on SCRIPT_NAME and PATH_INFO, which
+# are native strings holding the path's bytes as latin-1 (lesson 10). quote() given a str
+# encodes it as UTF-8 first, so '/cafÃ©' (the bytes C3 A9, as latin-1) would come out as
+# '/caf%C3%83%C2%A9': each byte encoded twice. Turning the str back into its bytes first,
+# quote(path.encode('latin-1')), gives '/caf%C3%A9', the bytes the client sent.
+#
 #   cargo run --release -- --script-name /app apps/solutions/lesson03_own_url.py
 #   curl 'http://127.0.0.1:8888/app/some/page?x=1'
+#   curl 'http://127.0.0.1:8888/app/caf%C3%A9'
 #
 # portable: GET /some/page?x=1
 
 from urllib.parse import quote
+
+
+def path_part(environ, key):
+    """SCRIPT_NAME or PATH_INFO, percent-encoded from its bytes (the str holds them as latin-1)."""
+    return quote(environ.get(key, "").encode("latin-1"))
 
 
 def own_url(environ):
@@ -19,8 +31,8 @@ def own_url(environ):
         default = "443" if environ["wsgi.url_scheme"] == "https" else "80"
         if environ["SERVER_PORT"] != default:
             url += ":" + environ["SERVER_PORT"]
-    url += quote(environ.get("SCRIPT_NAME", ""))
-    url += quote(environ.get("PATH_INFO", ""))
+    url += path_part(environ, "SCRIPT_NAME")
+    url += path_part(environ, "PATH_INFO")
     if environ.get("QUERY_STRING"):
         url += "?" + environ["QUERY_STRING"]
     return url
@@ -34,5 +46,5 @@ def application(environ, start_response):
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
     )
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [text.encode("latin-1")]
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode("utf-8")]

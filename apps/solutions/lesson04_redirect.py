@@ -7,7 +7,7 @@
 
 def application(environ, start_response):
     """302 to /welcome with a cookie, or the welcome page."""
-    if environ["PATH_INFO"] == "/welcome":
+    if environ.get("PATH_INFO", "") == "/welcome":
         cookie = environ.get("HTTP_COOKIE", "(none)")
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"welcome! your cookie: " + cookie.encode("latin-1") + b"\n"]

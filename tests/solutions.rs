@@ -1,0 +1,443 @@
+//! The exercises' solutions do what their exercises ask, checked over real TCP like the
+//! lessons' transcripts: each test starts wsgiscope with a solution in `apps/solutions/` and
+//! sends the requests its exercise talks about. tests/lessons.rs checks the same files under
+//! wsgiref (their bodies for `GET /`); this file checks the behaviour the lesson states.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use common::*;
+
+/// A solution's path, for `start_server`.
+fn solution(file: &str) -> String {
+    path(&format!("apps/solutions/{file}"))
+}
+
+/// The rule ids of a record's findings.
+fn rules(record: &Value) -> Vec<String> {
+    record["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("checks is not a list: {record}"))
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Everything the app wrote to `wsgi.errors` during the exchange, one line each.
+fn errors_output(record: &Value) -> String {
+    record["output"]
+        .as_array()
+        .unwrap_or_else(|| panic!("output is not a list: {record}"))
+        .iter()
+        .filter(|line| line["stream"] == "wsgi.errors")
+        .map(|line| format!("{}\n", line["text"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// A POST of `body` to `/` with a Content-Length.
+fn post(server: &Server, content_type: &str, body: &str) -> Reply {
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    parse_reply(&server.send(request.as_bytes()))
+}
+
+/// `GET path` with extra header lines (each ending in `\r\n`).
+fn get_with(server: &Server, path: &str, headers: &str) -> Reply {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+    parse_reply(&server.send(request.as_bytes()))
+}
+
+// ---- Lesson 3: the URL, rebuilt from the environ ----
+
+/// Under `--script-name /app`, the URL the solution rebuilds is the one asked for, a
+/// non-ASCII path included (its bytes percent-encoded once, not twice), and a path outside
+/// the mount point is not put under it.
+#[test]
+fn lesson_3_rebuilds_the_url_asked_for() {
+    let server = start_server(&["--script-name", "/app", &solution("lesson03_own_url.py")]);
+    let cases = [
+        ("/app/some/page?x=1", "http://x/app/some/page?x=1"),
+        ("/app/caf%C3%A9", "http://x/app/caf%C3%A9"),
+        ("/app", "http://x/app"),
+        ("/other", "http://x/other"),
+        ("/application", "http://x/application"),
+    ];
+    for (target, url) in cases {
+        let reply = assert_reply(&server.get(target), 200, &[]);
+        assert!(
+            reply.text().starts_with(&format!("you asked for {url}\n")),
+            "GET {target}: {}",
+            reply.text()
+        );
+        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    }
+}
+
+// ---- Lesson 4: a redirect with a cookie ----
+
+/// `/` is a 302 to `/welcome` that sets the cookie; `/welcome` shows the cookie sent back.
+#[test]
+fn lesson_4_redirects_with_a_cookie_and_reads_it_back() {
+    let server = start_server(&[&solution("lesson04_redirect.py")]);
+    let reply = parse_reply(&server.get("/"));
+    assert_eq!(reply.status, 302, "{}", reply.head);
+    assert_eq!(reply.header("Location").as_deref(), Some("/welcome"));
+    assert_eq!(
+        reply.header("Set-Cookie").as_deref(),
+        Some("visited=yes; Path=/")
+    );
+    let reply = get_with(&server, "/welcome", "Cookie: visited=yes\r\n");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), "welcome! your cookie: visited=yes\n");
+}
+
+// ---- Lesson 5: close(), even when the client leaves ----
+
+/// The whole countdown: five lines, then close() says it saw them all.
+#[test]
+fn lesson_5_close_runs_after_the_whole_body() {
+    let server = start_server(&[&solution("lesson05_closing.py")]);
+    let reply = assert_reply(&server.get("/?delay=0"), 200, &[]);
+    assert_eq!(reply.text(), "5\n4\n3\n2\n1\n");
+    let record = server.next_record();
+    assert_eq!(errors_output(&record), "closed after all 5 lines\n");
+}
+
+/// The exercise's question: a client that hangs up in the middle of the slow countdown. The
+/// server stops iterating and still calls close(), which says it got only part of the way.
+#[test]
+fn lesson_5_close_runs_when_the_client_leaves_mid_stream() {
+    let server = start_server(&[&solution("lesson05_closing.py")]);
+    let mut conn = server.connect();
+    conn.write_all(b"GET /?from=10&delay=0.2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // The head and the first line, "10", as its chunk.
+    read_until(&mut conn, b"\r\n\r\n3\r\n10\n\r\n");
+    drop(conn);
+    let record = server.next_record();
+    let said = errors_output(&record);
+    assert!(said.starts_with("closed early, after "), "{said}");
+    assert!(said.contains(" of 10 lines"), "{said}");
+    assert_error(&record, &["went away"]);
+}
+
+// ---- Lesson 6: the sum of a JSON list of numbers ----
+
+/// A list of numbers is summed; a chunked upload too (the server gives it a CONTENT_LENGTH).
+#[test]
+fn lesson_6_sums_a_list_of_numbers() {
+    let server = start_server(&[&solution("lesson06_json_sum.py")]);
+    let reply = post(&server, "application/json", "[1, 2, 3.5]");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), "{\"sum\": 6.5}\n");
+    assert_eq!(
+        reply.header("Content-Type").as_deref(),
+        Some("application/json")
+    );
+    let raw = server.send(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\n2\r\n2]\r\n0\r\n\r\n",
+    );
+    assert_eq!(parse_reply(&raw).text(), "{\"sum\": 3}\n");
+}
+
+/// Everything that is not a JSON list of finite numbers is a 400, including what Python
+/// would happily add up: a string of digits, a number in a string, a boolean, NaN and the
+/// infinities, a float too large, and a sum that overflows.
+#[test]
+fn lesson_6_refuses_what_is_not_a_list_of_numbers() {
+    let server = start_server(&[&solution("lesson06_json_sum.py")]);
+    let refused = [
+        "\"12\"",
+        "[1, \"2\"]",
+        "[true, 2]",
+        "[false]",
+        "[null]",
+        "[NaN, 1]",
+        "[Infinity]",
+        "[-Infinity]",
+        "[1e400]",
+        "[1e308, 1e308]",
+        "{\"a\": 1}",
+        "12",
+        "not json",
+        "",
+    ];
+    for body in refused {
+        let reply = post(&server, "application/json", body);
+        assert_eq!(reply.status, 400, "{body:?} got: {}", reply.text());
+        let answer: Value = serde_json::from_slice(&reply.body)
+            .unwrap_or_else(|e| panic!("{body:?}: the 400 is not JSON ({e}): {}", reply.text()));
+        assert!(answer["error"].is_string(), "{body:?}: {answer}");
+        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    }
+}
+
+// ---- Lesson 7: a middleware that catches errors ----
+
+/// An error in the call (`/boom`) or in the first iteration (`/lazy`) becomes the friendly
+/// 500, with the traceback on wsgi.errors; a good request is served and its result closed.
+#[test]
+fn lesson_7_turns_an_error_before_the_body_into_a_500_page() {
+    let server = start_server(&[&solution("lesson07_catch_errors.py")]);
+    for (target, error) in [("/boom", "ZeroDivisionError"), ("/lazy", "RuntimeError")] {
+        let reply = parse_reply(&server.get(target));
+        assert_eq!(reply.status, 500, "{target}: {}", reply.text());
+        assert!(reply.text().starts_with("sorry, "), "{}", reply.text());
+        let record = server.next_record();
+        assert!(record["error"].is_null(), "{target}: {record}");
+        let log = errors_output(&record);
+        assert!(log.contains("Traceback (most recent call last)"), "{log}");
+        assert!(log.contains(error), "{target}: {log}");
+    }
+    let reply = assert_reply(&server.get("/"), 200, &["all is well"]);
+    assert!(reply.complete);
+    let record = server.next_record();
+    assert_eq!(errors_output(&record), "fragile: its result was closed\n");
+}
+
+/// The streaming path: the first line arrives at once (the middleware does not hold the body
+/// back), the second a second later; then the error comes after the headers, the
+/// middleware's start_response re-raises it, and the server ends the body without its last
+/// chunk. The traceback is on wsgi.errors and the app's result was closed.
+#[test]
+fn lesson_7_keeps_streaming_and_lets_a_late_error_abort() {
+    let server = start_server(&[&solution("lesson07_catch_errors.py")]);
+    let mut conn = server.connect();
+    let asked = Instant::now();
+    conn.write_all(b"GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = read_until(&mut conn, b"line 1, sent at once\n\r\n");
+    let first = asked.elapsed();
+    assert!(
+        first < Duration::from_millis(800),
+        "the first line took {first:?}: the middleware held the body back"
+    );
+    got.extend(read_to_end(&mut conn));
+    assert!(asked.elapsed() >= Duration::from_millis(900));
+    let reply = parse_reply(&got);
+    assert_eq!(reply.status, 200);
+    assert!(reply.chunked && !reply.complete, "{}", reply.text());
+    assert_eq!(
+        reply.text(),
+        "line 1, sent at once\nline 2, a second later\n"
+    );
+    let record = server.next_record();
+    assert_error(&record, &["RuntimeError", "after the headers were sent"]);
+    let log = errors_output(&record);
+    assert!(log.contains("Traceback (most recent call last)"), "{log}");
+    assert!(log.ends_with("fragile: its result was closed\n"), "{log}");
+    // The middleware's second start_response call, with exc_info, raised.
+    let calls = record["start_response"]
+        .as_array()
+        .expect("a list of calls");
+    assert_eq!(calls.len(), 2, "{record}");
+    assert!(calls[1]["exc_info"].is_string(), "{record}");
+    assert!(calls[1]["error"].is_string(), "{record}");
+}
+
+// ---- Lesson 8: gzip ----
+
+/// The hello body the gzip solution's app sends on `/`.
+fn greeting() -> Vec<u8> {
+    let mut body = b"hello world! ".repeat(20);
+    body.push(b'\n');
+    body
+}
+
+/// gzip-decompress `data` with Python's gzip module (the crate has no gzip of its own).
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(data)
+        .unwrap();
+    let mut out = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_end(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "not a gzip stream");
+    out
+}
+
+/// Whether the reply says `Vary: Accept-Encoding`.
+fn varies_on_accept_encoding(reply: &Reply) -> bool {
+    reply.head.lines().skip(1).any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("Vary")
+                && value
+                    .split(',')
+                    .any(|v| v.trim().eq_ignore_ascii_case("Accept-Encoding"))
+        })
+    })
+}
+
+/// Accept-Encoding with its weights: gzip when a member with a weight above 0 accepts it,
+/// the plain body otherwise (`gzip;q=0` is a no); Vary: Accept-Encoding either way, and no
+/// finding.
+#[test]
+fn lesson_8_gzip_honours_the_weights_and_always_says_vary() {
+    let server = start_server(&[&solution("lesson08_gzip.py")]);
+    let gzipped = [
+        "gzip",
+        "GZIP",
+        "x-gzip",
+        "deflate, gzip;q=0.5",
+        "gzip;q=1.000",
+        "*",
+        "br;q=0, *;q=0.1",
+    ];
+    let plain = [
+        "",
+        "gzip;q=0",
+        "gzip; q=0.000",
+        "deflate, gzip;Q=0",
+        "*;q=0",
+        "gzip;q=0, *",
+        "identity",
+        "br",
+        "gzip;q=2",
+        "gzip;q=high",
+    ];
+    for (accept, compressed) in gzipped
+        .iter()
+        .map(|a| (a, true))
+        .chain(plain.iter().map(|a| (a, false)))
+    {
+        let header = if accept.is_empty() {
+            String::new()
+        } else {
+            format!("Accept-Encoding: {accept}\r\n")
+        };
+        let reply = get_with(&server, "/", &header);
+        assert_eq!(reply.status, 200);
+        assert!(
+            varies_on_accept_encoding(&reply),
+            "{accept:?}: {}",
+            reply.head
+        );
+        if compressed {
+            assert_eq!(
+                reply.header("Content-Encoding").as_deref(),
+                Some("gzip"),
+                "{accept:?}: {}",
+                reply.head
+            );
+            assert_eq!(reply.header("Content-Length"), None, "{}", reply.head);
+            assert_eq!(gunzip(&reply.body), greeting(), "{accept:?}");
+        } else {
+            assert_eq!(
+                reply.header("Content-Encoding"),
+                None,
+                "{accept:?}: {}",
+                reply.head
+            );
+            assert_eq!(reply.body, greeting(), "{accept:?}");
+        }
+        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    }
+}
+
+/// What the app sends with write() is compressed too, and goes out through the server's
+/// write(); a streamed body is compressed as it comes.
+#[test]
+fn lesson_8_gzip_passes_write_through_and_streams() {
+    let server = start_server(&[&solution("lesson08_gzip.py")]);
+    let reply = get_with(&server, "/write", "Accept-Encoding: gzip\r\n");
+    assert_eq!(reply.header("Content-Encoding").as_deref(), Some("gzip"));
+    assert_eq!(
+        String::from_utf8(gunzip(&reply.body)).unwrap(),
+        "written with write(), then returned\n"
+    );
+    let record = server.next_record();
+    assert_eq!(record["write_calls"], 1, "{record}");
+    assert_eq!(rules(&record), Vec::<String>::new());
+
+    let reply = get_with(&server, "/stream", "Accept-Encoding: gzip\r\n");
+    let lines: String = (1..=50).map(|n| format!("line {n} of 50\n")).collect();
+    assert_eq!(String::from_utf8(gunzip(&reply.body)).unwrap(), lines);
+    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+}
+
+/// Left alone: a body the app encoded itself (compressed once, its Content-Length kept), a
+/// 204 and a 304 (no body, no Content-Encoding); each still says Vary.
+#[test]
+fn lesson_8_gzip_leaves_encoded_bodies_204_and_304_alone() {
+    let server = start_server(&[&solution("lesson08_gzip.py")]);
+    let reply = get_with(&server, "/packed", "Accept-Encoding: gzip\r\n");
+    assert_eq!(reply.status, 200);
+    let encodings: Vec<&str> = reply
+        .head
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("content-encoding:"))
+        .collect();
+    assert_eq!(encodings, ["Content-Encoding: gzip"], "{}", reply.head);
+    assert_eq!(
+        reply.header("Content-Length"),
+        Some(reply.body.len().to_string())
+    );
+    assert_eq!(
+        gunzip(&reply.body),
+        greeting(),
+        "compressed once, not twice"
+    );
+    assert!(varies_on_accept_encoding(&reply));
+    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+
+    for (target, extra, status) in [
+        ("/empty", "", 204),
+        ("/cached", "If-None-Match: \"v1\"\r\n", 304),
+    ] {
+        let headers = format!("Accept-Encoding: gzip\r\n{extra}");
+        let reply = get_with(&server, target, &headers);
+        assert_eq!(reply.status, status, "{target}: {}", reply.head);
+        assert_eq!(reply.header("Content-Encoding"), None, "{}", reply.head);
+        assert!(reply.body.is_empty());
+        assert!(varies_on_accept_encoding(&reply), "{}", reply.head);
+        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    }
+}
+
+// ---- Lesson 9: plain WSGI, with what it echoes escaped ----
+
+/// The two routes and the 404, and a name that is markup comes back escaped, as text.
+#[test]
+fn lesson_9_routes_and_escapes_the_name() {
+    let server = start_server(&[&solution("lesson09_plain_hello.py")]);
+    assert_reply(&server.get("/"), 200, &["Hello from plain WSGI"]);
+    let reply = assert_reply(&server.get("/hello/class"), 200, &[]);
+    assert_eq!(reply.text(), "Hello, class!\n");
+    let reply = assert_reply(
+        &server.get("/hello/%3Cimg%20src=x%20onerror=alert(1)%3E"),
+        200,
+        &[],
+    );
+    assert_eq!(reply.text(), "Hello, &lt;img src=x onerror=alert(1)&gt;!\n");
+    assert_eq!(
+        assert_reply(&server.get("/hello/Zo%C3%AB"), 200, &[]).text(),
+        "Hello, Zoë!\n"
+    );
+    assert_reply(&server.get("/nowhere"), 404, &["Not Found"]);
+    assert_reply(&server.get("/hello/a/b"), 404, &["Not Found"]);
+}
