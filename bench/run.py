@@ -338,10 +338,11 @@ def measure(server, conns, close, idle=0):
         total = ticks_after[core][1] - ticks[core][1]
         others[core] = max(0.0, 100 * (busy / TICKS - mine) / (total / TICKS)) if total else None
     requests = result["requests"]
+    seconds = result["duration_us"] / 1e6
     socket_errors = sum(result[k] for k in ("connect", "read", "write", "timeout"))
     row = {
         "server": server.name, "app": server.app, "conns": conns, "close": close, "idle": idle,
-        "rps": requests / (result["duration_us"] / 1e6),
+        "rps": requests / seconds,
         # wrk reports 0 when nothing was answered: no latency then.
         "p50_ms": result["p50_us"] / 1000 if requests else None,
         "p99_ms": result["p99_us"] / 1000 if requests else None,
@@ -351,6 +352,8 @@ def measure(server, conns, close, idle=0):
         "non_2xx": result["status"],
         "others_server_core_pct": others[SERVER_CORE],
         "others_client_core_pct": others[CLIENT_CORE],
+        # How much of its core each side used: the one near 100% is the bottleneck.
+        "server_core_pct": 100 * cpu / seconds, "wrk_core_pct": 100 * wrk_cpu / seconds,
     }
     if held:
         row.update(idle_opened=held.opened, idle_failed=held.failed,
@@ -416,7 +419,8 @@ def main():
                               f"{'close' if close else 'keep '}"
                               f"{f' +{idle} idle' if idle else ''} {row['rps']:9.0f} req/s "
                               f"p99 {fmt(row['p99_ms'], 2):>7} ms cpu "
-                              f"{fmt(row['cpu_us_per_req'])} us/req, others on the cores "
+                              f"{fmt(row['cpu_us_per_req'])} us/req, cores used "
+                              f"{use(row)}%, others on the cores "
                               f"{fmt(row['others_server_core_pct'], 0)}% / "
                               f"{fmt(row['others_client_core_pct'], 0)}%"
                               + (f"; errors {row['socket_errors']} (timeouts "
@@ -486,6 +490,11 @@ def idle_pairs(rows):
     return {name: (max(pairs, key=lambda p: p[1]["rps"]), pairs) for name, pairs in out.items()}
 
 
+def use(row):
+    """How much of its core the server and wrk each used in one cell, in %."""
+    return f"{fmt(row.get('server_core_pct'), 0)}/{fmt(row.get('wrk_core_pct'), 0)}"
+
+
 def others(row):
     """The noise gauge of one cell: % of each core used by neither the server nor wrk."""
     return (f"{fmt(row.get('others_server_core_pct'), 0)}/"
@@ -553,8 +562,9 @@ def report(rows):
 def idle_report(pairs, md):
     header = ["server", "round", "plain req/s", "plain p99 ms", "plain errors", "idle req/s",
               "idle p99 ms", "idle errors", "timeouts", "idle / plain", "every round",
-              "CPU µs/req plain → idle", "others % plain → idle", "idle accepted", "queued",
-              "failed", "dropped", "wsgiscope's count"]
+              "CPU µs/req plain → idle", "server/wrk core % plain → idle",
+              "others % plain → idle", "idle accepted", "queued", "failed", "dropped",
+              "wsgiscope's count"]
     table = []
     for name in IDLE_SERVERS:
         if name not in pairs:
@@ -567,6 +577,7 @@ def idle_report(pairs, md):
             str(idle["socket_errors"]), str(idle["timeouts"]), fmt(ratio(plain, idle), 2),
             " ".join(fmt(ratio(p, i), 2) for p, i in sorted(every, key=lambda x: x[1]["round"])),
             f"{fmt(plain['cpu_us_per_req'])} → {fmt(idle['cpu_us_per_req'])}",
+            f"{use(plain)} → {use(idle)}",
             f"{others(plain)} → {others(idle)}",
             str(idle["idle_accepted"]), str(idle["idle_queued"]), str(idle["idle_failed"]),
             str(idle["idle_dropped"]),
@@ -580,8 +591,9 @@ def idle_report(pairs, md):
     note = ("accepted: idle sockets the server held a descriptor for before wrk started; "
             "queued: the rest, waiting in its listen queue; failed: connect() gave up; dropped: "
             "closed by the server during the cell; wsgiscope's count: its exit summary, idle "
-            "connections closed after --timeout / to make room / by the client; others %: "
-            "how much of core 0 / core 1 went to neither the server nor wrk")
+            "connections closed after --timeout / to make room / by the client; server/wrk "
+            "core %: how much of its core each used (near 100: the bottleneck); others %: how "
+            "much of core 0 / core 1 went to neither the server nor wrk")
     print()
     print(title)
     print_table(header, table)
