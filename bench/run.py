@@ -477,9 +477,17 @@ def write_tables(path_tsv, md, header, table):
         md.write("| " + " | ".join(r) + " |\n")
 
 
+def disturbance(pair):
+    """How much other work shared the cores with a (plain, idle) pair: the worst of its four
+    noise gauges, in % (0 when unknown)."""
+    return max(row.get(key) or 0 for row in pair
+               for key in ("others_server_core_pct", "others_client_core_pct"))
+
+
 def idle_pairs(rows):
-    """Per server: every round's (plain, idle) pair of the idle comparison, and the round
-    with the highest idle req/s. The ratio is always taken within one round."""
+    """Per server: every round's (plain, idle) pair of the idle comparison, and the quietest
+    of them (the least other work on the cores; then the highest idle req/s). The ratio is
+    always taken within one round: a plain cell slowed by a neighbour would flatter it."""
     plain = {(r["server"], r["round"]): r for r in rows
              if not r.get("idle") and (r["app"], r["conns"], r["close"])
              == (IDLE_APP, IDLE_CONNS, IDLE_CLOSE)}
@@ -487,7 +495,8 @@ def idle_pairs(rows):
     for r in rows:
         if r.get("idle") and (r["server"], r["round"]) in plain:
             out.setdefault(r["server"], []).append((plain[(r["server"], r["round"])], r))
-    return {name: (max(pairs, key=lambda p: p[1]["rps"]), pairs) for name, pairs in out.items()}
+    return {name: (min(pairs, key=lambda p: (round(disturbance(p) / 5), -p[1]["rps"])), pairs)
+            for name, pairs in out.items()}
 
 
 def use(row):
@@ -586,8 +595,8 @@ def idle_report(pairs, md):
         ])
     close = " -H 'Connection: close'" if IDLE_CLOSE else ""
     title = (f"Idle connections: {IDLE} open while wrk -t1 -c{IDLE_CONNS}{close} runs on the "
-             f"{IDLE_APP} app; plain and idle from the same round, the round with the best "
-             f"idle req/s")
+             f"{IDLE_APP} app; plain and idle from the same round, the quietest one (least "
+             f"other work on the cores, to 5%; then the best idle req/s)")
     note = ("accepted: idle sockets the server held a descriptor for before wrk started; "
             "queued: the rest, waiting in its listen queue; failed: connect() gave up; dropped: "
             "closed by the server during the cell; wsgiscope's count: its exit summary, idle "
