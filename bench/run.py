@@ -21,8 +21,10 @@ preconnects or a silent telnet would. It comes after the server's plain cells an
 with the plain -c16 close cell of the same round (measured for it if CONNS or CLOSE left it
 out). Before wrk starts, /proc/net/tcp and the server's descriptors tell how many of the idle
 sockets the server accepted and how many wait in its listen queue; afterwards the helper
-counts how many the server closed meanwhile. wrk's --timeout is 2 s and every wrk run is
-bounded, so a server that stalls (gunicorn's sync worker) costs its cell and no more.
+counts how many the server closed meanwhile. wrk's --timeout is 2 s, and wrk is killed if it
+has not ended 20 s after its cell should have (it can hang in its first connect() when a
+stalled server's listen queue is full), so a server that stalls (gunicorn's sync worker, or
+wsgiscope --one-at-a-time) costs its cell and little more.
 
 Outputs: the table on stdout, and under target/bench/: latest.md (markdown, with date and
 machine), latest.tsv (one row per cell, tab-separated, for scripts) and rounds.jsonl (every
@@ -235,7 +237,15 @@ def wrk(port, app, conns, close, seconds):
         cmd += ["-H", "Connection: close"]
     cmd.append(f"http://{HOST}:{port}{path}")
     env = dict(os.environ, WRK_POST_BYTES=str(post))
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 30)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 20)
+    except subprocess.TimeoutExpired:
+        # wrk makes one blocking connect() before it starts: against a server whose listen
+        # queue is full (a stalled server and enough idle sockets) it waits for the kernel's
+        # SYN retries, about two minutes. subprocess.run has killed it; the cell got nothing.
+        return {"requests": 0, "duration_us": int(seconds * 1e6), "bytes": 0, "p50_us": 0,
+                "p99_us": 0, "connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0,
+                "hung": True}
     for line in out.stdout.splitlines():
         if line.startswith("BENCH "):
             return json.loads(line[len("BENCH "):])
@@ -349,7 +359,7 @@ def measure(server, conns, close, idle=0):
         "cpu_us_per_req": cpu * 1e6 / requests if requests else None,
         "rss_mib": rss, "requests": requests,
         "socket_errors": socket_errors, "timeouts": result["timeout"],
-        "non_2xx": result["status"],
+        "non_2xx": result["status"], "wrk_hung": result.get("hung", False),
         "others_server_core_pct": others[SERVER_CORE],
         "others_client_core_pct": others[CLIENT_CORE],
         # How much of its core each side used: the one near 100% is the bottleneck.
@@ -426,7 +436,9 @@ def main():
                               + (f"; errors {row['socket_errors']} (timeouts "
                                  f"{row['timeouts']}); idle accepted {row['idle_accepted']}, "
                                  f"queued {row['idle_queued']}, failed {row['idle_failed']}, "
-                                 f"dropped {row['idle_dropped']}" if idle else ""), flush=True)
+                                 f"dropped {row['idle_dropped']}" if idle else "")
+                              + ("; wrk hung and was killed" if row["wrk_hung"] else ""),
+                              flush=True)
                 finally:
                     server.stop()
                     # wsgiscope's own count of the connections closed before they sent a
@@ -582,7 +594,9 @@ def idle_report(pairs, md):
         summary = idle.get("idle_summary")
         table.append([
             name, str(idle["round"]), fmt(plain["rps"], 0), fmt(plain["p99_ms"], 2),
-            str(plain["socket_errors"]), fmt(idle["rps"], 0), fmt(idle["p99_ms"], 2),
+            str(plain["socket_errors"]),
+            fmt(idle["rps"], 0) + (" (wrk hung)" if idle.get("wrk_hung") else ""),
+            fmt(idle["p99_ms"], 2),
             str(idle["socket_errors"]), str(idle["timeouts"]), fmt(ratio(plain, idle), 2),
             " ".join(fmt(ratio(p, i), 2) for p, i in sorted(every, key=lambda x: x[1]["round"])),
             f"{fmt(plain['cpu_us_per_req'])} → {fmt(idle['cpu_us_per_req'])}",
