@@ -2,8 +2,13 @@
 # The side-by-side benchmark, in one command:
 #
 #   bash bench/run.sh                 full matrix, 5 s per cell, 2 rounds (about 20 minutes)
-#   QUICK=1 bash bench/run.sh         hello app, -c16 with Connection: close only (about 1 minute)
+#   QUICK=1 bash bench/run.sh         hello app, -c16 with Connection: close only, and the
+#                                     same with 256 idle connections open (about 1 minute)
 #   DURATION=3 ROUNDS=3 SERVERS=wsgiscope,bjoern APPS=hello,flask bash bench/run.sh
+#   IDLE=0 bash bench/run.sh          without the idle cell
+#
+# The idle cell (bench/idle.py) needs nothing more; the memory check with 1,000 idle
+# connections is its own script: python3 bench/idle_memory.py (after cargo build --release).
 #
 # Builds the release binary, installs what is missing (wrk, tmux and libev-dev with apt-get;
 # gunicorn, waitress, werkzeug, flask and bjoern into the venv target/bench-venv), then runs

@@ -48,10 +48,16 @@ def werkzeug(app, port):
 
 
 def waitress(app, port):
-    """Waitress with one worker thread (its I/O thread is separate)."""
+    """Waitress with one worker thread (its I/O thread is separate).
+
+    connection_limit is raised from waitress's 100 to 1,000, wsgiscope's --max-connections:
+    at its limit waitress stops accepting, so with the benchmark's 256 idle connections every
+    new client would wait in the listen queue until an idle one left. Its other defaults stay:
+    an idle connection is closed after channel_timeout (120 s), longer than any cell.
+    """
     import waitress as w
 
-    w.serve(app, host=HOST, port=port, threads=1, _quiet=True)
+    w.serve(app, host=HOST, port=port, threads=1, connection_limit=1000, _quiet=True)
 
 
 def bjoern(app, port):
