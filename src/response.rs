@@ -182,7 +182,8 @@ impl Response {
     /// body ended exactly as the head said (no error after the headers, no length mismatch,
     /// nothing cut by `--strict`).
     pub fn reusable(&self) -> bool {
-        self.complete
+        !self.recorded
+            && self.complete
             && self.connection_header() != ConnectionHeader::Close
             && self.stopped.is_none()
             && self.length_finding.is_none()

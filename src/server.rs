@@ -691,9 +691,11 @@ impl WSGIServer {
             // Without the GIL here, waiting for an app thread still inside write() cannot
             // deadlock: that thread needs nothing this one holds.
             let mut response = response.lock().unwrap_or_else(|p| p.into_inner());
+            // Asked before the record takes the findings that tell.
+            let reusable = response.reusable();
             response.record(&mut exchange);
             let unread = after.unread || response.has_unread();
-            (response.take_stream(), response.reusable(), unread)
+            (response.take_stream(), reusable, unread)
         };
         exchange.connection.kept_open = reusable && stream.is_some();
         let on = exchange.connection;
