@@ -281,22 +281,29 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
     if let Some(lesson) = lesson.as_ref().filter(|_| !tui) {
         eprintln!("{}", lesson.plain_text());
     }
-    eprintln!(
-        "wsgiscope {} — a WSGI server for learning, not for production",
-        env!("CARGO_PKG_VERSION")
-    );
-    eprintln!("Python {} at {}", info.version, info.prefix);
-    if let Some(lowered) = &lowered {
-        eprintln!("{lowered}");
-    }
-    if let Some(site) = &info.venv_site_packages {
-        eprintln!("Virtualenv packages from {}", site.display());
-    }
-    match &spec {
-        Some(spec) => eprintln!("App: {}", spec.text),
-        None => eprintln!(
-            "App: none given, so the built-in demo app answers with the environ it receives"
+    // The banner: on standard error, and in the inspector's log too (its screen hides the
+    // terminal until it quits).
+    let mut banner = vec![
+        format!(
+            "wsgiscope {} — a WSGI server for learning, not for production",
+            env!("CARGO_PKG_VERSION")
         ),
+        format!("Python {} at {}", info.version, info.prefix),
+    ];
+    banner.extend(lowered.clone());
+    if let Some(site) = &info.venv_site_packages {
+        banner.push(format!("Virtualenv packages from {}", site.display()));
+    }
+    banner.push(match &spec {
+        Some(spec) => format!("App: {}", spec.text),
+        None => "App: none given, so the built-in demo app answers with the environ it receives"
+            .to_string(),
+    });
+    for line in banner {
+        eprintln!("{line}");
+        if tui {
+            server.announce(line);
+        }
     }
     eprintln!("Serving on http://{address}");
     eprintln!(

@@ -354,6 +354,11 @@ impl WSGIServer {
         &self.stop
     }
 
+    /// A line for the observer's log before serving begins (the start-up banner).
+    pub fn announce(&mut self, text: String) {
+        self.note(text);
+    }
+
     /// The connections closed before they sent a byte, so far.
     pub fn closed_idle(&self) -> ClosedIdle {
         self.closed_idle

@@ -158,11 +158,15 @@ const GET: &[u8] = b"GET /seen-by-the-inspector?x=1 HTTP/1.1\r\nHost: test\r\n\r
 fn the_inspector_shows_a_request_and_q_restores_the_terminal() {
     let tmux = Session::start("e2e", "--port 0 apps/hello.py");
     let port = tmux.port();
+    // The start-up banner is in the log too, not only behind the inspector's screen.
+    tmux.wait_for("a WSGI server for learning, not for production");
     let mut conn = send(port, GET);
     let response = response_within(&mut conn, PATIENCE).expect("a response");
     assert!(response.ends_with("hello world!"), "{response}");
-    let screen = tmux.wait_for("/seen-by-the-inspector?x=1");
-    assert!(screen.contains("200"), "{screen}");
+    // The row shows the path as soon as the request line is in, its status and size once the
+    // record arrives (after the client has its response): wait for the finished row.
+    tmux.wait_for("/seen-by-the-inspector?x=1");
+    let screen = tmux.wait_for("200 12");
     assert!(
         screen.contains("GET /seen-by-the-inspector?x=1 HTTP/1.1\\r\\n"),
         "{screen}"
