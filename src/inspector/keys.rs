@@ -54,11 +54,14 @@ pub enum Command {
     LessonNext,
     /// Leave (q, Ctrl-C).
     Quit,
-    /// While typing a filter: a character, Backspace, Enter (keep), Esc (drop).
+    /// While typing a filter: a character, Backspace, Enter (keep), Esc (drop the edit),
+    /// Ctrl-U (clear the line), Ctrl-W (delete the last word).
     Type(char),
     Backspace,
     Accept,
     Cancel,
+    ClearTyped,
+    DeleteWord,
 }
 
 /// Every key, as the help overlay lists it. The first word is the key as typed.
@@ -79,7 +82,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("h", "hex dump of the raw bytes, or back to text"),
     (
         "/",
-        "filter: GET /path 4xx, words combine; Enter keeps, Esc drops",
+        "filter: get /path 404 4xx, any case; Enter keeps, Esc drops",
     ),
     ("x", "export: a transcript file and a curl command"),
     ("c", "clear the list"),
@@ -112,6 +115,14 @@ pub fn command(key: KeyEvent, typing: bool) -> Option<Command> {
         return Some(Command::Quit);
     }
     if typing {
+        // Control keys edit the line, as in a shell; they are never typed as letters.
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            return match key.code {
+                KeyCode::Char('u') => Some(Command::ClearTyped),
+                KeyCode::Char('w') => Some(Command::DeleteWord),
+                _ => None,
+            };
+        }
         return match key.code {
             KeyCode::Char(c) => Some(Command::Type(c)),
             KeyCode::Backspace => Some(Command::Backspace),
@@ -194,6 +205,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn control_keys_while_typing_edit_the_line_and_are_never_letters() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        assert_eq!(command(ctrl('u'), true), Some(Command::ClearTyped));
+        assert_eq!(command(ctrl('w'), true), Some(Command::DeleteWord));
+        assert_eq!(command(ctrl('x'), true), None);
     }
 
     #[test]

@@ -164,8 +164,8 @@ pub enum Action {
     SetStepping(bool),
 }
 
-/// A filter: every word must match. `GET` matches the method, `4xx` the status class, any other
-/// word a part of the path.
+/// A filter: every word must match, in any case. `4xx` matches the status class, `404` the
+/// status; any other word the method (`get`), or a part of the path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter(pub String);
 
@@ -183,12 +183,21 @@ impl Filter {
         self.0.split_whitespace().all(|word| {
             let b = word.as_bytes();
             if b.len() == 3 && b[0].is_ascii_digit() && b[1..].eq_ignore_ascii_case(b"xx") {
-                ex.status.is_some_and(|s| s / 100 == u16::from(b[0] - b'0'))
-            } else if word.chars().all(|c| c.is_ascii_uppercase()) {
-                ex.method.as_deref() == Some(word)
-            } else {
-                ex.target.as_deref().is_some_and(|t| t.contains(word))
+                return ex.status.is_some_and(|s| s / 100 == u16::from(b[0] - b'0'));
             }
+            if let Ok(code) = word.parse::<u16>() {
+                if ex.status == Some(code) {
+                    return true;
+                }
+            }
+            let lower = word.to_lowercase();
+            ex.method
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(word))
+                || ex
+                    .target
+                    .as_deref()
+                    .is_some_and(|t| t.to_lowercase().contains(&lower))
         })
     }
 }
@@ -654,6 +663,12 @@ impl State {
                     self.after_filter_change();
                 }
                 Command::Cancel => self.typing = None,
+                Command::ClearTyped => text.clear(),
+                Command::DeleteWord => {
+                    let kept = text.trim_end().len();
+                    let word = text[..kept].rfind(' ').map_or(0, |i| i + 1);
+                    text.truncate(word);
+                }
                 Command::Quit => return Action::Quit,
                 _ => {}
             }
@@ -736,7 +751,12 @@ impl State {
             Command::LessonPrevious => self.lesson.iter_mut().for_each(LessonPanel::previous),
             Command::LessonNext => self.lesson.iter_mut().for_each(LessonPanel::next),
             Command::Quit => return Action::Quit,
-            Command::Type(_) | Command::Backspace | Command::Accept | Command::Cancel => {}
+            Command::Type(_)
+            | Command::Backspace
+            | Command::Accept
+            | Command::Cancel
+            | Command::ClearTyped
+            | Command::DeleteWord => {}
         }
         Action::None
     }
@@ -809,6 +829,43 @@ mod tests {
         ex.target = Some(target.into());
         ex.status = Some(status);
         Event::Finished(Box::new(ex))
+    }
+
+    /// Words match in any case: `get` the method GET, `garbage` the method GARBAGE, `400` the
+    /// status, `/ABC` a path /abc; every word must match.
+    #[test]
+    fn filter_words_match_method_path_and_status_in_any_case() {
+        let record = |method: &str, target: &str, status| {
+            let Event::Finished(ex) = finished(1, method, target, status) else {
+                unreachable!("finished() makes a Finished event")
+            };
+            *ex
+        };
+        let get = record("GET", "/abc", 200);
+        let garbage = record("GARBAGE", "/", 400);
+        let passes = |filter: &str, ex: &Exchange| Filter(filter.into()).matches(ex);
+        assert!(passes("get", &get) && passes("GET", &get) && passes("/ABC", &get));
+        assert!(!passes("get", &garbage));
+        assert!(passes("garbage", &garbage) && passes("400", &garbage) && passes("4xx", &garbage));
+        assert!(!passes("400", &get) && !passes("get 404", &get));
+        assert!(passes("get 200 abc", &get));
+    }
+
+    /// Ctrl-U clears the line being typed, Ctrl-W its last word; Enter on an empty line leaves
+    /// no filter.
+    #[test]
+    fn control_keys_edit_the_filter_line() {
+        let mut s = state_with(vec![]);
+        s.on_command(Command::StartFilter);
+        for c in "get /abc".chars() {
+            s.on_command(Command::Type(c));
+        }
+        s.on_command(Command::DeleteWord);
+        assert_eq!(s.typing.as_deref(), Some("get "));
+        s.on_command(Command::ClearTyped);
+        assert_eq!(s.typing.as_deref(), Some(""));
+        s.on_command(Command::Accept);
+        assert!(s.filter.is_empty());
     }
 
     fn state_with(events: Vec<Event>) -> State {
