@@ -185,10 +185,10 @@ impl Filter {
             if b.len() == 3 && b[0].is_ascii_digit() && b[1..].eq_ignore_ascii_case(b"xx") {
                 return ex.status.is_some_and(|s| s / 100 == u16::from(b[0] - b'0'));
             }
-            if let Ok(code) = word.parse::<u16>() {
-                if ex.status == Some(code) {
-                    return true;
-                }
+            if let Ok(code) = word.parse::<u16>()
+                && ex.status == Some(code)
+            {
+                return true;
             }
             let lower = word.to_lowercase();
             ex.method
