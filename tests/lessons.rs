@@ -212,11 +212,16 @@ struct PythonServer {
 
 impl PythonServer {
     fn start(args: &[&str]) -> PythonServer {
+        // Its log (access lines, the app's wsgi.errors) goes to a file, not into the test
+        // run's output; a server that fails to start says why from there.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = common::scratch(&format!("python-server-{n}"));
         let mut child = Command::new("python3")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).expect("the log file can be made"))
             .spawn()
             .expect("python3 runs");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -229,7 +234,10 @@ impl PythonServer {
             .rsplit([':', ' '])
             .next()
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("python3 {args:?} said {line:?}, not its port"));
+            .unwrap_or_else(|| {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("python3 {args:?} said {line:?}, not its port; its stderr:\n{said}")
+            });
         PythonServer { child, port }
     }
 
