@@ -27,8 +27,8 @@ stalled server's listen queue is full), so a server that stalls (gunicorn's sync
 wsgiscope --one-at-a-time) costs its cell and little more.
 
 Outputs: the table on stdout, and under target/bench/: latest.md (markdown, with date and
-machine), latest.tsv (one row per cell, tab-separated, for scripts) and rounds.jsonl (every
-measurement of every round).
+machine), latest.tsv (one row per cell, tab-separated, for scripts), latest-idle.tsv (the idle
+table) and rounds.jsonl (every measurement of every round, with its noise gauges).
 """
 import datetime
 import json
