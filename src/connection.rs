@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 use crate::exchange::{Exchange, Waiting};
 use crate::python;
 use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestError};
-use crate::wait::{Ready, Wait, wait_for};
+use crate::wait::{Ready, Wait, is_readable, wait_for};
 
 /// How many bytes one `read()` from the socket asks for.
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -569,10 +569,9 @@ impl Writer {
     /// Whether the client sent bytes that nobody read (they wait in the kernel): closing now
     /// would reset the connection.
     pub fn has_unread(&self) -> bool {
-        self.stream.as_ref().is_some_and(|stream| {
-            let fd = stream.as_raw_fd();
-            wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
-        })
+        self.stream
+            .as_ref()
+            .is_some_and(|stream| is_readable(stream.as_raw_fd()))
     }
 
     /// The socket back, for closing (None once cut).

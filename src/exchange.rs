@@ -395,8 +395,8 @@ pub enum Event {
         method: String,
         target: String,
     },
-    /// A phase is about to start. In step mode the inspector's observer waits here until the
-    /// class says "go": this is where the server pauses.
+    /// A phase is about to start. In step mode this is where the server pauses: it asks
+    /// [`Observer::holds`] until the class says "go", reading other clients meanwhile.
     PhaseStarted { id: u64, phase: Phase },
     /// `get_environ` is done: the environ the app is about to receive, as `(key, repr)` pairs.
     EnvironBuilt {

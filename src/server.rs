@@ -28,8 +28,8 @@
 //!    parser ([`WSGIServer::parse_request`], with the state in [`crate::connection`]); a
 //!    connection whose request is complete joins a first-in first-out queue;
 //! 4. closes what has been silent too long;
-//! 5. serves the head of the queue with [`WSGIServer::handle_one_request`]: the environ, the
-//!    app, the response, exactly as the tutorial does.
+//! 5. serves what is in the queue, in order, each with [`WSGIServer::handle_one_request`]: the
+//!    environ, the app, the response, exactly as the tutorial does.
 //!
 //! The app is never called while another call is under way, so `wsgi.multithread` and
 //! `wsgi.multiprocess` stay False. **Simplification:** while the app runs, and while one
@@ -70,7 +70,7 @@ use crate::request::{self, Request, RequestError, RequestNote, Version};
 use crate::response::{self, Response};
 use crate::result::{self, AppFailure};
 use crate::start_response::{self, StartResponse};
-use crate::wait::{Ready, StopSignal, Wait, Watch, poll_all, wait_for};
+use crate::wait::{Ready, StopSignal, Wait, Watch, is_readable, poll_all, wait_for};
 
 pub use crate::connection::REQUEST_TIME_FACTOR;
 pub use crate::wait::FORCED_EXIT;
@@ -395,20 +395,24 @@ impl WSGIServer {
             // every open socket, so one turn per batch rather than per request keeps a few
             // hundred idle connections cheap; a request that arrives meanwhile waits in the
             // kernel for the next turn.
-            while let Some(next) = self.queue.pop_front() {
-                // A stop ends the batch: a burst of pipelined requests could take minutes.
-                if self.stop_raised() {
-                    return Ok(());
-                }
-                self.handle_one_request(next);
+            if self.serve_queue() {
+                return Ok(());
             }
         }
     }
 
-    /// Whether the stop signal is raised, without waiting.
-    fn stop_raised(&self) -> bool {
-        let fd = self.stop.fd();
-        wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
+    /// Serve the queue, first come first served, until it is empty or a stop is asked for
+    /// (a burst of pipelined requests could take minutes). Returns whether it was.
+    fn serve_queue(&mut self) -> bool {
+        let mut first = true;
+        while let Some(next) = self.queue.pop_front() {
+            // The turn before the first one looked at the stop signal already.
+            if !std::mem::take(&mut first) && self.stop.is_raised() {
+                return true;
+            }
+            self.handle_one_request(next);
+        }
+        false
     }
 
     /// Serve one complete request: build the environ, call the app, send the response (the
@@ -597,11 +601,8 @@ impl WSGIServer {
                 if self.queue.is_empty() {
                     break;
                 }
-                while let Some(next) = self.queue.pop_front() {
-                    if self.stop_raised() {
-                        return Ok(());
-                    }
-                    self.handle_one_request(next);
+                if self.serve_queue() {
+                    return Ok(());
                 }
             }
         }
@@ -750,7 +751,7 @@ impl WSGIServer {
     /// One turn of the event loop: wait until a socket is ready (at most `wait`, and never
     /// past a connection's deadline; None: until something happens), accept, read, expire.
     fn turn(&mut self, wait: Option<Duration>) -> io::Result<Wait> {
-        // Before the wait too: a connection served since the last turn is closed now.
+        // Here, before the wait, it covers both the last turn and the requests served since.
         self.tell_counts();
         let now = Instant::now();
         let mut deadline = wait.and_then(|w| now.checked_add(w));
@@ -796,7 +797,6 @@ impl WSGIServer {
             self.accept_all(now);
         }
         self.expire(now);
-        self.tell_counts();
         Ok(waited)
     }
 
@@ -812,10 +812,7 @@ impl WSGIServer {
         loop {
             if self.open_connections() >= self.config.max_connections {
                 // Make room only for a client that is there (accept would say WouldBlock).
-                // The fd stands for the stop signal too: any answer but a time-out is ready.
-                let fd = self.listener.as_raw_fd();
-                let waiting = wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO));
-                if waiting.is_err() || waiting.is_ok_and(|w| w == Wait::TimedOut) {
+                if !is_readable(self.listener.as_raw_fd()) {
                     return;
                 }
                 let oldest_idle = self

@@ -137,7 +137,7 @@ impl StopHandle {
     /// raised the signal stays raised.
     pub fn is_raised(&self) -> bool {
         let fd = self.read.as_raw_fd();
-        wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
+        is_readable(fd)
     }
 }
 
@@ -179,10 +179,22 @@ impl StopSignal {
         })
     }
 
+    /// Whether the signal is raised, without waiting.
+    pub fn is_raised(&self) -> bool {
+        is_readable(self.fd())
+    }
+
     /// The end every wait watches: readable once the signal is raised.
     pub fn fd(&self) -> RawFd {
         self.read.as_raw_fd()
     }
+}
+
+/// Whether `fd` has something to read (or an end or error to report) right now, without
+/// waiting: pending bytes on a socket, a raised stop signal, a client waiting to be accepted.
+pub fn is_readable(fd: RawFd) -> bool {
+    // The fd stands for the stop signal too: any answer but a time-out means readable.
+    wait_for(fd, Ready::ToRead, fd, Some(Duration::ZERO)).is_ok_and(|w| w != Wait::TimedOut)
 }
 
 /// Milliseconds for `poll` until `deadline` (None: -1, no limit), rounded up so that a wait

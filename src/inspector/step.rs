@@ -2,10 +2,11 @@
 //!
 //! Normally the server never waits for the inspector. In step mode it waits on purpose, at a
 //! **gate**: before `parse_request`, `get_environ`, the app call and `finish_response`, the
-//! observer (which runs on the server's thread) stops in [`StepGate::pass`] until the inspector
-//! (on its own thread) calls [`StepGate::advance`]. The gate is a mutex and a condition
-//! variable: the server sleeps on the condvar, the inspector changes the state and wakes it.
-//! The client just sees a slow server.
+//! server arms the gate ([`StepGate::arm`]) and asks [`StepGate::holds`] again and again until
+//! the inspector (on its own thread) calls [`StepGate::advance`]; between two questions its
+//! event loop reads the other clients. The gate is state behind a mutex (and a condition
+//! variable, for quitting to wait until no exchange is under way). The client just sees a slow
+//! server.
 //!
 //! The gate can always be opened for good ([`StepGate::release`]): quitting the inspector, the
 //! inspector thread dying, or a signal asking the server to stop must never leave the server
@@ -90,20 +91,6 @@ impl StepGate {
     /// The server's side: it goes on; the gate is ready for the next pause.
     pub fn disarm(&self) {
         let mut gate = self.lock();
-        gate.waiting = false;
-        gate.go = false;
-    }
-
-    /// Wait here until the inspector says go (if stepping), then return: [`StepGate::arm`],
-    /// [`StepGate::holds`] and [`StepGate::disarm`] in one, sleeping on the condition
-    /// variable instead of asking again.
-    pub fn pass(&self, id: u64) {
-        let mut gate = self.lock();
-        gate.waiting = true;
-        gate.go = false;
-        while self.is_stepping() && !gate.released && !gate.go && gate.run_through != Some(id) {
-            gate = self.changed.wait(gate).unwrap_or_else(|p| p.into_inner());
-        }
         gate.waiting = false;
         gate.go = false;
     }
@@ -245,12 +232,22 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// What the server does at the gate for exchange `id`: arm it, ask until it no longer
+    /// holds (the server reads other clients in between), go on.
+    fn pass(gate: &StepGate, id: u64) {
+        gate.arm();
+        while gate.holds(id) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        gate.disarm();
+    }
+
     /// A server thread stopped at a stepping gate (exchange 1); returns once it waits there.
     fn paused_server() -> (Arc<StepGate>, std::thread::JoinHandle<()>) {
         let gate = Arc::new(StepGate::new(true));
         let server = {
             let gate = Arc::clone(&gate);
-            std::thread::spawn(move || gate.pass(1))
+            std::thread::spawn(move || pass(&gate, 1))
         };
         while !gate.is_waiting() {
             std::thread::sleep(Duration::from_millis(1));
@@ -280,11 +277,11 @@ mod tests {
         let gate = StepGate::new(true);
         gate.run_through(7);
         assert!(!gate.will_wait(7));
-        gate.pass(7);
+        pass(&gate, 7);
         assert!(gate.will_wait(8));
         assert!(!gate.release(), "nobody was waiting");
         assert!(!gate.will_wait(8));
-        gate.pass(8);
+        pass(&gate, 8);
     }
 
     #[test]
