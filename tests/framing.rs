@@ -23,7 +23,6 @@
 
 mod common;
 
-use std::fs;
 use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::TcpStream;
 use std::panic;
@@ -1459,20 +1458,7 @@ fn trace_says_when_the_connection_was_kept_open() {
 
 /// Every app in apps/, apps/mistakes/ and apps/solutions/, sorted.
 fn every_app() -> Vec<PathBuf> {
-    let mut apps = Vec::new();
-    for folder in ["apps", "apps/mistakes", "apps/solutions"] {
-        for entry in fs::read_dir(path(folder))
-            .expect("the folder exists")
-            .flatten()
-        {
-            let file = entry.path();
-            if file.extension().is_some_and(|e| e == "py") {
-                apps.push(file);
-            }
-        }
-    }
-    apps.sort();
-    apps
+    python_files_in(&["apps", "apps/mistakes", "apps/solutions"])
 }
 
 /// Serve `app` (Flask from the test venv), with `--keep-alive` or without.

@@ -8,117 +8,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// How long a test waits for the screen to show something before it fails.
-const PATIENCE: Duration = Duration::from_secs(20);
+mod common;
 
-/// A wsgiscope running in a detached tmux session of 120×40.
-struct Session {
-    socket: String,
-}
-
-impl Session {
-    fn start(test: &str, args: &str) -> Session {
-        let socket = format!("wsgiscope-{test}-{}", std::process::id());
-        let command = format!(
-            "{} {args}; echo EXITED $?; stty -a | grep -o -- '-\\?icanon'; sleep 60",
-            env!("CARGO_BIN_EXE_wsgiscope")
-        );
-        let session = Session { socket };
-        let status = Command::new("tmux")
-            .args(["-L", &session.socket, "-f", "/dev/null"])
-            .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", "t"])
-            .arg("-c")
-            .arg(env!("CARGO_MANIFEST_DIR"))
-            .arg(command)
-            .status()
-            .expect("tmux runs (install it: apt-get install tmux)");
-        assert!(status.success(), "tmux could not start a session");
-        session
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Wait until the screen shows `needle`; return the screen.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the screen never showed {needle:?}; it shows:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, keys: &str) {
-        self.tmux(&["send-keys", "-t", "t", keys]);
-    }
-
-    /// The port, read from the header's telnet hint.
-    fn port(&self) -> u16 {
-        let screen = self.wait_for("telnet 127.0.0.1 ");
-        let after = screen
-            .split("telnet 127.0.0.1 ")
-            .nth(1)
-            .expect("the hint is on screen");
-        after
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("a port number follows the hint")
-    }
-
-    /// The process id of wsgiscope: the child of the pane's shell.
-    fn wsgiscope_pid(&self) -> i32 {
-        let shell = self.tmux(&["display", "-p", "-t", "t", "#{pane_pid}"]);
-        let shell = shell.trim();
-        std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
-            .ok()
-            .and_then(|c| c.split_whitespace().next()?.parse().ok())
-            .expect("wsgiscope runs in the pane")
-    }
-
-    /// After wsgiscope exited: its exit code, and whether the terminal is out of raw mode and
-    /// off the alternate screen.
-    fn exit_and_terminal(&self) -> (String, bool) {
-        let screen = self.wait_for("icanon");
-        let code = screen
-            .split("EXITED ")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or("?")
-            .to_string();
-        let cooked = screen.lines().any(|l| l.trim() == "icanon");
-        let alternate = self.tmux(&["display", "-p", "-t", "t", "#{alternate_on}"]);
-        (code, cooked && alternate.trim() == "0")
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use common::tmux::{PATIENCE, Session};
 
 /// Send a request; return the response, or `None` if none came within `wait`.
 fn send(port: u16, request: &[u8]) -> TcpStream {
@@ -173,8 +67,7 @@ fn the_inspector_shows_a_request_and_q_restores_the_terminal() {
     );
     tmux.keys("2");
     tmux.wait_for("QUERY_STRING = 'x=1'");
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }
 
 /// In step mode the server answers only when the class has pressed Space before each of the
@@ -407,8 +300,7 @@ fn idle_connections_are_counted_in_the_header_and_make_no_row() {
     );
     drop(idle);
     tmux.wait_for("0 connections, 0 idle (3 idle closed)");
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }
 
 /// The method and path show as soon as the request line is typed, while the headers are
@@ -427,8 +319,7 @@ fn the_request_line_shows_before_the_head_is_complete() {
     conn.write_all(b"\r\n").expect("the blank line goes out");
     let response = response_within(&mut conn, PATIENCE).expect("a response");
     assert!(response.ends_with("hello world!"), "{response}");
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }
 
 /// A complete request behind another one's app call is shown as queued: the app runs one
@@ -451,8 +342,7 @@ fn a_request_behind_a_slow_app_shows_as_queued() {
             "{response}"
         );
     }
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }
 
 /// While step mode holds one request, the loop still accepts and reads other clients: the
@@ -487,8 +377,7 @@ fn step_mode_reads_other_clients_while_paused() {
     tmux.keys("r");
     let response = response_within(&mut second, PATIENCE).expect("the second is answered");
     assert!(response.ends_with("hello world!"), "{response}");
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }
 
 /// While step mode holds a request before the app call, the server waits without the GIL: a
@@ -533,8 +422,7 @@ fn an_app_thread_runs_while_step_mode_holds_a_request() {
     tmux.keys("r");
     let response = response_within(&mut conn, PATIENCE).expect("a response after r");
     assert!(response.ends_with("ticked"), "{response}");
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }
 
 /// A pause longer than `--timeout` costs the client nothing: while step mode holds a request,
@@ -561,8 +449,7 @@ fn a_step_pause_longer_than_the_timeout_still_serves_the_request() {
             response.starts_with("HTTP/1.1 200 OK") && response.ends_with("hello world!"),
             "{mode}: {response}"
         );
-        tmux.keys("q");
-        assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+        tmux.quit_cleanly();
     }
 }
 
@@ -581,6 +468,5 @@ fn switching_step_mode_off_serves_the_requests_it_held() {
     let response = response_within(&mut held, Duration::from_secs(5))
         .expect("the held request is answered once step mode is off");
     assert!(response.ends_with("hello world!"), "{response}");
-    tmux.keys("q");
-    assert_eq!(tmux.exit_and_terminal(), ("0".to_string(), true));
+    tmux.quit_cleanly();
 }

@@ -284,20 +284,7 @@ fn body_of(raw: &[u8]) -> Vec<u8> {
 /// those apps break PEP 3333 on purpose, and what a server does with a broken app (wsgiref
 /// raises, wsgiscope names the rule) is not meant to be the same.
 fn teaching_apps() -> Vec<PathBuf> {
-    let mut apps = Vec::new();
-    for folder in ["apps", "apps/solutions"] {
-        for entry in fs::read_dir(path(folder))
-            .expect("the folder exists")
-            .flatten()
-        {
-            let file = entry.path();
-            if file.extension().is_some_and(|e| e == "py") {
-                apps.push(file);
-            }
-        }
-    }
-    apps.sort();
-    apps
+    common::python_files_in(&["apps", "apps/solutions"])
 }
 
 /// The request an app's portability is checked with: `GET /`, or the target its

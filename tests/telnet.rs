@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -108,54 +107,15 @@ fn nothing_listening_or_an_unknown_host_is_exit_code_2() {
 fn typed_lines_go_out_with_crlf_or_with_lf() {
     for (flag, ending) in [("", "\\r\\n"), ("--lf", "\\n")] {
         let server = start_server(&[&path("apps/hello.py")]);
-        let socket = format!("wsgiscope-telnet-{}-{}", flag.len(), std::process::id());
-        let tmux = |args: &[&str]| {
-            Command::new("tmux")
-                .args(["-L", &socket])
-                .args(args)
-                .output()
-                .expect("tmux runs (install it: apt-get install tmux)")
-        };
-        let command = format!(
-            "{} telnet 127.0.0.1 {} {flag}; sleep 30",
-            env!("CARGO_BIN_EXE_wsgiscope"),
-            server.addr.port()
+        let tmux = tmux::Session::start(
+            &format!("telnet{}", flag.len()),
+            &format!("telnet 127.0.0.1 {} {flag}", server.addr.port()),
         );
-        tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-s",
-            "t",
-            &command,
-        ]);
-        let screen = || {
-            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
-        };
-        let wait_for = |needle: &str| {
-            let deadline = Instant::now() + PATIENCE;
-            loop {
-                let shown = screen();
-                if shown.contains(needle) {
-                    return shown;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "never showed {needle:?}:\n{shown}"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        };
-        wait_for("Connected to 127.0.0.1");
+        tmux.wait_for("Connected to 127.0.0.1");
         for keys in ["GET /typed HTTP/1.1", "Enter", "Host: x", "Enter", "Enter"] {
-            tmux(&["send-keys", "-t", "t", keys]);
+            tmux.keys(keys);
         }
-        let shown = wait_for("Connection closed by the server.");
+        let shown = tmux.wait_for("Connection closed by the server.");
         assert!(shown.contains("hello world!"), "{shown}");
         let record = server.next_typed();
         assert_eq!(
@@ -163,6 +123,5 @@ fn typed_lines_go_out_with_crlf_or_with_lf() {
             format!("GET /typed HTTP/1.1{ending}Host: x{ending}{ending}"),
             "{flag}"
         );
-        tmux(&["kill-server"]);
     }
 }

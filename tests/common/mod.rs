@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wsgiscope::record::Record;
 
+pub mod tmux;
 pub mod venv;
 
 /// How long the server may take to print its banner (an import of Flask included).
@@ -34,6 +35,19 @@ pub fn path(relative: &str) -> String {
         .join(relative)
         .to_string_lossy()
         .into_owned()
+}
+
+/// Every `.py` file in these folders of the crate (`"apps"`, `"apps/solutions"`…), sorted.
+pub fn python_files_in(folders: &[&str]) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = folders
+        .iter()
+        .flat_map(|folder| std::fs::read_dir(path(folder)).expect("the folder exists"))
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|file| file.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// A scratch file name under `target/tmp`, unique to this process and `name`.
