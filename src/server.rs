@@ -467,14 +467,14 @@ impl WSGIServer {
         };
         if conn.is_held() {
             // Step mode: kept, not parsed, until the class lets this request begin.
-            self.tell_bytes(key, arrived, Waiting::Held);
+            self.tell_bytes(arrived, Waiting::Held);
             return;
         }
         let progress = conn.advance(self.config.max_body);
         self.report_line(key);
         match progress {
             Progress::Waiting(waiting) => {
-                self.tell_bytes(key, arrived, waiting);
+                self.tell_bytes(arrived, waiting);
                 self.send_continue(key);
             }
             Progress::Complete => {
@@ -484,14 +484,14 @@ impl WSGIServer {
                 } else {
                     Waiting::Nothing
                 };
-                self.tell_bytes(key, arrived, waiting);
+                self.tell_bytes(arrived, waiting);
                 if let Some(mut conn) = self.connections.remove(&key) {
                     self.record_head(&mut conn);
                     self.queue.push_back(conn);
                 }
             }
             Progress::Refused(error) => {
-                self.tell_bytes(key, arrived, Waiting::Nothing);
+                self.tell_bytes(arrived, Waiting::Nothing);
                 self.refuse(key, ReadError::Bad(error));
             }
         }
@@ -1100,10 +1100,11 @@ impl WSGIServer {
     }
 
     /// Keep the `new` bytes just read (the end of the connection's buffer) in the record.
-    /// Returns what a live view is to see of them: only what the record stores (a large
-    /// upload must not fill the inspector's channel with copies it would cut anyway; the
-    /// count still grows with each read), and nothing when no live view listens.
-    fn keep_bytes(&mut self, key: u64, new: usize) -> Option<Vec<u8>> {
+    /// Returns what a live view is to see of them, with the exchange's id: only what the
+    /// record stores (a large upload must not fill the inspector's channel with copies it
+    /// would cut anyway; the count still grows with each read), and nothing when no live view
+    /// listens.
+    fn keep_bytes(&mut self, key: u64, new: usize) -> Option<(u64, Vec<u8>)> {
         let live = self.observer.wants_live();
         let conn = self.connections.get_mut(&key)?;
         let mut exchange = conn.exchange.take()?;
@@ -1111,29 +1112,20 @@ impl WSGIServer {
         let got = &bytes[bytes.len().saturating_sub(new)..];
         let room = MAX_STORED_BYTES.saturating_sub(exchange.request_raw.stored.len());
         exchange.request_raw.push(got);
-        let seen = live.then(|| got[..got.len().min(room)].to_vec());
+        let seen = live.then(|| (exchange.id, got[..got.len().min(room)].to_vec()));
         conn.exchange = Some(exchange);
         seen
     }
 
     /// Tell a live view what arrived and what the server now waits for.
-    fn tell_bytes(&mut self, key: u64, arrived: Option<Vec<u8>>, waiting: Waiting) {
-        let (Some(bytes), Some(id)) = (arrived, self.exchange_id(key)) else {
-            return;
-        };
-        self.observer.on_event(Event::RequestBytes {
-            id,
-            bytes,
-            waiting_for: waiting,
-        });
-    }
-
-    /// The exchange id of connection `key`'s request.
-    fn exchange_id(&self, key: u64) -> Option<u64> {
-        self.connections
-            .get(&key)
-            .and_then(|conn| conn.exchange.as_ref())
-            .map(|e| e.id)
+    fn tell_bytes(&mut self, arrived: Option<(u64, Vec<u8>)>, waiting: Waiting) {
+        if let Some((id, bytes)) = arrived {
+            self.observer.on_event(Event::RequestBytes {
+                id,
+                bytes,
+                waiting_for: waiting,
+            });
+        }
     }
 
     /// Send `100 Continue` when the head asked for it and the body has not begun.
