@@ -277,8 +277,10 @@ pub struct Exchange {
     pub framing: Option<Framing>,
     /// The time each phase took.
     pub timings: Timings,
-    /// What went wrong, if anything: a bad request, an app error, a client that left.
-    pub error: Option<String>,
+    /// What went wrong, in the order it happened: a refused request, an app error, a
+    /// client that left, a `close()` that raised after that. Empty for an exchange that went
+    /// well. (A finding is not an error: the request was still served; see `checks`.)
+    pub errors: Vec<Failure>,
     /// The Python traceback of an app error, when there was one.
     pub traceback: Option<String>,
     /// What the app printed and wrote to wsgi.errors while serving this exchange: at most
@@ -311,7 +313,7 @@ impl Exchange {
             body_bytes: 0,
             framing: None,
             timings: Timings::default(),
-            error: None,
+            errors: Vec::new(),
             traceback: None,
             output: Vec::new(),
             output_cut: OutputCut::default(),
@@ -341,6 +343,24 @@ impl Exchange {
         }
     }
 
+    /// Record that something went wrong: `rule` is its stable id, `message` the sentence.
+    pub fn fail(&mut self, rule: &'static str, message: impl Into<String>) {
+        self.errors.push(Failure {
+            rule,
+            message: message.into(),
+        });
+    }
+
+    /// The errors as one text for a line of the log: each sentence, with "; then" between
+    /// them (the order they happened in).
+    pub fn error_text(&self) -> Option<String> {
+        if self.errors.is_empty() {
+            return None;
+        }
+        let sentences: Vec<&str> = self.errors.iter().map(|e| e.message.as_str()).collect();
+        Some(sentences.join("; then "))
+    }
+
     /// Add a finding of `rule`.
     pub fn check(&mut self, rule: &'static crate::checks::Rule, message: String) {
         self.checks.push(Check::new(rule, message));
@@ -352,6 +372,17 @@ impl Exchange {
         // A struct of strings, numbers and lists always serialises: Null is unreachable.
         serde_json::to_value(crate::record::Record::from(self)).unwrap_or(Value::Null)
     }
+}
+
+/// One thing that went wrong in an exchange. Like a finding, it carries a stable rule id
+/// (`host-invalid`, `app-raised`, `client-gone`...), so that tests and tools match the rule and
+/// not the words; the sentence is for people. The ids of refused requests are written beside
+/// each rule in [`crate::request`]; those of the server and the app, where they are recorded
+/// ([`crate::server`], [`crate::result`], [`crate::response`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub rule: &'static str,
+    pub message: String,
 }
 
 /// Bytes as readable text: printable ASCII as itself, `\r` `\n` `\t` `\\` escaped, every other

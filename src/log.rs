@@ -129,8 +129,8 @@ pub fn access_text(exchange: &Exchange) -> String {
     for check in &exchange.checks {
         text.push_str(&finding_text("note ", check));
     }
-    if let Some(error) = &exchange.error {
-        text.push_str(&format!("    error: {error}\n"));
+    for error in &exchange.errors {
+        text.push_str(&format!("    error [{}]: {}\n", error.rule, error.message));
     }
     if let Some(traceback) = &exchange.traceback {
         for line in traceback.lines() {
@@ -227,8 +227,8 @@ pub fn trace_text(ex: &Exchange) -> String {
             t.push_str(&finding_text("", check));
         }
     }
-    if let Some(error) = &ex.error {
-        t.push_str(&format!("--- error: {error}\n"));
+    for error in &ex.errors {
+        t.push_str(&format!("--- error [{}]: {}\n", error.rule, error.message));
     }
     if let Some(traceback) = &ex.traceback {
         t.push_str("--- traceback\n");

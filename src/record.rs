@@ -39,8 +39,8 @@ pub struct Record {
     pub write_calls: u64,
     pub response: ResponseRecord,
     pub timings_us: TimingsRecord,
-    /// What went wrong, if anything.
-    pub error: Option<String>,
+    /// What went wrong, in order; empty when nothing did.
+    pub error: Vec<ErrorRecord>,
     /// The Python traceback of an app error.
     pub traceback: Option<String>,
     pub output: Vec<OutputRecord>,
@@ -107,6 +107,15 @@ pub struct TimingsRecord {
     pub get_environ: u64,
     pub application: u64,
     pub finish_response: u64,
+}
+
+/// One thing that went wrong (see [`crate::exchange::Failure`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRecord {
+    /// The rule's stable id: `host-invalid`, `app-raised`, `client-gone`...
+    pub rule: String,
+    pub message: String,
 }
 
 /// A line the app wrote.
@@ -211,7 +220,14 @@ impl From<&Exchange> for Record {
                 application: us(ex.timings.application),
                 finish_response: us(ex.timings.finish_response),
             },
-            error: ex.error.clone(),
+            error: ex
+                .errors
+                .iter()
+                .map(|e| ErrorRecord {
+                    rule: e.rule.to_string(),
+                    message: e.message.clone(),
+                })
+                .collect(),
             traceback: ex.traceback.clone(),
             output: ex
                 .output

@@ -207,6 +207,10 @@ pub struct Request {
 pub struct RequestError {
     /// 400, 413, 431, 501 or 505.
     pub status: u16,
+    /// The rule's stable id (`chunk-bare-lf`, `host-invalid`...), kept in the record so that
+    /// tests and tools match the rule, not the words of its sentence. Ids are written where
+    /// each rule is checked, below; they are added to, never renamed.
+    pub rule: &'static str,
     /// One sentence for the response body, e.g. "line 3: the header name \"Bad Name\" is not a
     /// token (RFC 9110 §5.6.2)". Line numbers count every line the client sent, from 1.
     pub message: String,
@@ -215,11 +219,12 @@ pub struct RequestError {
 }
 
 impl RequestError {
-    /// An error with this status and message.
-    fn new(status: u16, message: impl Into<String>) -> Self {
+    /// An error with this status, rule id and message.
+    fn new(status: u16, rule: &'static str, message: impl Into<String>) -> Self {
         RequestError {
             note: None,
             status,
+            rule,
             message: message.into(),
         }
     }
@@ -234,8 +239,8 @@ impl std::fmt::Display for RequestError {
 impl std::error::Error for RequestError {}
 
 /// A 400 Bad Request with this message: the most common refusal.
-fn bad(message: impl Into<String>) -> RequestError {
-    RequestError::new(BAD_REQUEST, message)
+fn bad(rule: &'static str, message: impl Into<String>) -> RequestError {
+    RequestError::new(BAD_REQUEST, rule, message)
 }
 
 /// A 400 when httparse ends the head (`parsed` bytes) elsewhere than the line scanner did
@@ -245,10 +250,13 @@ fn same_head_end(parsed: usize, scanned: usize) -> Result<(), RequestError> {
     if parsed == scanned {
         return Ok(());
     }
-    Err(bad(format!(
-        "the request head ends after {scanned} bytes by its lines, but httparse ends it after \
+    Err(bad(
+        "head-end-mismatch",
+        format!(
+            "the request head ends after {scanned} bytes by its lines, but httparse ends it after \
          {parsed}; refused rather than guess where the body starts"
-    )))
+        ),
+    ))
 }
 
 /// Parse the head at the start of `buf`.
@@ -269,6 +277,7 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
         None if buf.len() > MAX_HEAD_BYTES => {
             return Err(RequestError::new(
                 FIELDS_TOO_LARGE,
+                "head-too-large",
                 format!(
                     "the request head has not ended after {MAX_HEAD_BYTES} bytes, the limit for \
                      the request line and header fields together"
@@ -286,20 +295,25 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
         // Each of these would mean the line scanner and httparse disagree; refuse rather than
         // guess (and never panic: a debug build is what students run).
         Ok(httparse::Status::Partial) => {
-            return Err(bad(format!(
-                "the request head looked complete after {head_len} bytes, but httparse wants more"
-            )));
+            return Err(bad(
+                "head-end-mismatch",
+                format!(
+                    "the request head looked complete after {head_len} bytes, but httparse wants more"
+                ),
+            ));
         }
         Err(error) => {
-            return Err(bad(format!(
-                "the request head is malformed (httparse says: {error})"
-            )));
+            return Err(bad(
+                "head-malformed",
+                format!("the request head is malformed (httparse says: {error})"),
+            ));
         }
     }
     let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
     else {
         // httparse fills in all three before it reports Complete.
         return Err(bad(
+            "head-malformed",
             "httparse returned a request line without all of its parts",
         ));
     };
@@ -327,9 +341,12 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
 
     let hosts = values(&headers, "Host").count();
     if hosts > 1 {
-        return Err(bad(format!(
-            "the request has {hosts} Host headers, but exactly one is allowed (RFC 9112 §3.2)"
-        )));
+        return Err(bad(
+            "host-repeated",
+            format!(
+                "the request has {hosts} Host headers, but exactly one is allowed (RFC 9112 §3.2)"
+            ),
+        ));
     }
     if hosts == 0 && version == Version::Http11 {
         notes.push(RequestNote::MissingHost);
@@ -408,6 +425,7 @@ fn scan_head(window: &[u8]) -> Result<Option<usize>, RequestError> {
         if field_lines > MAX_HEADERS {
             return Err(RequestError::new(
                 FIELDS_TOO_LARGE,
+                "too-many-fields",
                 format!("the request has more than {MAX_HEADERS} header fields, the limit"),
             ));
         }
@@ -449,13 +467,16 @@ fn mixed_line_ends(line_no: usize, end: LineEnd, first_line: usize) -> RequestEr
         LineEnd::Crlf => LineEnd::Lf,
         LineEnd::Lf => LineEnd::Crlf,
     };
-    bad(format!(
-        "line {line_no} ends in {}, but line {first_line} ended in {}: a head that mixes CRLF and \
+    bad(
+        "mixed-line-ends",
+        format!(
+            "line {line_no} ends in {}, but line {first_line} ended in {}: a head that mixes CRLF and \
          bare-LF line ends is refused, because a parser that splits lines only at CRLF would read \
          other header fields from it (RFC 9112 §2.2)",
-        end.name(),
-        first.name()
-    ))
+            end.name(),
+            first.name()
+        ),
+    )
 }
 
 /// The line without the CR of its CRLF ending (the LF is already gone).
@@ -465,10 +486,13 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 
 /// The error for a CR that is not followed by LF on line `line_no`.
 fn bare_cr(line_no: usize) -> RequestError {
-    bad(format!(
-        "line {line_no}: a CR not followed by LF (a bare CR) is not allowed in the head, because \
+    bad(
+        "bare-cr",
+        format!(
+            "line {line_no}: a CR not followed by LF (a bare CR) is not allowed in the head, because \
          servers and proxies could split lines differently (RFC 9112 §2.2)"
-    ))
+        ),
+    )
 }
 
 impl Request {
@@ -521,48 +545,63 @@ fn check_request_line(line: &[u8]) -> Result<(), RequestError> {
     let q = quote(line);
     let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
     if parts.iter().any(|part| part.is_empty()) {
-        return Err(bad(format!(
-            "the request line {q} must have exactly one space between its parts: \
+        return Err(bad(
+            "request-line-spacing",
+            format!(
+                "the request line {q} must have exactly one space between its parts: \
              {REQUEST_LINE_SHAPE}"
-        )));
+            ),
+        ));
     }
     let (method, target, version) = match parts[..] {
         [method, target, version] => (method, target, version),
         [_, second] if second.starts_with(b"HTTP/") => {
-            return Err(bad(format!(
-                "the request line {q} has no target; it must be {REQUEST_LINE_SHAPE}"
-            )));
+            return Err(bad(
+                "target-missing",
+                format!("the request line {q} has no target; it must be {REQUEST_LINE_SHAPE}"),
+            ));
         }
         [_, _] => {
-            return Err(bad(format!(
-                "the HTTP version is missing from the request line {q} (HTTP/0.9-style requests \
+            return Err(bad(
+                "version-missing",
+                format!(
+                    "the HTTP version is missing from the request line {q} (HTTP/0.9-style requests \
                  are not served); it must be {REQUEST_LINE_SHAPE}"
-            )));
+                ),
+            ));
         }
         [_, _, _, _, ..] => {
-            return Err(bad(format!(
-                "the request line {q} has more than three parts, and a space inside the target \
+            return Err(bad(
+                "request-line-extra-parts",
+                format!(
+                    "the request line {q} has more than three parts, and a space inside the target \
                  must be sent as %20; it must be {REQUEST_LINE_SHAPE}"
-            )));
+                ),
+            ));
         }
         _ => {
-            return Err(bad(format!(
-                "the request line {q} must be {REQUEST_LINE_SHAPE}"
-            )));
+            return Err(bad(
+                "request-line-malformed",
+                format!("the request line {q} must be {REQUEST_LINE_SHAPE}"),
+            ));
         }
     };
 
     if !is_token(method) {
-        return Err(bad(format!(
-            "bad method token {}: a method is made of letters, digits and !#$%&'*+-.^_`|~ \
+        return Err(bad(
+            "method-not-token",
+            format!(
+                "bad method token {}: a method is made of letters, digits and !#$%&'*+-.^_`|~ \
              (RFC 9110 §9.1)",
-            quote(method)
-        )));
+                quote(method)
+            ),
+        ));
     }
     check_version(version)?;
     if method == b"CONNECT" {
         return Err(RequestError::new(
             NOT_IMPLEMENTED,
+            "connect-not-served",
             "CONNECT is for proxies; this server is not one (RFC 9110 §9.3.6)",
         ));
     }
@@ -585,11 +624,14 @@ fn check_version(version: &[u8]) -> Result<(), RequestError> {
         [b'H', b'T', b'T', b'P', b'/', major] if major.is_ascii_digit() && *major != b'1' => {
             Err(unsupported_version(version))
         }
-        _ => Err(bad(format!(
-            "the HTTP version {} is malformed; it must be HTTP/1.1 or HTTP/1.0, in capitals \
+        _ => Err(bad(
+            "version-malformed",
+            format!(
+                "the HTTP version {} is malformed; it must be HTTP/1.1 or HTTP/1.0, in capitals \
              (RFC 9112 §2.3)",
-            quote(version)
-        ))),
+                quote(version)
+            ),
+        )),
     }
 }
 
@@ -597,6 +639,7 @@ fn check_version(version: &[u8]) -> Result<(), RequestError> {
 fn unsupported_version(version: &[u8]) -> RequestError {
     RequestError::new(
         VERSION_NOT_SUPPORTED,
+        "version-not-supported",
         format!(
             "{} is not supported: this server speaks only HTTP/1.0 and HTTP/1.1 (RFC 9110 \
              §15.6.6)",
@@ -609,25 +652,34 @@ fn unsupported_version(version: &[u8]) -> RequestError {
 /// accepts it, and no fragment.
 fn check_target_bytes(target: &[u8]) -> Result<&str, RequestError> {
     if let Some(&byte) = target.iter().find(|&&b| b < b'!' || b == 0x7F) {
-        return Err(bad(format!(
-            "the target {} contains the control byte 0x{byte:02X}, which a request target may \
+        return Err(bad(
+            "target-control-byte",
+            format!(
+                "the target {} contains the control byte 0x{byte:02X}, which a request target may \
              not contain (RFC 9112 §3.2)",
-            quote(target)
-        )));
+                quote(target)
+            ),
+        ));
     }
     let Ok(text) = std::str::from_utf8(target) else {
-        return Err(bad(format!(
-            "the target {} contains bytes that are not UTF-8, and non-ASCII characters must be \
+        return Err(bad(
+            "target-not-utf8",
+            format!(
+                "the target {} contains bytes that are not UTF-8, and non-ASCII characters must be \
              percent-encoded (RFC 3986 §2.1)",
-            quote(target)
-        )));
+                quote(target)
+            ),
+        ));
     };
     if text.contains('#') {
-        return Err(bad(format!(
-            "the target {} contains '#', but a fragment stays in the client and is never sent \
+        return Err(bad(
+            "target-fragment",
+            format!(
+                "the target {} contains '#', but a fragment stays in the client and is never sent \
              (RFC 9110 §7.1)",
-            quote(target)
-        )));
+                quote(target)
+            ),
+        ));
     }
     Ok(text)
 }
@@ -658,10 +710,13 @@ fn split_target(method: &str, target: &str) -> Result<TargetParts, RequestError>
     }
     if target == "*" {
         if method != "OPTIONS" {
-            return Err(bad(format!(
-                "the asterisk-form target \"*\" is only for OPTIONS, not {method} \
+            return Err(bad(
+                "asterisk-form-not-options",
+                format!(
+                    "the asterisk-form target \"*\" is only for OPTIONS, not {method} \
                  (RFC 9112 §3.2.4)"
-            )));
+                ),
+            ));
         }
         return Ok(TargetParts {
             raw_path: "*".to_owned(),
@@ -678,17 +733,23 @@ fn split_target(method: &str, target: &str) -> Result<TargetParts, RequestError>
         !host.is_empty() && !host.contains('/') && port.bytes().all(|b| b.is_ascii_digit())
     });
     if looks_like_authority {
-        return Err(bad(format!(
-            "the authority-form target {} is only for CONNECT, which this server does not serve \
+        return Err(bad(
+            "authority-form-not-served",
+            format!(
+                "the authority-form target {} is only for CONNECT, which this server does not serve \
              (RFC 9112 §3.2.3)",
-            quote(target.as_bytes())
-        )));
+                quote(target.as_bytes())
+            ),
+        ));
     }
-    Err(bad(format!(
-        "the target {} is relative, but a target must start with '/', e.g. \"/index.html\" \
+    Err(bad(
+        "target-relative",
+        format!(
+            "the target {} is relative, but a target must start with '/', e.g. \"/index.html\" \
          (RFC 9112 §3.2.1)",
-        quote(target.as_bytes())
-    )))
+            quote(target.as_bytes())
+        ),
+    ))
 }
 
 /// Split an absolute-form target `scheme://authority/path?query` (RFC 9112 §3.2.2).
@@ -698,26 +759,35 @@ fn split_absolute_form(
     rest: &str,
 ) -> Result<TargetParts, RequestError> {
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return Err(bad(format!(
-            "the absolute-form target {} has the scheme \"{scheme}\", but only http and https \
+        return Err(bad(
+            "target-scheme",
+            format!(
+                "the absolute-form target {} has the scheme \"{scheme}\", but only http and https \
              are served (RFC 9110 §4.2)",
-            quote(target.as_bytes())
-        )));
+                quote(target.as_bytes())
+            ),
+        ));
     }
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path_and_query) = rest.split_at(authority_end);
     if authority.is_empty() {
-        return Err(bad(format!(
-            "the absolute-form target {} has no host (RFC 9110 §4.2.1)",
-            quote(target.as_bytes())
-        )));
+        return Err(bad(
+            "target-no-host",
+            format!(
+                "the absolute-form target {} has no host (RFC 9110 §4.2.1)",
+                quote(target.as_bytes())
+            ),
+        ));
     }
     if authority.contains('@') {
-        return Err(bad(format!(
-            "the absolute-form target {} carries user information before '@', which an http \
+        return Err(bad(
+            "target-userinfo",
+            format!(
+                "the absolute-form target {} carries user information before '@', which an http \
              URI must not (RFC 9110 §4.2.4)",
-            quote(target.as_bytes())
-        )));
+                quote(target.as_bytes())
+            ),
+        ));
     }
     let (path, query) = path_and_query
         .split_once('?')
@@ -741,59 +811,81 @@ fn is_scheme(scheme: &str) -> bool {
 fn check_field_line(line: &[u8], line_no: usize, first: bool) -> Result<(), RequestError> {
     if line.starts_with(b" ") || line.starts_with(b"\t") {
         if first {
-            return Err(bad(format!(
-                "line {line_no} starts with white space, which is not allowed between the \
+            return Err(bad(
+                "space-before-first-field",
+                format!(
+                    "line {line_no} starts with white space, which is not allowed between the \
                  request line and the first header field (RFC 9112 §2.2)"
-            )));
+                ),
+            ));
         }
-        let mut error = bad(format!(
-            "line {line_no} starts with white space: obsolete line folding (continuing a \
+        let mut error = bad(
+            "obsolete-line-folding",
+            format!(
+                "line {line_no} starts with white space: obsolete line folding (continuing a \
              header value on the next line) is not allowed (RFC 9112 §5.2)"
-        ));
+            ),
+        );
         error.note = Some(RequestNote::ObsoleteLineFolding);
         return Err(error);
     }
     let Some(colon) = line.iter().position(|&b| b == b':') else {
-        return Err(bad(format!(
-            "line {line_no}: {} is not a header field, which must be name: value (RFC 9112 §5)",
-            quote(line)
-        )));
+        return Err(bad(
+            "field-no-colon",
+            format!(
+                "line {line_no}: {} is not a header field, which must be name: value (RFC 9112 §5)",
+                quote(line)
+            ),
+        ));
     };
     let (name, value) = (&line[..colon], &line[colon + 1..]);
     if name.is_empty() {
-        return Err(bad(format!(
-            "line {line_no}: the header name before the colon is empty (RFC 9112 §5)"
-        )));
+        return Err(bad(
+            "field-name-empty",
+            format!("line {line_no}: the header name before the colon is empty (RFC 9112 §5)"),
+        ));
     }
     let trimmed = trim_ows(name);
     if trimmed.len() < name.len() && is_token(trimmed) {
-        return Err(bad(format!(
-            "line {line_no}: white space between the header name {} and the colon is not allowed \
+        return Err(bad(
+            "space-before-colon",
+            format!(
+                "line {line_no}: white space between the header name {} and the colon is not allowed \
              (RFC 9112 §5.1)",
-            quote(trimmed)
-        )));
+                quote(trimmed)
+            ),
+        ));
     }
     if !is_token(name) {
-        return Err(bad(format!(
-            "line {line_no}: the header name {} is not a token (RFC 9110 §5.6.2)",
-            quote(name)
-        )));
+        return Err(bad(
+            "field-name-not-token",
+            format!(
+                "line {line_no}: the header name {} is not a token (RFC 9110 §5.6.2)",
+                quote(name)
+            ),
+        ));
     }
     if let Some(&byte) = value.iter().find(|&&b| is_ctl(b)) {
-        return Err(bad(format!(
-            "line {line_no}: the value of the header {} contains the control character \
+        return Err(bad(
+            "field-value-control",
+            format!(
+                "line {line_no}: the value of the header {} contains the control character \
              0x{byte:02X}, which a field value may not contain (RFC 9110 §5.5)",
-            quote(name)
-        )));
+                quote(name)
+            ),
+        ));
     }
     if name.eq_ignore_ascii_case(b"Host") {
         let value = trim_ows(value);
         if let Err(hint) = check_host(value) {
-            return Err(bad(format!(
-                "line {line_no}: the Host value {} is not a host with an optional port: {hint} \
+            return Err(bad(
+                "host-invalid",
+                format!(
+                    "line {line_no}: the Host value {} is not a host with an optional port: {hint} \
                  (RFC 9112 §3.2, RFC 3986 §3.2.2)",
-                quote(value)
-            )));
+                    quote(value)
+                ),
+            ));
         }
     }
     Ok(())
@@ -977,6 +1069,7 @@ fn body_framing(
     if !encodings.is_empty() {
         if !lengths.is_empty() {
             return Err(bad(
+                "length-and-chunked",
                 "the request has both Content-Length and Transfer-Encoding, and a proxy that \
                  believed the other one would see a different request (request smuggling, \
                  RFC 9112 §6.1)",
@@ -984,6 +1077,7 @@ fn body_framing(
         }
         if version == Version::Http10 {
             return Err(bad(
+                "chunked-in-http10",
                 "Transfer-Encoding is not part of HTTP/1.0, so the body framing of this \
                  HTTP/1.0 request is faulty (RFC 9112 §6.1)",
             ));
@@ -996,34 +1090,46 @@ fn body_framing(
     };
     for &value in &lengths {
         if value.contains(&b',') {
-            return Err(bad(format!(
-                "the Content-Length {} is a list, but it must be a single number of bytes \
+            return Err(bad(
+                "request-length-list",
+                format!(
+                    "the Content-Length {} is a list, but it must be a single number of bytes \
                  (RFC 9112 §6.3)",
-                quote(value)
-            )));
+                    quote(value)
+                ),
+            ));
         }
         if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-            return Err(bad(format!(
-                "the Content-Length {} is not a number of bytes: only the digits 0-9 are \
+            return Err(bad(
+                "request-length-not-digits",
+                format!(
+                    "the Content-Length {} is not a number of bytes: only the digits 0-9 are \
                  allowed, without sign or spaces (RFC 9110 §8.6)",
-                quote(value)
-            )));
+                    quote(value)
+                ),
+            ));
         }
     }
     if let Some(&other) = lengths.iter().find(|&&value| value != first) {
-        return Err(bad(format!(
-            "conflicting Content-Length headers {} and {} make the body length ambiguous \
+        return Err(bad(
+            "request-length-conflict",
+            format!(
+                "conflicting Content-Length headers {} and {} make the body length ambiguous \
              (RFC 9112 §6.3)",
-            quote(first),
-            quote(other)
-        )));
+                quote(first),
+                quote(other)
+            ),
+        ));
     }
     if lengths.len() > 1 {
-        return Err(bad(format!(
-            "repeated Content-Length header ({} times {}): send it exactly once (RFC 9112 §6.3)",
-            lengths.len(),
-            quote(first)
-        )));
+        return Err(bad(
+            "request-length-repeated",
+            format!(
+                "repeated Content-Length header ({} times {}): send it exactly once (RFC 9112 §6.3)",
+                lengths.len(),
+                quote(first)
+            ),
+        ));
     }
     // All digits, checked above; only the size can fail, and a number too big for u64 is
     // certainly too big for the limit.
@@ -1034,6 +1140,7 @@ fn body_framing(
         Some(length) if length <= max_body => Ok(BodyFraming::Length(length)),
         _ => Err(RequestError::new(
             CONTENT_TOO_LARGE,
+            "body-too-large",
             format!(
                 "the body of {} bytes is larger than the limit of {max_body} bytes (--max-body)",
                 String::from_utf8_lossy(first)
@@ -1058,26 +1165,34 @@ fn chunked_framing(encodings: &[&[u8]]) -> Result<BodyFraming, RequestError> {
 
     let Some(last) = codings.last() else {
         return Err(bad(
+            "transfer-encoding-empty",
             "the Transfer-Encoding header is empty, so the body framing is unknown \
              (RFC 9112 §6.1)",
         ));
     };
     let chunked = codings.iter().filter(|coding| is_chunked(coding)).count();
     if chunked > 1 {
-        return Err(bad(format!(
-            "the Transfer-Encoding {listed} applies chunked {chunked} times, but it must be \
+        return Err(bad(
+            "chunked-repeated",
+            format!(
+                "the Transfer-Encoding {listed} applies chunked {chunked} times, but it must be \
              applied exactly once (RFC 9112 §7)"
-        )));
+            ),
+        ));
     }
     if !is_chunked(last) {
-        return Err(bad(format!(
-            "the Transfer-Encoding {listed} does not end with chunked, so the end of the body \
+        return Err(bad(
+            "chunked-not-last",
+            format!(
+                "the Transfer-Encoding {listed} does not end with chunked, so the end of the body \
              cannot be found (RFC 9112 §6.3)"
-        )));
+            ),
+        ));
     }
     if let Some(other) = codings.iter().find(|coding| !is_chunked(coding)) {
         return Err(RequestError::new(
             NOT_IMPLEMENTED,
+            "coding-not-implemented",
             format!(
                 "the transfer coding {} is not implemented: this server decodes only chunked \
                  (RFC 9112 §6.1)",
@@ -1227,19 +1342,25 @@ impl ChunkedDecoder {
                         (ChunkState::DataEnd, b'\r') => ChunkState::DataEndLf,
                         (ChunkState::DataEndLf, b'\n') => ChunkState::SizeLine,
                         (ChunkState::DataEnd, b'\n') => {
-                            return Err(bad(format!(
-                                "the chunk data (the size said {} bytes) is followed by a bare \
+                            return Err(bad(
+                                "chunk-data-bare-lf",
+                                format!(
+                                    "the chunk data (the size said {} bytes) is followed by a bare \
                                  LF, but chunked framing requires CRLF after the data \
                                  (RFC 9112 §7.1)",
-                                self.chunk_size
-                            )));
+                                    self.chunk_size
+                                ),
+                            ));
                         }
                         _ => {
-                            return Err(bad(format!(
-                                "chunk data was not followed by CRLF (the chunk size said {} \
+                            return Err(bad(
+                                "chunk-data-no-crlf",
+                                format!(
+                                    "chunk data was not followed by CRLF (the chunk size said {} \
                                  bytes), so size and data disagree (RFC 9112 §7.1)",
-                                self.chunk_size
-                            )));
+                                    self.chunk_size
+                                ),
+                            ));
                         }
                     };
                 }
@@ -1280,6 +1401,7 @@ impl ChunkedDecoder {
             if self.trailer_bytes > MAX_HEAD_BYTES {
                 return Err(RequestError::new(
                     FIELDS_TOO_LARGE,
+                    "trailers-too-large",
                     format!(
                         "the trailer section of the chunked body is longer than \
                          {MAX_HEAD_BYTES} bytes, the limit"
@@ -1288,12 +1410,15 @@ impl ChunkedDecoder {
             }
         }
         if self.line.last() == Some(&b'\r') && byte != b'\n' {
-            return Err(bad(format!(
-                "a CR not followed by LF (a bare CR) in the {} line {} is not allowed \
+            return Err(bad(
+                "chunk-bare-cr",
+                format!(
+                    "a CR not followed by LF (a bare CR) in the {} line {} is not allowed \
                  (RFC 9112 §2.2)",
-                if in_trailers { "trailer" } else { "chunk-size" },
-                quote(&self.line)
-            )));
+                    if in_trailers { "trailer" } else { "chunk-size" },
+                    quote(&self.line)
+                ),
+            ));
         }
         if byte == b'\n' {
             if self.line.last() != Some(&b'\r') {
@@ -1302,11 +1427,14 @@ impl ChunkedDecoder {
             return Ok(true);
         }
         if !in_trailers && self.line.len() >= MAX_CHUNK_LINE_BYTES {
-            return Err(bad(format!(
-                "the chunk-size line {} is longer than {MAX_CHUNK_LINE_BYTES} bytes with its \
+            return Err(bad(
+                "chunk-line-too-long",
+                format!(
+                    "the chunk-size line {} is longer than {MAX_CHUNK_LINE_BYTES} bytes with its \
                  extensions (RFC 9112 §7.1.1)",
-                quote(&self.line)
-            )));
+                    quote(&self.line)
+                ),
+            ));
         }
         self.line.push(byte);
         Ok(false)
@@ -1319,11 +1447,14 @@ impl ChunkedDecoder {
             (ChunkState::Trailers, false) => format!("the trailer line {}", quote(&self.line)),
             _ => format!("the chunk-size line {}", quote(&self.line)),
         };
-        bad(format!(
-            "{which} ends in a bare LF, but every line of a chunked body must end in CRLF; \
+        bad(
+            "chunk-bare-lf",
+            format!(
+                "{which} ends in a bare LF, but every line of a chunked body must end in CRLF; \
              the leniency for a lone LF covers only the request line and header fields \
              (RFC 9112 §7.1)"
-        ))
+            ),
+        )
     }
 
     /// Read a complete chunk-size line: `1*HEXDIG [ chunk-ext ]`.
@@ -1372,6 +1503,7 @@ impl ChunkedDecoder {
         if body_len > self.max_body {
             return Err(RequestError::new(
                 CONTENT_TOO_LARGE,
+                "body-too-large",
                 format!(
                     "the chunked body of at least {body_len} bytes is larger than the limit of \
                      {} bytes (--max-body)",
@@ -1399,6 +1531,7 @@ impl ChunkedDecoder {
         if self.trailers.len() >= MAX_HEADERS {
             return Err(RequestError::new(
                 FIELDS_TOO_LARGE,
+                "too-many-trailers",
                 format!("the chunked body has more than {MAX_HEADERS} trailer fields, the limit"),
             ));
         }
@@ -1408,18 +1541,24 @@ impl ChunkedDecoder {
             .map(|colon| (&line[..colon], &line[colon + 1..]))
             .filter(|(name, _)| is_token(name));
         let Some((name, value)) = field else {
-            return Err(bad(format!(
-                "the trailer line {} is not a field line name: value with a token name \
+            return Err(bad(
+                "trailer-malformed",
+                format!(
+                    "the trailer line {} is not a field line name: value with a token name \
                  (RFC 9112 §7.1.2)",
-                quote(line)
-            )));
+                    quote(line)
+                ),
+            ));
         };
         if let Some(&byte) = value.iter().find(|&&b| is_ctl(b)) {
-            return Err(bad(format!(
-                "the value of the trailer field {} contains the control character 0x{byte:02X} \
+            return Err(bad(
+                "trailer-value-control",
+                format!(
+                    "the value of the trailer field {} contains the control character 0x{byte:02X} \
                  (RFC 9110 §5.5)",
-                quote(name)
-            )));
+                    quote(name)
+                ),
+            ));
         }
         // A token is ASCII, so it is valid UTF-8.
         let name = String::from_utf8_lossy(name).into_owned();
@@ -1427,11 +1566,14 @@ impl ChunkedDecoder {
             .iter()
             .any(|forbidden| forbidden.eq_ignore_ascii_case(&name))
         {
-            return Err(bad(format!(
-                "the trailer field \"{name}\" is not allowed after the body, because fields that \
+            return Err(bad(
+                "trailer-forbidden",
+                format!(
+                    "the trailer field \"{name}\" is not allowed after the body, because fields that \
                  frame, route, authenticate or control a request must come in the head \
                  (RFC 9110 §6.5.1)"
-            )));
+                ),
+            ));
         }
         self.trailers.push(name);
         Ok(())
@@ -1629,18 +1771,24 @@ fn describe_byte(b: u8) -> String {
 /// The 400 for chunk extensions that break the grammar of RFC 9112 §7.1.1; `also` names
 /// the section of RFC 9110 that defines the part at fault, if there is one.
 fn chunk_ext_error(line: &[u8], hint: &str, also: &str) -> RequestError {
-    bad(format!(
-        "bad chunk extension in the chunk-size line {}: {hint} (RFC 9112 §7.1.1{also})",
-        quote(line)
-    ))
+    bad(
+        "chunk-extension-malformed",
+        format!(
+            "bad chunk extension in the chunk-size line {}: {hint} (RFC 9112 §7.1.1{also})",
+            quote(line)
+        ),
+    )
 }
 
 /// The 400 for a malformed chunk-size line, quoting the line and saying what is wrong.
 fn chunk_size_error(line: &[u8], hint: &str) -> RequestError {
-    bad(format!(
-        "bad chunk size line {}: {hint} (RFC 9112 §7.1)",
-        quote(line)
-    ))
+    bad(
+        "chunk-size-malformed",
+        format!(
+            "bad chunk size line {}: {hint} (RFC 9112 §7.1)",
+            quote(line)
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -1660,12 +1808,13 @@ mod tests {
 
     /// Parse a head that must be refused with `status`, and whose message must contain every
     /// one of `words`.
-    fn assert_refused(raw: &[u8], status: u16, words: &[&str]) -> RequestError {
+    #[track_caller]
+    fn assert_refused(raw: &[u8], status: u16, rule: &str, words: &[&str]) -> RequestError {
         let error = match parse_request(raw, LIMIT) {
             Err(error) => error,
             other => panic!("expected {status} from {:?}, got {other:?}", quote(raw)),
         };
-        assert_eq!(error.status, status, "{error}");
+        assert_eq!((error.status, error.rule), (status, rule), "{error}");
         for word in words {
             assert!(error.message.contains(word), "{word:?} not in: {error}");
         }
@@ -1764,6 +1913,7 @@ mod tests {
         assert_refused(
             b"GET / HTTP/1.1\r\nX: X\n\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
             400,
+            "mixed-line-ends",
             &[
                 "line 2 ends in a bare LF",
                 "line 1 ended in CRLF",
@@ -1774,20 +1924,42 @@ mod tests {
         assert_refused(
             b"GET / HTTP/1.1\nHost: x\r\n\n",
             400,
+            "mixed-line-ends",
             &["line 2 ends in CRLF", "line 1 ended in a bare LF", mixed],
         );
         // The empty line that ends the head counts.
-        assert_refused(b"GET / HTTP/1.1\r\nHost: x\r\n\n", 400, &["line 3", mixed]);
-        assert_refused(b"GET / HTTP/1.1\nHost: x\n\r\n", 400, &["line 3", mixed]);
+        assert_refused(
+            b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+            400,
+            "mixed-line-ends",
+            &["line 3", mixed],
+        );
+        assert_refused(
+            b"GET / HTTP/1.1\nHost: x\n\r\n",
+            400,
+            "mixed-line-ends",
+            &["line 3", mixed],
+        );
         // So do empty lines before the request line, and the request line itself.
         assert_refused(
             b"\r\nGET / HTTP/1.1\nHost: x\n\n",
             400,
+            "mixed-line-ends",
             &["line 2", "line 1", mixed],
         );
-        assert_refused(b"\n\r\nGET / HTTP/1.1\r\n\r\n", 400, &["line 2", mixed]);
+        assert_refused(
+            b"\n\r\nGET / HTTP/1.1\r\n\r\n",
+            400,
+            "mixed-line-ends",
+            &["line 2", mixed],
+        );
         // Refused as soon as the odd line end arrives, before the head is complete.
-        assert_refused(b"GET / HTTP/1.1\r\nHost: x\n", 400, &["line 2", mixed]);
+        assert_refused(
+            b"GET / HTTP/1.1\r\nHost: x\n",
+            400,
+            "mixed-line-ends",
+            &["line 2", mixed],
+        );
         assert_eq!(request_line(b"\r\nGET / HTTP/1.1\n"), None);
         assert_eq!(
             request_line(b"\nGET / HTTP/1.1\n"),
@@ -1836,11 +2008,22 @@ mod tests {
 
     #[test]
     fn absolute_form_with_another_scheme_or_no_host_is_refused() {
-        assert_refused(b"GET ftp://h/x HTTP/1.1\r\n\r\n", 400, &["scheme", "ftp"]);
-        assert_refused(b"GET http:///x HTTP/1.1\r\n\r\n", 400, &["no host"]);
+        assert_refused(
+            b"GET ftp://h/x HTTP/1.1\r\n\r\n",
+            400,
+            "target-scheme",
+            &["scheme", "ftp"],
+        );
+        assert_refused(
+            b"GET http:///x HTTP/1.1\r\n\r\n",
+            400,
+            "target-no-host",
+            &["no host"],
+        );
         assert_refused(
             b"GET http://u@h/ HTTP/1.1\r\n\r\n",
             400,
+            "target-userinfo",
             &["user information"],
         );
     }
@@ -1857,6 +2040,7 @@ mod tests {
         assert_refused(
             b"GET * HTTP/1.1\r\n\r\n",
             400,
+            "asterisk-form-not-options",
             &["asterisk", "OPTIONS", "GET"],
         );
     }
@@ -1866,6 +2050,7 @@ mod tests {
         assert_refused(
             b"GET example.com:443 HTTP/1.1\r\n\r\n",
             400,
+            "authority-form-not-served",
             &["authority-form", "CONNECT"],
         );
     }
@@ -1875,20 +2060,41 @@ mod tests {
         assert_refused(
             b"GET foo/bar HTTP/1.1\r\n\r\n",
             400,
+            "target-relative",
             &["\"foo/bar\"", "relative", "'/'"],
         );
     }
 
     #[test]
     fn fragment_in_the_target_is_refused() {
-        assert_refused(b"GET /page#top HTTP/1.1\r\n\r\n", 400, &["'#'", "fragment"]);
+        assert_refused(
+            b"GET /page#top HTTP/1.1\r\n\r\n",
+            400,
+            "target-fragment",
+            &["'#'", "fragment"],
+        );
     }
 
     #[test]
     fn control_or_non_utf8_bytes_in_the_target_are_refused() {
-        assert_refused(b"GET /a\x7Fb HTTP/1.1\r\n\r\n", 400, &["target", "0x7F"]);
-        assert_refused(b"GET /a\tb HTTP/1.1\r\n\r\n", 400, &["target", "0x09"]);
-        assert_refused(b"GET /caf\xE9 HTTP/1.1\r\n\r\n", 400, &["target", "UTF-8"]);
+        assert_refused(
+            b"GET /a\x7Fb HTTP/1.1\r\n\r\n",
+            400,
+            "target-control-byte",
+            &["target", "0x7F"],
+        );
+        assert_refused(
+            b"GET /a\tb HTTP/1.1\r\n\r\n",
+            400,
+            "target-control-byte",
+            &["target", "0x09"],
+        );
+        assert_refused(
+            b"GET /caf\xE9 HTTP/1.1\r\n\r\n",
+            400,
+            "target-not-utf8",
+            &["target", "UTF-8"],
+        );
         // UTF-8 beyond ASCII passes, as it does in httparse.
         assert_eq!(
             parse(b"GET /caf\xC3\xA9 HTTP/1.1\r\nHost: x\r\n\r\n").raw_path,
@@ -1899,16 +2105,41 @@ mod tests {
     #[test]
     fn request_line_without_version_is_refused_as_soon_as_it_ends() {
         // HTTP/0.9 style, refused before the rest of the head arrives.
-        assert_refused(b"GET /\r\n", 400, &["version is missing", "GET / HTTP/1.1"]);
-        assert_refused(b"GET HTTP/1.1\n", 400, &["no target"]);
-        assert_refused(b"GET\r\n", 400, &["METHOD SP TARGET SP HTTP-VERSION"]);
+        assert_refused(
+            b"GET /\r\n",
+            400,
+            "version-missing",
+            &["version is missing", "GET / HTTP/1.1"],
+        );
+        assert_refused(b"GET HTTP/1.1\n", 400, "target-missing", &["no target"]);
+        assert_refused(
+            b"GET\r\n",
+            400,
+            "request-line-malformed",
+            &["METHOD SP TARGET SP HTTP-VERSION"],
+        );
     }
 
     #[test]
     fn request_line_with_extra_spaces_is_refused() {
-        assert_refused(b"GET  / HTTP/1.1\r\n\r\n", 400, &["exactly one space"]);
-        assert_refused(b"GET / HTTP/1.1 \r\n\r\n", 400, &["exactly one space"]);
-        assert_refused(b"GET /a b HTTP/1.1\r\n\r\n", 400, &["%20"]);
+        assert_refused(
+            b"GET  / HTTP/1.1\r\n\r\n",
+            400,
+            "request-line-spacing",
+            &["exactly one space"],
+        );
+        assert_refused(
+            b"GET / HTTP/1.1 \r\n\r\n",
+            400,
+            "request-line-spacing",
+            &["exactly one space"],
+        );
+        assert_refused(
+            b"GET /a b HTTP/1.1\r\n\r\n",
+            400,
+            "request-line-extra-parts",
+            &["%20"],
+        );
     }
 
     #[test]
@@ -1916,11 +2147,27 @@ mod tests {
         assert_refused(
             b"GET / http/1.1\r\n\r\n",
             400,
+            "version-malformed",
             &["\"http/1.1\"", "malformed"],
         );
-        assert_refused(b"GET / HTTP/1\r\n\r\n", 400, &["malformed"]);
-        assert_refused(b"GET / HTTP/1.10\r\n\r\n", 400, &["malformed"]);
-        assert_refused(b"GET / HTTPS/1.1\r\n\r\n", 400, &["malformed"]);
+        assert_refused(
+            b"GET / HTTP/1\r\n\r\n",
+            400,
+            "version-malformed",
+            &["malformed"],
+        );
+        assert_refused(
+            b"GET / HTTP/1.10\r\n\r\n",
+            400,
+            "version-malformed",
+            &["malformed"],
+        );
+        assert_refused(
+            b"GET / HTTPS/1.1\r\n\r\n",
+            400,
+            "version-malformed",
+            &["malformed"],
+        );
     }
 
     #[test]
@@ -1928,11 +2175,27 @@ mod tests {
         assert_refused(
             b"GET / HTTP/2.0\r\n\r\n",
             505,
+            "version-not-supported",
             &["HTTP/2.0", "not supported"],
         );
-        assert_refused(b"GET / HTTP/3\r\n\r\n", 505, &["HTTP/3"]);
-        assert_refused(b"GET / HTTP/1.2\r\n\r\n", 505, &["HTTP/1.2"]);
-        assert_refused(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, &["HTTP/2.0"]);
+        assert_refused(
+            b"GET / HTTP/3\r\n\r\n",
+            505,
+            "version-not-supported",
+            &["HTTP/3"],
+        );
+        assert_refused(
+            b"GET / HTTP/1.2\r\n\r\n",
+            505,
+            "version-not-supported",
+            &["HTTP/1.2"],
+        );
+        assert_refused(
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            505,
+            "version-not-supported",
+            &["HTTP/2.0"],
+        );
     }
 
     #[test]
@@ -1940,6 +2203,7 @@ mod tests {
         assert_refused(
             b"G(T / HTTP/1.1\r\n\r\n",
             400,
+            "method-not-token",
             &["bad method token", "\"G(T\""],
         );
     }
@@ -1949,6 +2213,7 @@ mod tests {
         assert_refused(
             b"CONNECT example.com:443 HTTP/1.1\r\n\r\n",
             501,
+            "connect-not-served",
             &["CONNECT", "proxies"],
         );
     }
@@ -1958,19 +2223,26 @@ mod tests {
         assert_refused(
             b"GET / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n",
             400,
+            "bare-cr",
             &["line 2", "bare CR"],
         );
         assert_refused(
             b"GET / HTTP/1.1\rHost: x\r\n\r\n",
             400,
+            "bare-cr",
             &["line 1", "bare CR"],
         );
-        assert_refused(b"\rGET / HTTP/1.1\r\n\r\n", 400, &["bare CR"]);
+        assert_refused(b"\rGET / HTTP/1.1\r\n\r\n", 400, "bare-cr", &["bare CR"]);
     }
 
     #[test]
     fn bare_cr_is_refused_before_its_line_ends() {
-        assert_refused(b"GET / HTTP/1.1\r\nX-A: 1\rX", 400, &["line 2", "bare CR"]);
+        assert_refused(
+            b"GET / HTTP/1.1\r\nX-A: 1\rX",
+            400,
+            "bare-cr",
+            &["line 2", "bare CR"],
+        );
         // A CR at the very end may still get its LF.
         assert_eq!(
             parse_request(b"GET / HTTP/1.1\r\nX-A: 1\r", LIMIT),
@@ -1988,6 +2260,7 @@ mod tests {
             assert_refused(
                 &raw,
                 400,
+                "field-value-control",
                 &["line 3", "\"X-Bell\"", "control character", &hex],
             );
         }
@@ -1999,11 +2272,13 @@ mod tests {
         assert_refused(
             raw,
             400,
+            "obsolete-line-folding",
             &["line 4", "obsolete line folding", "RFC 9112 §5.2"],
         );
         assert_refused(
             b"GET / HTTP/1.1\r\n\tX: y\r\n\r\n",
             400,
+            "space-before-first-field",
             &["line 2", "white space"],
         );
     }
@@ -2011,25 +2286,46 @@ mod tests {
     #[test]
     fn header_name_that_is_not_a_token_is_refused_with_its_line() {
         let raw = b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n";
-        assert_refused(raw, 400, &["line 3", "\"Bad Name\"", "not a token"]);
+        assert_refused(
+            raw,
+            400,
+            "field-name-not-token",
+            &["line 3", "\"Bad Name\"", "not a token"],
+        );
         assert_refused(
             b"GET / HTTP/1.1\r\nX(y): 1\r\n\r\n",
             400,
+            "field-name-not-token",
             &["\"X(y)\"", "token"],
         );
-        assert_refused(b"GET / HTTP/1.1\r\n: 1\r\n\r\n", 400, &["line 2", "empty"]);
+        assert_refused(
+            b"GET / HTTP/1.1\r\n: 1\r\n\r\n",
+            400,
+            "field-name-empty",
+            &["line 2", "empty"],
+        );
     }
 
     #[test]
     fn white_space_before_the_colon_is_refused() {
         let raw = b"GET / HTTP/1.1\r\nHost : x\r\n\r\n";
-        assert_refused(raw, 400, &["line 2", "\"Host\"", "colon", "RFC 9112 §5.1"]);
+        assert_refused(
+            raw,
+            400,
+            "space-before-colon",
+            &["line 2", "\"Host\"", "colon", "RFC 9112 §5.1"],
+        );
     }
 
     #[test]
     fn header_line_without_colon_is_refused() {
         let raw = b"GET / HTTP/1.1\nHost x\n\n";
-        assert_refused(raw, 400, &["line 2", "\"Host x\"", "name: value"]);
+        assert_refused(
+            raw,
+            400,
+            "field-no-colon",
+            &["line 2", "\"Host x\"", "name: value"],
+        );
     }
 
     #[test]
@@ -2037,6 +2333,7 @@ mod tests {
         assert_refused(
             b"\r\nGET / HTTP/1.1\r\nBad Name: 1\r\n\r\n",
             400,
+            "field-name-not-token",
             &["line 3"],
         );
     }
@@ -2064,7 +2361,12 @@ mod tests {
     #[test]
     fn more_than_a_hundred_headers_is_431() {
         let fields: String = (0..MAX_HEADERS).map(|i| format!("X-{i}: v\r\n")).collect();
-        assert_refused(&with_fields(&fields), 431, &["more than 100 header fields"]);
+        assert_refused(
+            &with_fields(&fields),
+            431,
+            "too-many-fields",
+            &["more than 100 header fields"],
+        );
     }
 
     #[test]
@@ -2073,13 +2375,13 @@ mod tests {
         raw.resize(60 * 1024, b'a');
         assert_eq!(parse_request(&raw, LIMIT), Ok(None));
         raw.resize(65 * 1024, b'a');
-        assert_refused(&raw, 431, &["65536 bytes"]);
+        assert_refused(&raw, 431, "head-too-large", &["65536 bytes"]);
     }
 
     #[test]
     fn more_than_one_host_is_refused() {
         let raw = b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n";
-        assert_refused(raw, 400, &["2 Host headers"]);
+        assert_refused(raw, 400, "host-repeated", &["2 Host headers"]);
     }
 
     #[test]
@@ -2135,6 +2437,7 @@ mod tests {
             assert_refused(
                 &raw,
                 400,
+                "host-invalid",
                 &["line 2", &quoted, hint, "RFC 9112 §3.2, RFC 3986 §3.2.2"],
             );
         }
@@ -2142,6 +2445,7 @@ mod tests {
         assert_refused(
             b"GET / HTTP/1.0\nhOST: a b\n",
             400,
+            "host-invalid",
             &["line 2", "Host value"],
         );
     }
@@ -2179,39 +2483,64 @@ mod tests {
             "the body of 101 bytes is larger than the limit of 100 bytes (--max-body)"
         );
         let huge = with_fields("Content-Length: 99999999999999999999999\r\n");
-        assert_refused(&huge, 413, &["99999999999999999999999 bytes"]);
+        assert_refused(
+            &huge,
+            413,
+            "body-too-large",
+            &["99999999999999999999999 bytes"],
+        );
     }
 
     #[test]
     fn content_length_that_is_not_plain_digits_is_refused() {
         for value in ["+5", "-5", "5 5", "5a", "0x5", "", "1e3"] {
             let raw = with_fields(&format!("Content-Length: {value}\r\n"));
-            assert_refused(&raw, 400, &["Content-Length", "digits"]);
+            assert_refused(
+                &raw,
+                400,
+                "request-length-not-digits",
+                &["Content-Length", "digits"],
+            );
         }
     }
 
     #[test]
     fn content_length_list_is_refused() {
         let raw = with_fields("Content-Length: 5, 5\r\n");
-        assert_refused(&raw, 400, &["\"5, 5\"", "list"]);
+        assert_refused(&raw, 400, "request-length-list", &["\"5, 5\"", "list"]);
     }
 
     #[test]
     fn repeated_content_length_is_refused() {
         let raw = with_fields("Content-Length: 5\r\nContent-Length: 5\r\n");
-        assert_refused(&raw, 400, &["repeated", "2 times"]);
+        assert_refused(
+            &raw,
+            400,
+            "request-length-repeated",
+            &["repeated", "2 times"],
+        );
     }
 
     #[test]
     fn conflicting_content_lengths_are_refused() {
         let raw = with_fields("Content-Length: 5\r\ncontent-length: 6\r\n");
-        assert_refused(&raw, 400, &["conflicting", "\"5\"", "\"6\""]);
+        assert_refused(
+            &raw,
+            400,
+            "request-length-conflict",
+            &["conflicting", "\"5\"", "\"6\""],
+        );
     }
 
     #[test]
     fn content_length_with_transfer_encoding_is_smuggling() {
         let raw = with_fields("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n");
-        assert_refused(&raw, 400, &["both", "smuggling", "RFC 9112 §6.1"]);
+        assert_refused(
+            &raw,
+            400,
+            "length-and-chunked",
+            &["both", "smuggling", "RFC 9112 §6.1"],
+        );
     }
 
     #[test]
@@ -2225,21 +2554,36 @@ mod tests {
     #[test]
     fn transfer_encoding_on_http_1_0_is_refused() {
         let raw = b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
-        assert_refused(raw, 400, &["HTTP/1.0"]);
+        assert_refused(raw, 400, "chunked-in-http10", &["HTTP/1.0"]);
     }
 
     #[test]
     fn chunked_not_last_is_refused() {
         let raw = with_fields("Transfer-Encoding: chunked, gzip\r\n");
-        assert_refused(&raw, 400, &["does not end with chunked"]);
+        assert_refused(
+            &raw,
+            400,
+            "chunked-not-last",
+            &["does not end with chunked"],
+        );
         let alone = with_fields("Transfer-Encoding: gzip\r\n");
-        assert_refused(&alone, 400, &["\"gzip\"", "does not end with chunked"]);
+        assert_refused(
+            &alone,
+            400,
+            "chunked-not-last",
+            &["\"gzip\"", "does not end with chunked"],
+        );
     }
 
     #[test]
     fn chunked_twice_is_refused_even_across_headers() {
         let raw = with_fields("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n");
-        assert_refused(&raw, 400, &["chunked 2 times", "exactly once"]);
+        assert_refused(
+            &raw,
+            400,
+            "chunked-repeated",
+            &["chunked 2 times", "exactly once"],
+        );
     }
 
     #[test]
@@ -2247,15 +2591,25 @@ mod tests {
         for coding in ["gzip", "deflate", "compress", "identity", "x-custom"] {
             let raw = with_fields(&format!("Transfer-Encoding: {coding}, chunked\r\n"));
             let quoted = format!("\"{coding}\"");
-            assert_refused(&raw, 501, &[&quoted, "decodes only chunked"]);
+            assert_refused(
+                &raw,
+                501,
+                "coding-not-implemented",
+                &[&quoted, "decodes only chunked"],
+            );
         }
         let spread = with_fields("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n");
-        assert_refused(&spread, 501, &["\"gzip\""]);
+        assert_refused(&spread, 501, "coding-not-implemented", &["\"gzip\""]);
     }
 
     #[test]
     fn empty_transfer_encoding_is_refused() {
-        assert_refused(&with_fields("Transfer-Encoding: \r\n"), 400, &["empty"]);
+        assert_refused(
+            &with_fields("Transfer-Encoding: \r\n"),
+            400,
+            "transfer-encoding-empty",
+            &["empty"],
+        );
     }
 
     // --- chunked bodies -------------------------------------------------------------------

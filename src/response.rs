@@ -44,7 +44,7 @@ use crate::checks::{self, Check, Spot};
 use crate::clock::PerSecond;
 use crate::connection::Writer;
 use crate::environ::SERVER_SOFTWARE;
-use crate::exchange::{CappedBytes, Exchange, MAX_WRITES, StartResponseCall};
+use crate::exchange::{CappedBytes, Exchange, Failure, MAX_WRITES, StartResponseCall};
 
 /// What `start_response` set and is not sent yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,8 +128,9 @@ pub struct Response {
     /// `--strict`: a finding about the app replaces the response with a 500 (or, once the
     /// head was sent, cuts the connection).
     strict: bool,
-    /// Why `--strict` stopped the app's response, once it did; nothing more is sent then.
-    pub stopped: Option<String>,
+    /// Why `--strict` stopped the app's response, once it did (`strict-500` before the head
+    /// went out, `strict-cut` after); nothing more is sent then.
+    pub stopped: Option<Failure>,
     /// The whole body's length, when the server knows it before sending (a one-item list).
     whole_body: Option<u64>,
     /// Which finding said the body was not allowed (1xx/204/304/HEAD), to update its count.
@@ -428,7 +429,10 @@ impl Response {
             if broken.len() == 1 { "a rule" } else { "rules" },
             broken.join(", ")
         );
-        self.stopped = Some(why.clone());
+        self.stopped = Some(Failure {
+            rule: "strict-500",
+            message: why.clone(),
+        });
         self.send_server_response(
             500,
             &format!(
@@ -452,11 +456,14 @@ impl Response {
         if new.is_empty() {
             return;
         }
-        self.stopped = Some(format!(
-            "--strict: the app broke {} after the headers were sent: the connection was closed, \
-             the only way left to tell the client the response is not right",
-            new.join(", ")
-        ));
+        self.stopped = Some(Failure {
+            rule: "strict-cut",
+            message: format!(
+                "--strict: the app broke {} after the headers were sent: the connection was \
+                 closed, the only way left to tell the client the response is not right",
+                new.join(", ")
+            ),
+        });
         self.writer.cut();
     }
 
@@ -570,10 +577,7 @@ impl Response {
         exchange.set_writes(std::mem::take(&mut self.writes), self.write_calls);
         exchange.checks.append(&mut self.checks);
         if let Some(why) = self.stopped.take() {
-            match &mut exchange.error {
-                Some(error) => error.push_str(&format!("; {why}")),
-                None => exchange.error = Some(why),
-            }
+            exchange.errors.push(why);
         }
         exchange.response_raw.push(&self.raw.stored);
         exchange.response_raw.total += self.raw.cut();

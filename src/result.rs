@@ -29,36 +29,42 @@ pub fn app_failed(
     failure: AppFailure,
     debug: bool,
 ) {
-    let (summary, traceback) = match &failure {
+    let (rule, summary, traceback) = match &failure {
         AppFailure::Raised(err) => (
+            "app-raised",
             format!("the app raised {}", python::describe(py, err)),
             Some(python::traceback_text(py, err)),
         ),
         AppFailure::Broke(check) => {
             exchange.checks.push(check.clone());
-            (check.message.clone(), None)
+            (check.rule, check.message.clone(), None)
         }
         AppFailure::ClientGone(e) => {
-            exchange.error = Some(format!(
-                "the client went away while the response was sent ({e})"
-            ));
+            exchange.fail(
+                "client-gone",
+                format!("the client went away while the response was sent ({e})"),
+            );
             return;
         }
     };
-    exchange.error = Some(summary.clone());
     exchange.traceback = traceback.clone();
     let mut response = start_response::lock(py, response);
     if response.stopped.is_some() {
         // --strict already answered or cut the connection; the record says why.
+        exchange.fail(rule, summary);
         return;
     }
     if response.headers_sent {
-        exchange.error = Some(format!(
-            "{summary}, after the headers were sent: the connection was closed, the only way \
-             left to tell the client that the response is incomplete"
-        ));
+        exchange.fail(
+            "app-failed-after-headers",
+            format!(
+                "{summary}, after the headers were sent: the connection was closed, the only \
+                 way left to tell the client that the response is incomplete"
+            ),
+        );
         return;
     }
+    exchange.fail(rule, summary.clone());
     let mut body = format!("The application failed: {summary}.");
     match (&traceback, debug) {
         (Some(tb), true) => body.push_str(&format!("\n\n{tb}")),
@@ -77,10 +83,7 @@ pub fn app_failed(
 /// recorded, as Python prints chained exceptions.
 pub fn close_failed(py: Python<'_>, exchange: &mut Exchange, err: &PyErr) {
     let what = format!("the result's close() raised {}", python::describe(py, err));
-    exchange.error = Some(match exchange.error.take() {
-        Some(earlier) => format!("{earlier}; then {what}"),
-        None => what,
-    });
+    exchange.fail("close-raised", what);
     let traceback = python::traceback_text(py, err);
     exchange.traceback = Some(match exchange.traceback.take() {
         Some(earlier) => format!("{earlier}\nThen the result's close() raised:\n\n{traceback}"),

@@ -906,8 +906,10 @@ impl WSGIServer {
             None => self.closed_idle.by_client += 1,
             Some(mut exchange) => {
                 exchange.timings.parse_request = conn.parse_time;
-                exchange.error =
-                    Some("the client closed the connection before the request was complete".into());
+                exchange.fail(
+                    "request-incomplete",
+                    "the client closed the connection before the request was complete",
+                );
                 self.finished(exchange);
             }
         }
@@ -1025,7 +1027,7 @@ impl WSGIServer {
         if let Some(request) = conn.head() {
             record_request_line(request, &mut exchange);
         }
-        let (code, message) = match error {
+        let (code, rule, message) = match error {
             ReadError::Bad(e) => {
                 if e.note == Some(RequestNote::ObsoleteLineFolding) {
                     exchange.check(
@@ -1033,10 +1035,11 @@ impl WSGIServer {
                         format!("the request was refused with 400: {}", e.message),
                     );
                 }
-                (e.status, e.message)
+                (e.status, e.rule, e.message)
             }
             ReadError::Silent => (
                 408,
+                "request-timeout",
                 format!(
                     "the request was not complete after {} seconds without a byte from the \
                      client (--timeout)",
@@ -1045,6 +1048,7 @@ impl WSGIServer {
             ),
             ReadError::TooSlow => (
                 408,
+                "request-too-slow",
                 format!(
                     "the request was not complete {} seconds after the connection was accepted: \
                      however steadily its bytes come, a whole request must arrive within {} \
@@ -1060,7 +1064,10 @@ impl WSGIServer {
             bytes.truncate(bytes.len() - body_len);
             body_len = 0;
         }
-        exchange.error = Some(format!("{code} {}: {message}", response::reason(code)));
+        exchange.fail(
+            rule,
+            format!("{code} {}: {message}", response::reason(code)),
+        );
         exchange.status = Some(code);
         exchange.response_raw.push(&bytes);
         exchange.body_bytes = body_len as u64;

@@ -22,13 +22,18 @@ fn app_errors_before_sending_give_a_500_and_the_server_goes_on() {
     let cases = [
         (
             "/raise",
+            "app-raised",
             "RuntimeError: the app failed before start_response",
         ),
-        ("/str", "returned a str"),
-        ("/bytes", "returned a bytes"),
-        ("/no-start", "before calling start_response"),
+        ("/str", "result-str", "returned a str"),
+        ("/bytes", "result-bytes", "returned a bytes"),
+        (
+            "/no-start",
+            "start-response-not-called",
+            "before calling start_response",
+        ),
     ];
-    for (path, says) in cases {
+    for (path, rule, says) in cases {
         let (reply, record) = fetch(&server, path);
         assert_eq!(reply.status, 500, "{path}: {}", reply.text());
         assert!(reply.text().contains(says), "{path}: {}", reply.text());
@@ -38,7 +43,7 @@ fn app_errors_before_sending_give_a_500_and_the_server_goes_on() {
             reply.text()
         );
         assert_eq!(record["response"]["status"], 500, "{path}: {record}");
-        assert_error(&record, &[says]);
+        assert_error(&record, &[rule], &[says]);
 
         let (index, _) = fetch(&server, "/");
         assert_eq!(index.status, 200, "after {path}: {}", index.text());
@@ -82,6 +87,7 @@ fn app_error_after_headers_were_sent_closes_the_connection() {
     );
     assert_error(
         &record,
+        &["app-failed-after-headers"],
         &[
             "the generator failed",
             "after the headers were sent",
@@ -117,7 +123,7 @@ fn start_response_with_exc_info_replaces_the_status_before_sending() {
             .contains("ValueError"),
         "{record}"
     );
-    assert!(record["error"].is_null(), "{record}");
+    assert_no_error(&record);
 }
 
 /// A write() callable kept from an earlier exchange and called later raises in the app (the
@@ -134,5 +140,5 @@ fn a_write_kept_from_an_earlier_exchange_raises_instead_of_sending() {
         "{}",
         reply.text()
     );
-    assert!(record["error"].is_null(), "{record}");
+    assert_no_error(&record);
 }

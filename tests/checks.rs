@@ -232,7 +232,7 @@ fn impossible_heads_give_a_500_naming_the_rule() {
         let head = reply.head.to_ascii_lowercase();
         assert_eq!(head.matches("content-length:").count(), 1, "{file}: {head}");
         assert!(!head.contains("100 continue"), "{file}: {head}");
-        assert_error(&server.next_record(), &[rule]);
+        assert_error(&server.next_record(), &["app-raised"], &[rule]);
     }
 }
 
@@ -327,7 +327,7 @@ fn assert_clean(server: &Server, app: &str) {
         );
         let record = server.next_record();
         assert_eq!(rules(&record), Vec::<String>::new(), "{app}: {record}");
-        assert!(record["error"].is_null(), "{app}: {record}");
+        assert_no_error(&record);
     }
 }
 
@@ -402,7 +402,7 @@ fn strict_turns_findings_about_the_app_into_500s() {
     );
     let record = server.next_record();
     assert_eq!(rules(&record), ["status-no-reason"]);
-    assert_error(&record, &["--strict", "status-no-reason"]);
+    assert_error(&record, &["strict-500"], &["--strict", "status-no-reason"]);
 
     let server = start_server(&["--strict", &path("apps/mistakes/body_on_204.py")]);
     assert_eq!(parse_reply(&server.get("/")).status, 500);
@@ -435,7 +435,11 @@ fn strict_after_the_head_closes_the_connection() {
     );
     let record = server.next_record();
     assert_eq!(rules(&record), ["write-not-bytes"]);
-    assert_error(&record, &["--strict", "connection was closed"]);
+    assert_error(
+        &record,
+        &["strict-cut"],
+        &["--strict", "connection was closed"],
+    );
 }
 
 /// An exception raised by the result's own `__iter__` is the app's error, reported with its
@@ -448,7 +452,11 @@ fn an_exception_from_iter_is_the_apps_error_not_a_mistake() {
     assert_eq!(reply.status, 500, "{}", reply.head);
     let record = server.next_record();
     assert_eq!(rules(&record), Vec::<String>::new(), "{record}");
-    assert_error(&record, &["ValueError: the data source is down"]);
+    assert_error(
+        &record,
+        &["app-raised"],
+        &["ValueError: the data source is down"],
+    );
     let traceback = record["traceback"].as_str().unwrap_or_default();
     assert!(
         traceback.contains("broken_results.py") && traceback.contains("__iter__"),
@@ -495,5 +503,9 @@ fn headers_from_a_generator_are_read_once_and_sent() {
     assert_eq!(reply.status, 500, "{}", reply.head);
     let record = server.next_record();
     assert_eq!(rules(&record), Vec::<String>::new(), "{record}");
-    assert_error(&record, &["LookupError: the header source is gone"]);
+    assert_error(
+        &record,
+        &["app-raised"],
+        &["LookupError: the header source is gone"],
+    );
 }

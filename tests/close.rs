@@ -60,7 +60,7 @@ fn close_is_called_after_an_exception_during_iteration() {
     let marker = scratch("close-raise");
     server.send(&request("/raise", &marker));
     let record = server.next_record();
-    assert_error(&record, &["failed during iteration"]);
+    assert_error(&record, &["app-failed-after-headers"], &["failed during iteration"]);
     assert_closed(&marker, &record);
 }
 
@@ -74,6 +74,7 @@ fn a_failing_close_after_a_failed_iteration_is_recorded_too() {
     let record = server.next_record();
     assert_error(
         &record,
+        &["app-raised", "close-raised"],
         &[
             "RuntimeError: failed during iteration",
             "close() raised OSError: close() failed too",
@@ -101,7 +102,7 @@ fn close_is_called_when_the_client_disconnects_mid_response() {
     drop(conn);
 
     let record = server.next_record();
-    assert_error(&record, &["client went away"]);
+    assert_error(&record, &["client-gone"], &["client went away"]);
     let sent = record["response"]["body_bytes"].as_u64().unwrap();
     assert!(sent < 200 * 1024 * 1024, "the whole body was sent: {sent}");
     assert_closed(&marker, &record);

@@ -12,14 +12,14 @@ use std::io::Write as _;
 
 use common::*;
 
-/// One refused request: what it shows, its bytes, the expected status, and words the body
-/// must contain.
-type Case<'a> = (&'a str, &'a [u8], u16, &'a [&'a str]);
+/// One refused request: what it shows, its bytes, the expected status, and the id of the rule
+/// it breaks (the record's `error`; the body says the rule's sentence).
+type Case<'a> = (&'a str, &'a [u8], u16, &'a str);
 
 /// Send every case and check its answer, then check the server still serves.
 fn assert_refused(cases: &[Case<'_>]) {
     let server = start_server(&["--max-body", "1000", &path("apps/echo.py")]);
-    for (what, request, status, words) in cases {
+    for (what, request, status, rule) in cases {
         let raw = server.send(request);
         let reply = parse_reply(&raw);
         assert_eq!(
@@ -28,16 +28,18 @@ fn assert_refused(cases: &[Case<'_>]) {
             "{what}: {}",
             String::from_utf8_lossy(&raw)
         );
-        for word in *words {
-            assert!(
-                reply.text().contains(word),
-                "{what}: the body does not say {word:?}: {}",
-                reply.text()
-            );
-        }
         let record = server.next_record();
         assert_eq!(record["response"]["status"], *status, "{what}: {record}");
-        assert!(record["error"].is_string(), "{what}: {record}");
+        assert_error(&record, &[*rule], &[]);
+        // The body says the sentence the record keeps, after the status line.
+        let message = record["error"][0]["message"].as_str().unwrap_or_default();
+        let sentence = message.split_once(": ").map_or(message, |(_, s)| s);
+        assert!(
+            reply.text().starts_with(&format!("{status} "))
+                && reply.text().ends_with(&format!("\n\n{sentence}\n")),
+            "{what}: the body is not the record's sentence: {}\n{record}",
+            reply.text()
+        );
     }
     let good = server.get("/");
     assert_reply(&good, 200, &["<form"]);
@@ -49,24 +51,24 @@ fn assert_refused(cases: &[Case<'_>]) {
 #[test]
 fn malformed_request_lines_are_refused_with_400_or_505() {
     assert_refused(&[
-        ("no version", b"GET /\r\n\r\n", 400, &["version is missing"]),
+        ("no version", b"GET /\r\n\r\n", 400, "version-missing"),
         (
             "bad method token",
             b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
             400,
-            &["method"],
+            "method-not-token",
         ),
         (
             "malformed version",
             b"GET / HTTP/1\r\nHost: x\r\n\r\n",
             400,
-            &["HTTP/1", "malformed"],
+            "version-malformed",
         ),
         (
             "unsupported version",
             b"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
             505,
-            &["HTTP/2.0", "not supported"],
+            "version-not-supported",
         ),
     ]);
 }
@@ -80,19 +82,19 @@ fn relative_and_authority_form_targets_are_refused() {
             "relative target",
             b"GET foo HTTP/1.1\r\nHost: x\r\n\r\n",
             400,
-            &["relative"],
+            "target-relative",
         ),
         (
             "authority-form outside CONNECT",
             b"GET example.com:80 HTTP/1.1\r\nHost: x\r\n\r\n",
             400,
-            &["authority-form", "CONNECT"],
+            "authority-form-not-served",
         ),
         (
             "asterisk outside OPTIONS",
             b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
             400,
-            &["OPTIONS"],
+            "asterisk-form-not-options",
         ),
     ]);
 }
@@ -106,37 +108,37 @@ fn bad_header_names_control_characters_and_folding_are_refused() {
             "name with a space",
             b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n",
             400,
-            &["\"Bad Name\"", "not a token"],
+            "field-name-not-token",
         ),
         (
             "NUL in a value",
             b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n",
             400,
-            &["control character 0x00"],
+            "field-value-control",
         ),
         (
             "BEL in a value",
             b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x07b\r\n\r\n",
             400,
-            &["control character 0x07"],
+            "field-value-control",
         ),
         (
             "DEL in a value",
             b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x7fb\r\n\r\n",
             400,
-            &["control character 0x7F"],
+            "field-value-control",
         ),
         (
             "bare CR in a value",
             b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
             400,
-            &["bare CR"],
+            "bare-cr",
         ),
         (
             "obsolete line folding",
             b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
             400,
-            &["folding"],
+            "obsolete-line-folding",
         ),
     ]);
 }
@@ -153,30 +155,25 @@ fn heads_that_mix_crlf_and_bare_lf_are_refused() {
             "an LF-ended field and empty line inside a CRLF head",
             b"GET / HTTP/1.1\r\nX: X\n\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
             400,
-            &[
-                "line 2 ends in a bare LF",
-                "line 1 ended in CRLF",
-                MIXED,
-                "RFC 9112 §2.2",
-            ],
+            "mixed-line-ends",
         ),
         (
             "a CRLF field in an LF head",
             b"GET / HTTP/1.1\nHost: x\r\n\n",
             400,
-            &["line 2 ends in CRLF", "line 1 ended in a bare LF", MIXED],
+            "mixed-line-ends",
         ),
         (
             "a bare-LF empty line ending a CRLF head",
             b"GET / HTTP/1.1\r\nHost: x\r\n\n",
             400,
-            &["line 3", MIXED],
+            "mixed-line-ends",
         ),
         (
             "a CRLF empty line before an LF request",
             b"\r\nGET / HTTP/1.1\nHost: x\n\n",
             400,
-            &["line 2", MIXED],
+            "mixed-line-ends",
         ),
     ]);
 }
@@ -209,36 +206,30 @@ fn enter_before_the_request_line_is_served_in_telnet_and_in_netcat() {
 /// (RFC 9112 §3.2): a space, or user information, which a Host never carries.
 #[test]
 fn host_values_that_are_not_hosts_are_refused() {
-    const RULE: &str = "RFC 9112 §3.2, RFC 3986 §3.2.2";
     assert_refused(&[
         (
             "a space in Host",
             b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
             400,
-            &[
-                "line 2",
-                "the Host value \"a b\"",
-                "a space is not allowed",
-                RULE,
-            ],
+            "host-invalid",
         ),
         (
             "user information in Host",
             b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n",
             400,
-            &["line 2", "the Host value \"u@a\"", "'@'", RULE],
+            "host-invalid",
         ),
         (
             "a port that is not digits",
             b"GET / HTTP/1.1\r\nHost: localhost:http\r\n\r\n",
             400,
-            &["the port \"http\"", RULE],
+            "host-invalid",
         ),
         (
             "an IPv6 address without brackets",
             b"GET / HTTP/1.1\r\nHost: ::1\r\n\r\n",
             400,
-            &["brackets", RULE],
+            "host-invalid",
         ),
     ]);
 }
@@ -295,25 +286,25 @@ fn ambiguous_content_length_is_refused() {
             "Content-Length with Transfer-Encoding",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             400,
-            &["both", "smuggling"],
+            "length-and-chunked",
         ),
         (
             "conflicting Content-Length",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
             400,
-            &["conflicting"],
+            "request-length-conflict",
         ),
         (
             "list-form Content-Length",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello",
             400,
-            &["list"],
+            "request-length-list",
         ),
         (
             "non-numeric Content-Length",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: five\r\n\r\nhello",
             400,
-            &["\"five\"", "not a number"],
+            "request-length-not-digits",
         ),
     ]);
 }
@@ -327,25 +318,25 @@ fn bad_transfer_encodings_are_refused() {
             "chunked not last",
             b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
             400,
-            &["does not end with chunked"],
+            "chunked-not-last",
         ),
         (
             "chunked missing",
             b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
             400,
-            &["does not end with chunked"],
+            "chunked-not-last",
         ),
         (
             "Transfer-Encoding on HTTP/1.0",
             b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             400,
-            &["HTTP/1.0"],
+            "chunked-in-http10",
         ),
         (
             "unknown coding",
             b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
             501,
-            &["\"gzip\"", "not implemented"],
+            "coding-not-implemented",
         ),
     ]);
 }
@@ -356,55 +347,67 @@ fn bad_transfer_encodings_are_refused() {
 /// (Content-Length, Host, Transfer-Encoding) are refused too.
 #[test]
 fn bad_chunked_bodies_are_refused() {
-    let bodies: [(&str, &[u8], &[&str]); 12] = [
+    let bodies: [(&str, &[u8], &str); 12] = [
         (
             "plus sign",
             b"+5\r\nhello\r\n0\r\n\r\n",
-            &["\"+5\"", "sign"],
+            "chunk-size-malformed",
         ),
         (
             "minus sign",
             b"-5\r\nhello\r\n0\r\n\r\n",
-            &["\"-5\"", "sign"],
+            "chunk-size-malformed",
         ),
         (
             "underscore",
             b"6_0\r\nhello\r\n0\r\n\r\n",
-            &["\"6_0\"", "'_'"],
+            "chunk-size-malformed",
         ),
-        ("space after", b"5 \r\nhello\r\n0\r\n\r\n", &["white space"]),
+        (
+            "space after",
+            b"5 \r\nhello\r\n0\r\n\r\n",
+            "chunk-size-malformed",
+        ),
         (
             "space before",
             b" 5\r\nhello\r\n0\r\n\r\n",
-            &["white space"],
+            "chunk-size-malformed",
         ),
-        ("no digits", b"\r\nhello\r\n0\r\n\r\n", &["hex digit"]),
+        (
+            "no digits",
+            b"\r\nhello\r\n0\r\n\r\n",
+            "chunk-size-malformed",
+        ),
         (
             "bare CR in extension",
             b"5;a=\rb\r\nhello\r\n0\r\n\r\n",
-            &["bare CR"],
+            "chunk-bare-cr",
         ),
         (
             "missing CRLF after data",
             b"5\r\nhello!\r\n0\r\n\r\n",
-            &["CRLF"],
+            "chunk-data-no-crlf",
         ),
         (
             "Content-Length trailer",
             b"5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n",
-            &["trailer", "\"Content-Length\""],
+            "trailer-forbidden",
         ),
         (
             "Host trailer",
             b"5\r\nhello\r\n0\r\nHost: y\r\n\r\n",
-            &["trailer", "\"Host\""],
+            "trailer-forbidden",
         ),
         (
             "Transfer-Encoding trailer",
             b"5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n",
-            &["trailer", "\"Transfer-Encoding\""],
+            "trailer-forbidden",
         ),
-        ("not hex", b"zz\r\nhello\r\n0\r\n\r\n", &["bad chunk size"]),
+        (
+            "not hex",
+            b"zz\r\nhello\r\n0\r\n\r\n",
+            "chunk-size-malformed",
+        ),
     ];
     assert_chunked_refused(&bodies);
 }
@@ -412,15 +415,15 @@ fn bad_chunked_bodies_are_refused() {
 /// The head of every chunked request below.
 const CHUNKED_HEAD: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
 
-/// Send each body after [`CHUNKED_HEAD`]; each must get a 400 whose body says every word.
-fn assert_chunked_refused(bodies: &[(&str, &[u8], &[&str])]) {
-    let requests: Vec<(&str, Vec<u8>, &[&str])> = bodies
+/// Send each body after [`CHUNKED_HEAD`]; each must get a 400 for its rule.
+fn assert_chunked_refused(bodies: &[(&str, &[u8], &str)]) {
+    let requests: Vec<(&str, Vec<u8>, &str)> = bodies
         .iter()
-        .map(|(what, body, words)| (*what, [CHUNKED_HEAD, body].concat(), *words))
+        .map(|(what, body, rule)| (*what, [CHUNKED_HEAD, body].concat(), *rule))
         .collect();
     let cases: Vec<Case<'_>> = requests
         .iter()
-        .map(|(what, request, words)| (*what, request.as_slice(), 400, *words))
+        .map(|(what, request, rule)| (*what, request.as_slice(), 400, *rule))
         .collect();
     assert_refused(&cases);
 }
@@ -435,32 +438,32 @@ fn bare_lf_in_chunked_framing_is_refused() {
         (
             "bare LF after the chunk size",
             b"5\nhello\r\n0\r\n\r\n",
-            &["chunk-size line \"5\"", "bare LF", "CRLF", "RFC 9112 §7.1"],
+            "chunk-bare-lf",
         ),
         (
             "bare LF after the chunk data",
             b"5\r\nhello\n0\r\n\r\n",
-            &["chunk data", "bare LF", "RFC 9112 §7.1"],
+            "chunk-data-bare-lf",
         ),
         (
             "bare LF after the last chunk",
             b"5\r\nhello\r\n0\n\r\n",
-            &["chunk-size line \"0\"", "bare LF", "RFC 9112 §7.1"],
+            "chunk-bare-lf",
         ),
         (
             "bare LF after a trailer",
             b"5\r\nhello\r\n0\r\nX-Sum: 1\n\r\n",
-            &["trailer line \"X-Sum: 1\"", "bare LF", "RFC 9112 §7.1"],
+            "chunk-bare-lf",
         ),
         (
             "bare LF as the final empty line",
             b"5\r\nhello\r\n0\r\n\n",
-            &["empty line that ends the chunked body", "bare LF"],
+            "chunk-bare-lf",
         ),
         (
             "a whole body typed into nc",
             b"5\nhello\n0\n\n",
-            &["bare LF", "RFC 9112 §7.1"],
+            "chunk-bare-lf",
         ),
     ]);
 }
@@ -470,32 +473,31 @@ fn bare_lf_in_chunked_framing_is_refused() {
 /// else.
 #[test]
 fn chunk_extensions_outside_the_grammar_are_refused() {
-    const RULE: &str = "RFC 9112 §7.1.1";
     assert_chunked_refused(&[
         (
             "no name before '='",
             b"5;=x\r\nhello\r\n0\r\n\r\n",
-            &["bad chunk extension", "\"5;=x\"", "name", RULE],
+            "chunk-extension-malformed",
         ),
         (
             "a space inside the extension",
             b"5;a b\r\nhello\r\n0\r\n\r\n",
-            &["bad chunk extension", "\"5;a b\"", "followed by 'b'", RULE],
+            "chunk-extension-malformed",
         ),
         (
             "a value that is not a token",
             b"5;a=@\r\nhello\r\n0\r\n\r\n",
-            &["bad chunk extension", "token or a quoted-string", RULE],
+            "chunk-extension-malformed",
         ),
         (
             "';' with no extension",
             b"2;\r\nhi\r\n0\r\n\r\n",
-            &["bad chunk extension", "\"2;\"", "name", RULE],
+            "chunk-extension-malformed",
         ),
         (
             "an unterminated quoted value",
             b"5;a=\"x\r\nhello\r\n0\r\n\r\n",
-            &["bad chunk extension", "no closing", RULE],
+            "chunk-extension-malformed",
         ),
     ]);
 }
@@ -541,13 +543,8 @@ fn oversized_heads_get_431() {
     let many = [b"GET / HTTP/1.1\r\nHost: x\r\n".as_slice(), &many, b"\r\n"].concat();
     let long = padded(b"GET / HTTP/1.1\r\nHost: x\r\nX: ", 70_000, b"\r\n\r\n");
     assert_refused(&[
-        (
-            "101 header fields",
-            &many,
-            431,
-            &["more than 100 header fields"],
-        ),
-        ("a 70 KB header block", &long, 431, &["65536 bytes"]),
+        ("101 header fields", &many, 431, "too-many-fields"),
+        ("a 70 KB header block", &long, 431, "head-too-large"),
     ]);
 }
 
@@ -565,9 +562,9 @@ fn bodies_over_max_body_get_413() {
             "Content-Length over the limit",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n",
             413,
-            &["5000 bytes", "--max-body"],
+            "body-too-large",
         ),
-        ("chunked over the limit", &chunked, 413, &["--max-body"]),
+        ("chunked over the limit", &chunked, 413, "body-too-large"),
     ]);
 }
 
@@ -596,6 +593,6 @@ fn connect_is_not_implemented() {
         "CONNECT",
         b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n",
         501,
-        &["CONNECT"],
+        "connect-not-served",
     )]);
 }

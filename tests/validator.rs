@@ -10,7 +10,7 @@ use common::*;
 
 /// Assert the exchange ran clean: no error, no AssertionError or warning in the app's output.
 fn assert_clean(record: &serde_json::Value) {
-    assert!(record["error"].is_null(), "{record}");
+    assert_no_error(record);
     let output = record["output"].to_string();
     for bad in ["AssertionError", "Warning", "garbage collected"] {
         assert!(!output.contains(bad), "the validator complained: {output}");

@@ -134,7 +134,10 @@ fn boom() -> Exchange {
     ]);
     let traceback = "Traceback (most recent call last):\n  File \"apps/errors.py\", line 12, in app\n    \
                      return [str(1 / 0).encode()]\nZeroDivisionError: division by zero";
-    ex.error = Some("the app raised ZeroDivisionError: division by zero".into());
+    ex.fail(
+        "app-raised",
+        "the app raised ZeroDivisionError: division by zero",
+    );
     ex.traceback = Some(traceback.into());
     let body = format!(
         "The application failed: the app raised ZeroDivisionError: division by zero.\n\n{traceback}"

@@ -587,7 +587,7 @@ impl State {
     fn on_finished(&mut self, exchange: Exchange) {
         let id = exchange.id;
         self.requests += 1;
-        if exchange.error.is_some() || exchange.status.is_some_and(|s| s >= 500) {
+        if !exchange.errors.is_empty() || exchange.status.is_some_and(|s| s >= 500) {
             self.errors += 1;
         }
         // The lines not shown live yet: those written between exchanges, the unfinished last
@@ -602,8 +602,8 @@ impl State {
                 self.note(Some(id), line.stream, line.text.clone());
             }
         }
-        if let Some(error) = &exchange.error {
-            self.note(Some(id), "error", error.clone());
+        for error in &exchange.errors {
+            self.note(Some(id), "error", error.message.clone());
         }
         if self.paused.is_some_and(|(p, _)| p == id) {
             self.paused = None;

@@ -885,9 +885,9 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
     if let Some(result) = &entry.app_result {
         lines.push(Line::raw(format!("the app returned: {result}")));
     }
-    if let Some(error) = &ex.error {
+    for error in &ex.errors {
         lines.push(Line::styled(
-            format!("error: {error}"),
+            format!("error [{}]: {}", error.rule, error.message),
             Style::new().fg(Color::Red),
         ));
     }

@@ -602,17 +602,31 @@ pub fn assert_check(record: &Value, rule: &str) {
     );
 }
 
-/// Assert the record's `error` is a text that mentions every one of `words`.
-pub fn assert_error(record: &Value, words: &[&str]) {
-    let error = record["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("the record has no error: {record}"));
+/// Assert the record's errors have exactly these rule ids, in order, and that their sentences
+/// mention every one of `words` (what only a sentence carries: an exception's message, a
+/// number of seconds).
+#[track_caller]
+pub fn assert_error(record: &Value, rules: &[&str], words: &[&str]) {
+    let errors = record["error"].as_array().expect("error is a list");
+    let found: Vec<&str> = errors.iter().filter_map(|e| e["rule"].as_str()).collect();
+    assert_eq!(found, rules, "the record's errors: {record}");
+    let text: Vec<&str> = errors
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    let text = text.join("; then ");
     for word in words {
         assert!(
-            error.contains(word),
+            text.contains(word),
             "the error does not say {word:?}: {record}"
         );
     }
+}
+
+/// Assert nothing went wrong in the exchange: its record has no errors.
+#[track_caller]
+pub fn assert_no_error(record: &Value) {
+    assert_eq!(record["error"], serde_json::json!([]), "{record}");
 }
 
 /// `record.environ[key]`, the Python repr of the value, or None when the key is missing.
