@@ -60,7 +60,11 @@ fn close_is_called_after_an_exception_during_iteration() {
     let marker = scratch("close-raise");
     server.send(&request("/raise", &marker));
     let record = server.next_record();
-    assert_error(&record, &["app-failed-after-headers"], &["failed during iteration"]);
+    assert_error(
+        &record,
+        &["app-failed-after-headers"],
+        &["failed during iteration"],
+    );
     assert_closed(&marker, &record);
 }
 

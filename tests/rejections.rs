@@ -149,7 +149,6 @@ fn bad_header_names_control_characters_and_folding_are_refused() {
 /// Content-Length after it that a parser splitting only at CRLF reads.
 #[test]
 fn heads_that_mix_crlf_and_bare_lf_are_refused() {
-    const MIXED: &str = "mixes CRLF and bare-LF line ends";
     assert_refused(&[
         (
             "an LF-ended field and empty line inside a CRLF head",
