@@ -378,8 +378,10 @@ impl Connection {
                 }
                 let start = request.head_len;
                 body.extend_from_slice(&self.buf[start..start + n]);
+                let mut request = *request;
+                request.spans.body = Some(start..start + n);
                 let complete = State::Complete(Box::new(Complete {
-                    request: *request,
+                    request,
                     body,
                     trailers: Vec::new(),
                     unread: false,
@@ -414,8 +416,11 @@ impl Connection {
                     (state, Some(Progress::Waiting(Waiting::Chunk)))
                 }
                 Ok(ChunkStatus::Done { consumed }) => {
+                    let mut request = *request;
+                    let start = request.head_len;
+                    request.spans.body = Some(start..start + decoder.consumed());
                     let complete = State::Complete(Box::new(Complete {
-                        request: *request,
+                        request,
                         body,
                         trailers: decoder.trailers().to_vec(),
                         unread: false,

@@ -16,6 +16,8 @@ use std::time::Duration;
 use chrono::{DateTime, Local};
 use serde_json::Value;
 
+use crate::request::Spans;
+
 /// How many bytes of the request and of the response the record keeps. The counts stay exact;
 /// only the stored copy is cut, so a large upload cannot make the record large.
 pub const MAX_STORED_BYTES: usize = 64 * 1024;
@@ -259,6 +261,9 @@ pub struct Exchange {
     pub method: Option<String>,
     pub target: Option<String>,
     pub version: Option<String>,
+    /// Where the parser found each part of the request in `request_raw`, once the head was
+    /// parsed (the body's span once the whole request was there).
+    pub spans: Option<Spans>,
     /// The environ as the app received it: key and `repr()` of the value, in insertion order.
     pub environ: Vec<(String, String)>,
     /// Every start_response call, in order.
@@ -304,6 +309,7 @@ impl Exchange {
             method: None,
             target: None,
             version: None,
+            spans: None,
             environ: Vec::new(),
             start_response: Vec::new(),
             writes: Vec::new(),
@@ -329,15 +335,20 @@ impl Exchange {
         self.write_calls = calls;
     }
 
-    /// The request line as the access log prints it: `GET / HTTP/1.1`, or the raw first line
-    /// when it could not be parsed.
+    /// The request line as the access log prints it: `GET / HTTP/1.1`, or, for a request
+    /// refused before its head was parsed, the first line that is not empty, as it came
+    /// (escaped).
     pub fn request_line(&self) -> String {
         match (&self.method, &self.target, &self.version) {
             (Some(m), Some(t), Some(v)) => format!("{m} {t} {v}"),
             _ => {
+                // No parse to ask: the raw lines, empty ones skipped as the parser skips them.
                 let raw = &self.request_raw.stored;
-                let end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
-                let line = raw[..end].strip_suffix(b"\r").unwrap_or(&raw[..end]);
+                let line = raw
+                    .split(|&b| b == b'\n')
+                    .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+                    .find(|line| !line.is_empty())
+                    .unwrap_or_default();
                 escape_bytes(line)
             }
         }

@@ -11,12 +11,14 @@
 //! strings and times in microseconds, so a reader needs neither Python nor this crate.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{self, About, Check, Spot};
 use crate::exchange::{Exchange, Framing, escape_bytes};
+use crate::request::Spans;
 
 /// One exchange, as `--log json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +71,60 @@ pub struct RequestRecord {
     pub method: Option<String>,
     pub target: Option<String>,
     pub version: Option<String>,
+    /// Where the parser found each part, in bytes of the request; null until the head was
+    /// parsed.
+    pub spans: Option<SpansRecord>,
+}
+
+/// A span: the offsets of its first byte and of the byte after its last.
+pub type SpanRecord = (usize, usize);
+
+/// Where each part of the request is (see [`crate::request::Spans`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpansRecord {
+    /// The request line, without its line end.
+    pub line: SpanRecord,
+    pub method: SpanRecord,
+    pub target: SpanRecord,
+    pub version: SpanRecord,
+    pub fields: Vec<FieldSpanRecord>,
+    /// The body as sent; null when the request was refused before it was complete.
+    pub body: Option<SpanRecord>,
+}
+
+/// Where one header field line is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpanRecord {
+    pub line: SpanRecord,
+    pub name: SpanRecord,
+    pub value: SpanRecord,
+    /// The server dropped the field (an `_` in its name).
+    pub dropped: bool,
+}
+
+impl From<&Spans> for SpansRecord {
+    fn from(spans: &Spans) -> Self {
+        let span = |r: &Range<usize>| (r.start, r.end);
+        SpansRecord {
+            line: span(&spans.line),
+            method: span(&spans.method),
+            target: span(&spans.target),
+            version: span(&spans.version),
+            fields: spans
+                .fields
+                .iter()
+                .map(|f| FieldSpanRecord {
+                    line: span(&f.line),
+                    name: span(&f.name),
+                    value: span(&f.value),
+                    dropped: f.dropped,
+                })
+                .collect(),
+            body: spans.body.as_ref().map(span),
+        }
+    }
 }
 
 /// One `start_response` call.
@@ -193,6 +249,7 @@ impl From<&Exchange> for Record {
                 method: ex.method.clone(),
                 target: ex.target.clone(),
                 version: ex.version.clone(),
+                spans: ex.spans.as_ref().map(SpansRecord::from),
             },
             environ: ex.environ.iter().cloned().collect(),
             start_response: ex

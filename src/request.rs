@@ -60,6 +60,7 @@
 //! would remember how far it got.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 /// At most this many header fields in one request (more is a 431).
 pub const MAX_HEADERS: usize = 100;
@@ -200,6 +201,97 @@ pub struct Request {
     pub notes: Vec<RequestNote>,
     /// How many bytes of the buffer the head took (the body starts there).
     pub head_len: usize,
+    /// Where each part of the head is in the bytes.
+    pub spans: Spans,
+}
+
+/// Where each part of a request head is, as byte offsets into the request (its first byte,
+/// an empty line typed before the request line included, is 0; each range ends before its
+/// end).
+///
+/// The parser finds these parts anyway; it hands them back so that nobody else has to find
+/// them again. The inspector lights up the bytes an environ key came from, the export turns
+/// the header lines into curl flags, and the record keeps them for any other reader: each
+/// takes the spans, so each agrees with the parser. (Scanning the bytes a second time is how
+/// two readers come to disagree: a scanner that took the first line for the request line
+/// missed it after an empty line, and one that looked for the first blank line took lines of
+/// a body for headers.)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Spans {
+    /// The request line, without its line end.
+    pub line: Range<usize>,
+    pub method: Range<usize>,
+    pub target: Range<usize>,
+    pub version: Range<usize>,
+    /// Every header field line in order, a dropped one (a `_` in its name) too.
+    pub fields: Vec<FieldSpan>,
+    /// The body as it was sent (for a chunked body: its sizes, data and trailers), once the
+    /// whole request is there; None from [`parse_request`], which sees the head alone.
+    pub body: Option<Range<usize>>,
+}
+
+/// Where one header field line is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpan {
+    /// The whole line, without its line end.
+    pub line: Range<usize>,
+    pub name: Range<usize>,
+    /// The value without the white space around it.
+    pub value: Range<usize>,
+    /// The server dropped this field (see [`RequestNote::UnderscoreHeaderDropped`]).
+    pub dropped: bool,
+}
+
+/// Where `part`, a slice that httparse handed back, starts in `buf`, the slice it parsed.
+fn offset_in(buf: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(buf.as_ptr() as usize)
+}
+
+/// Where the line that goes on at `from` ends in `head`: before its CR LF or LF.
+fn content_end(head: &[u8], from: usize) -> usize {
+    let lf = head[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(head.len(), |i| from + i);
+    if lf > from && head[lf - 1] == b'\r' {
+        lf - 1
+    } else {
+        lf
+    }
+}
+
+/// The spans of the head httparse parsed from `head` (the head's bytes, the empty line
+/// included): the request line's three parts and each field line.
+fn spans_of(head: &[u8], method: &str, target: &str, fields: &[httparse::Header<'_>]) -> Spans {
+    let method_at = offset_in(head, method.as_bytes());
+    let target_at = offset_in(head, target.as_bytes());
+    let target_end = target_at + target.len();
+    let line_end = content_end(head, target_end);
+    let fields = fields
+        .iter()
+        .map(|field| {
+            let name_at = offset_in(head, field.name.as_bytes());
+            let name_end = name_at + field.name.len();
+            // An empty value's slice may point anywhere on its line: start looking after the
+            // colon.
+            let value_at = offset_in(head, field.value).max(name_end);
+            FieldSpan {
+                line: name_at..content_end(head, name_end),
+                name: name_at..name_end,
+                value: value_at..value_at + field.value.len(),
+                dropped: field.name.contains('_'),
+            }
+        })
+        .collect();
+    Spans {
+        line: method_at..line_end,
+        method: method_at..method_at + method.len(),
+        target: target_at..target_end,
+        // One space after the target, then the version up to the line end.
+        version: (target_end + 1).min(line_end)..line_end,
+        fields,
+        body: None,
+    }
 }
 
 /// Why a request was refused: the status to answer with and one sentence saying what was wrong.
@@ -323,6 +415,7 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
         Version::Http11
     };
     let parts = split_target(method, target)?;
+    let spans = spans_of(&buf[..head_len], method, target, parsed.headers);
 
     let mut headers = Vec::with_capacity(parsed.headers.len());
     let mut notes = Vec::new();
@@ -369,6 +462,7 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
         expect_continue,
         notes,
         head_len,
+        spans,
     }))
 }
 
@@ -1279,6 +1373,8 @@ pub struct ChunkedDecoder {
     trailers: Vec<String>,
     /// Bytes of the trailer section so far (it may take at most [`MAX_HEAD_BYTES`]).
     trailer_bytes: usize,
+    /// Bytes of input taken, for [`ChunkedDecoder::consumed`].
+    consumed: usize,
 }
 
 /// Where in a chunked body the decoder is.
@@ -1309,6 +1405,7 @@ impl ChunkedDecoder {
             chunk_size: 0,
             trailers: Vec::new(),
             trailer_bytes: 0,
+            consumed: 0,
         }
     }
 
@@ -1382,10 +1479,17 @@ impl ChunkedDecoder {
                 }
             }
         }
+        self.consumed += pos;
         Ok(match self.state {
             ChunkState::Done => ChunkStatus::Done { consumed: pos },
             _ => ChunkStatus::NeedMore,
         })
+    }
+
+    /// How many bytes of chunked framing the decoder has taken so far: once it is done, the
+    /// length of the body as it was sent (sizes, data, trailers and line ends).
+    pub fn consumed(&self) -> usize {
+        self.consumed
     }
 
     /// Trailer field names seen (they are discarded).
@@ -1829,6 +1933,36 @@ mod tests {
 
     fn header<'a>(request: &'a Request, name: &'a str) -> Option<&'a [u8]> {
         values(&request.headers, name).next()
+    }
+
+    // --- where the parts are ------------------------------------------------------------
+
+    /// The parser hands back where each part is, in bytes of the request: the pieces read
+    /// back are the parts, with the white space around a value left out and an empty value
+    /// empty.
+    #[test]
+    fn spans_point_at_each_part_of_the_head() {
+        let raw = b"\nGET /a?b HTTP/1.0\nHost:  h \nX-Empty:\n\n";
+        let request = parse(raw);
+        let spans = &request.spans;
+        let at = |r: &Range<usize>| &raw[r.clone()];
+        assert_eq!(at(&spans.line), b"GET /a?b HTTP/1.0");
+        assert_eq!(at(&spans.method), b"GET");
+        assert_eq!(at(&spans.target), b"/a?b");
+        assert_eq!(at(&spans.version), b"HTTP/1.0");
+        let fields: Vec<(&[u8], &[u8], &[u8])> = spans
+            .fields
+            .iter()
+            .map(|f| (at(&f.line), at(&f.name), at(&f.value)))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (&b"Host:  h "[..], &b"Host"[..], &b"h"[..]),
+                (&b"X-Empty:"[..], &b"X-Empty"[..], &b""[..]),
+            ]
+        );
+        assert_eq!(spans.body, None, "the parser sees the head alone");
     }
 
     // --- the request head ---------------------------------------------------------------

@@ -1313,8 +1313,10 @@ fn listen(config: &ServerConfig) -> Result<TcpListener, StartError> {
     Ok(listener)
 }
 
-/// Method, target and version into the record, once the head is parsed.
+/// Method, target, version and where each part was into the record, once the head is
+/// parsed.
 fn record_request_line(request: &Request, exchange: &mut Exchange) {
+    exchange.spans = Some(request.spans.clone());
     exchange.method = Some(request.method.clone());
     exchange.target = Some(request.target.clone());
     exchange.version = Some(request.version.as_str().to_string());

@@ -139,3 +139,58 @@ fn default_log_is_an_access_line() {
     assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
     assert!(line.ends_with("] \"GET /x HTTP/1.1\" 200 12"), "{line}");
 }
+
+/// The record says where the parser found each part of the request, in bytes from the
+/// request's first: here after an empty line typed before the request line (a telnet user
+/// who pressed Enter first), with a dropped field, and a body whose blank line is body, not
+/// the end of the head.
+#[test]
+fn the_record_keeps_where_each_part_of_the_request_was() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let raw: &[u8] = b"\r\nPOST /echo?x=1 HTTP/1.1\r\nHost: h\r\nX_Y: 1\r\nContent-Length: 9\r\n\r\nA: 1\r\n\r\nB";
+    server.send(raw);
+    let r = server.next_typed();
+    let spans = r.request.spans.expect("a parsed request has spans");
+    let at = |(start, end): (usize, usize)| String::from_utf8_lossy(&raw[start..end]).into_owned();
+    assert_eq!(at(spans.line), "POST /echo?x=1 HTTP/1.1");
+    assert_eq!(
+        (at(spans.method), at(spans.target), at(spans.version)),
+        ("POST".into(), "/echo?x=1".into(), "HTTP/1.1".into())
+    );
+    let fields: Vec<(String, String, String, bool)> = spans
+        .fields
+        .iter()
+        .map(|f| (at(f.line), at(f.name), at(f.value), f.dropped))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("Host: h".into(), "Host".into(), "h".into(), false),
+            ("X_Y: 1".into(), "X_Y".into(), "1".into(), true),
+            (
+                "Content-Length: 9".into(),
+                "Content-Length".into(),
+                "9".into(),
+                false
+            ),
+        ]
+    );
+    assert_eq!(spans.body.map(at).as_deref(), Some("A: 1\r\n\r\nB"));
+}
+
+/// A chunked body's span is the body as it was sent, sizes and trailer included; a request
+/// refused on its first line has no spans.
+#[test]
+fn a_chunked_body_spans_its_framing_and_a_refused_request_has_no_spans() {
+    let server = start_server(&[&path("apps/echo.py")]);
+    let head: &[u8] = b"POST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n";
+    let body: &[u8] = b"3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
+    server.send(&[head, body].concat());
+    let spans = server.next_typed().request.spans.expect("parsed");
+    assert_eq!(spans.body, Some((head.len(), head.len() + body.len())));
+
+    server.send(b"GET  / HTTP/1.1\r\n\r\n");
+    let r = server.next_typed();
+    assert_eq!(r.request.spans, None);
+    assert_eq!(r.error[0].rule, "request-line-spacing");
+}

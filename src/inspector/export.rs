@@ -1,15 +1,23 @@
 //! `x`: take one exchange out of the inspector, to replay it or show it elsewhere.
 //!
-//! Three files per exchange, named after its id:
-//! - `wsgiscope-exchange-N.txt`: the transcript, the same text as `--trace` prints, with a
-//!   curl command at the end;
-//! - `wsgiscope-exchange-N.request`: the request bytes exactly as received, to replay with
-//!   `nc 127.0.0.1 8888 < wsgiscope-exchange-N.request` (byte for byte, unlike curl);
-//! - `wsgiscope-exchange-N.body`: the request body, when there was one, for curl's
+//! The files go into one folder, [`EXPORT_DIR`] in the current folder (or in the system's temp
+//! folder when the current one is not writable); the log view says where. Per exchange, named
+//! after its id:
+//! - `exchange-N.request`: the request bytes exactly as received. `wsgiscope telnet HOST PORT
+//!   < exchange-N.request` sends them again, byte for byte: the same line ends, the same
+//!   mistakes.
+//! - `exchange-N.body`: the request body as it was sent, when there was one, for curl's
 //!   `--data-binary @file`.
+//! - `exchange-N.txt`: the transcript, the same text as `--trace` prints, and the commands that
+//!   replay the request.
 //!
-//! They go into the current folder when it is writable, else into the system's temp folder;
-//! the log view says where.
+//! A curl command is offered only for a request the server parsed and served: curl builds its
+//! own request from a URL and flags, so for a request the server refused (a bad line end, a
+//! malformed header) it would send a different, valid one, and the point of replaying it is
+//! lost. The byte-for-byte replay works for every request.
+//!
+//! The header lines and the body come from where the parser found them (the record's spans),
+//! not from a second look at the bytes, which could take lines of a body for headers.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,6 +25,10 @@ use std::path::{Path, PathBuf};
 
 use crate::exchange::Exchange;
 use crate::log::trace_text;
+
+/// The folder the files go into (also in `.gitignore`, so exports in a checkout stay out of
+/// `git status`).
+pub const EXPORT_DIR: &str = "wsgiscope-exports";
 
 /// Headers curl sets by itself (or that describe the connection, not the request).
 const LEFT_TO_CURL: [&str; 5] = [
@@ -27,12 +39,15 @@ const LEFT_TO_CURL: [&str; 5] = [
     "expect",
 ];
 
-/// Where the files went, and the curl command.
+/// Where the files went, and the commands that replay the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
     pub transcript: PathBuf,
     pub request: PathBuf,
-    pub curl: String,
+    /// Sends the saved bytes exactly: `wsgiscope telnet HOST PORT < file`.
+    pub replay: String,
+    /// A curl command that makes the same request, for a request that was served.
+    pub curl: Option<String>,
 }
 
 /// Quote for a POSIX shell: inside single quotes everything is literal except `'` itself.
@@ -40,8 +55,15 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// A curl command that sends the same request (minus what curl decides itself).
-pub fn curl_command(ex: &Exchange, server: SocketAddr, body_file: Option<&Path>) -> String {
+/// The request was parsed and handed to the app (a refused or unfinished one never was).
+fn was_served(ex: &Exchange) -> bool {
+    ex.spans.is_some() && !ex.environ.is_empty()
+}
+
+/// A curl command that sends the same request (minus what curl decides itself), for a request
+/// that was parsed (None otherwise).
+pub fn curl_command(ex: &Exchange, server: SocketAddr, body_file: Option<&Path>) -> Option<String> {
+    let spans = ex.spans.as_ref()?;
     let raw = &ex.request_raw.stored;
     let mut cmd = String::from("curl -i");
     let method = ex.method.as_deref().unwrap_or("GET");
@@ -57,26 +79,18 @@ pub fn curl_command(ex: &Exchange, server: SocketAddr, body_file: Option<&Path>)
         target.to_string()
     };
     cmd.push_str(&format!(" {}", shell_quote(&url)));
-    // The header lines, from the raw bytes: everything after the request line up to the blank
-    // line.
-    let head_end = raw
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .or_else(|| raw.windows(4).position(|w| w == b"\r\n\r\n"))
-        .unwrap_or(raw.len());
-    for line in raw[..head_end].split(|&b| b == b'\n').skip(1) {
-        let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
-        let Some((name, value)) = line.split_once(':') else {
+    for field in &spans.fields {
+        let (Some(name), Some(value)) = (raw.get(field.name.clone()), raw.get(field.value.clone()))
+        else {
             continue;
         };
-        if LEFT_TO_CURL.contains(&name.trim().to_ascii_lowercase().as_str()) {
+        let name = String::from_utf8_lossy(name);
+        if LEFT_TO_CURL.contains(&name.to_ascii_lowercase().as_str()) {
             continue;
         }
         // A header the server dropped (an '_' in its name) is still sent, as the client did.
-        cmd.push_str(&format!(
-            " -H {}",
-            shell_quote(&format!("{}: {}", name.trim(), value.trim()))
-        ));
+        let value = String::from_utf8_lossy(value);
+        cmd.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
     }
     if let Some(file) = body_file {
         cmd.push_str(&format!(
@@ -84,28 +98,25 @@ pub fn curl_command(ex: &Exchange, server: SocketAddr, body_file: Option<&Path>)
             shell_quote(&file.display().to_string())
         ));
     }
-    cmd
+    Some(cmd)
 }
 
-/// The request body: the bytes after the blank line (as received: still chunked, if it was).
-fn body_of(raw: &[u8]) -> &[u8] {
-    for (i, w) in raw.windows(2).enumerate() {
-        if w == b"\n\n" {
-            return &raw[i + 2..];
-        }
-        if w == b"\n\r" && raw.get(i + 2) == Some(&b'\n') {
-            return &raw[i + 3..];
-        }
+/// The request body as it was sent (still chunked, if it was), as far as the record kept it.
+fn body_of(ex: &Exchange) -> &[u8] {
+    let raw = &ex.request_raw.stored;
+    match ex.spans.as_ref().and_then(|s| s.body.clone()) {
+        Some(body) => &raw[body.start.min(raw.len())..body.end.min(raw.len())],
+        None => &[],
     }
-    &[]
 }
 
-/// Write the files for `ex` into `dir`.
+/// Write the files for `ex` into `dir` (made if missing).
 pub fn export_to(ex: &Exchange, server: SocketAddr, dir: &Path) -> io::Result<Exported> {
-    let name = |ext: &str| dir.join(format!("wsgiscope-exchange-{}.{ext}", ex.id));
+    std::fs::create_dir_all(dir)?;
+    let name = |ext: &str| dir.join(format!("exchange-{}.{ext}", ex.id));
     let request = name("request");
     std::fs::write(&request, &ex.request_raw.stored)?;
-    let body = body_of(&ex.request_raw.stored);
+    let body = body_of(ex);
     let body_file = if body.is_empty() {
         None
     } else {
@@ -113,72 +124,133 @@ pub fn export_to(ex: &Exchange, server: SocketAddr, dir: &Path) -> io::Result<Ex
         std::fs::write(&file, body)?;
         Some(file)
     };
-    let curl = curl_command(ex, server, body_file.as_deref());
-    let transcript = name("txt");
-    std::fs::write(
-        &transcript,
-        format!(
-            "{}--- the same request with curl\n    {curl}\n--- byte for byte\n    nc {} {} < {}\n",
-            trace_text(ex),
-            server.ip(),
-            server.port(),
-            request.display()
+    let replay = format!(
+        "wsgiscope telnet {} {} < {}",
+        server.ip(),
+        server.port(),
+        shell_quote(&request.display().to_string())
+    );
+    let curl = if was_served(ex) {
+        curl_command(ex, server, body_file.as_deref())
+    } else {
+        None
+    };
+    let mut text = trace_text(ex);
+    text.push_str(&format!("--- the same bytes again\n    {replay}\n"));
+    match &curl {
+        Some(curl) => text.push_str(&format!("--- the same request with curl\n    {curl}\n")),
+        None => text.push_str(
+            "--- no curl command: the server did not serve this request, and curl would send \
+             a different, valid one\n",
         ),
-    )?;
+    }
+    let transcript = name("txt");
+    std::fs::write(&transcript, text)?;
     Ok(Exported {
         transcript,
         request,
+        replay,
         curl,
     })
 }
 
-/// Write the files into the current folder, or the temp folder when that fails.
+/// Write the files into [`EXPORT_DIR`] in the current folder, or in the temp folder when that
+/// fails.
 pub fn export(ex: &Exchange, server: SocketAddr) -> io::Result<Exported> {
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    export_to(ex, server, &here).or_else(|_| export_to(ex, server, &std::env::temp_dir()))
+    export_to(ex, server, &here.join(EXPORT_DIR))
+        .or_else(|_| export_to(ex, server, &std::env::temp_dir().join(EXPORT_DIR)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::parse_request;
+
+    /// An exchange for `raw`, as the server records it: the head parsed (its spans, the body's
+    /// span after it) and, when `served`, an environ.
+    fn exchange(raw: &[u8], served: bool) -> Exchange {
+        let mut ex = Exchange::new(7, "127.0.0.1:5000".parse().expect("a valid address"));
+        ex.request_raw.push(raw);
+        if let Ok(Some(request)) = parse_request(raw, 1 << 20) {
+            let mut spans = request.spans;
+            spans.body = Some(request.head_len..raw.len());
+            ex.spans = Some(spans);
+            ex.method = Some(request.method);
+            ex.target = Some(request.target);
+        }
+        if served {
+            ex.environ.push(("REQUEST_METHOD".into(), "'POST'".into()));
+        }
+        ex
+    }
 
     fn post() -> Exchange {
-        let mut ex = Exchange::new(7, "127.0.0.1:5000".parse().expect("a valid address"));
-        ex.request_raw.push(
+        exchange(
             b"POST /echo?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nX-Name: it's\r\n\r\n\x00\xffab",
-        );
-        ex.method = Some("POST".into());
-        ex.target = Some("/echo?x=1".into());
-        ex
+            true,
+        )
+    }
+
+    fn server() -> SocketAddr {
+        "127.0.0.1:8888".parse().expect("a valid address")
     }
 
     #[test]
     fn the_curl_command_sends_the_same_method_target_headers_and_body() {
-        let server = "127.0.0.1:8888".parse().expect("a valid address");
-        let cmd = curl_command(&post(), server, Some(Path::new("b.body")));
+        let cmd = curl_command(&post(), server(), Some(Path::new("b.body")));
         assert_eq!(
-            cmd,
-            "curl -i -X POST 'http://127.0.0.1:8888/echo?x=1' -H 'X-Name: it'\\''s' \
-             --data-binary @'b.body'"
+            cmd.as_deref(),
+            Some(
+                "curl -i -X POST 'http://127.0.0.1:8888/echo?x=1' -H 'X-Name: it'\\''s' \
+                 --data-binary @'b.body'"
+            )
         );
     }
 
+    /// A blank line inside a body is body: its lines never become `-H` flags.
     #[test]
-    fn export_writes_the_raw_request_body_and_a_transcript() {
+    fn lines_of_the_body_are_not_headers() {
+        let ex = exchange(
+            b"POST / HTTP/1.1\nHost: h\nContent-Length: 12\n\nA: 1\n\nB: 2\n\n\n",
+            true,
+        );
+        let cmd = curl_command(&ex, server(), None).expect("a parsed request");
+        assert!(!cmd.contains("-H"), "{cmd}");
+        assert_eq!(body_of(&ex), b"A: 1\n\nB: 2\n\n\n");
+    }
+
+    #[test]
+    fn export_writes_the_raw_request_body_and_a_transcript_into_one_folder() {
         let dir = std::env::temp_dir().join(format!("wsgiscope-export-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("the temp dir is writable");
-        let server = "127.0.0.1:8888".parse().expect("a valid address");
-        let out = export_to(&post(), server, &dir).expect("export works");
+        let out = export_to(&post(), server(), &dir).expect("export works");
+        assert_eq!(out.request, dir.join("exchange-7.request"));
         assert_eq!(
             std::fs::read(&out.request).expect("written"),
             post().request_raw.stored
         );
         assert_eq!(
-            std::fs::read(dir.join("wsgiscope-exchange-7.body")).expect("written"),
+            std::fs::read(dir.join("exchange-7.body")).expect("written"),
             b"\x00\xffab"
         );
         let transcript = std::fs::read_to_string(&out.transcript).expect("written");
-        assert!(transcript.contains(&out.curl));
+        let curl = out.curl.expect("a served request has a curl command");
+        assert!(transcript.contains(&curl), "{transcript}");
+        assert!(transcript.contains(&out.replay), "{transcript}");
+        assert!(out.replay.starts_with("wsgiscope telnet 127.0.0.1 8888 < "));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    /// A refused request is replayed byte for byte only: curl would send a valid request.
+    #[test]
+    fn a_refused_request_gets_the_byte_for_byte_replay_and_no_curl() {
+        let dir = std::env::temp_dir().join(format!("wsgiscope-refused-{}", std::process::id()));
+        let ex = exchange(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", false);
+        let out = export_to(&ex, server(), &dir).expect("export works");
+        assert_eq!(out.curl, None);
+        let transcript = std::fs::read_to_string(&out.transcript).expect("written");
+        assert!(transcript.contains("no curl command"), "{transcript}");
+        assert!(transcript.contains(&out.replay), "{transcript}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -575,12 +575,17 @@ fn export_selected(state: &mut State, id: u64) {
         return;
     };
     let note = match export::export(&entry.exchange, state.info.address) {
-        Ok(out) => format!(
-            "exported to {} (raw bytes: {}); curl: {}",
-            out.transcript.display(),
-            out.request.display(),
-            out.curl
-        ),
+        Ok(out) => {
+            let curl = match &out.curl {
+                Some(curl) => format!("; the same request with curl: {curl}"),
+                None => "; no curl command: the server did not serve this request".to_string(),
+            };
+            format!(
+                "exported to {}; the same bytes again: {}{curl}",
+                out.transcript.display(),
+                out.replay
+            )
+        }
         Err(e) => format!("export failed: {e}"),
     };
     state.note(Some(id), "inspector", note);

@@ -45,6 +45,16 @@ fn bytes(b: &[u8]) -> CappedBytes {
     c
 }
 
+/// The request bytes of `ex` and where the parser finds each part, as the server records them.
+fn request(ex: &mut Exchange, raw: &[u8]) {
+    ex.request_raw = bytes(raw);
+    if let Ok(Some(request)) = crate::request::parse_request(raw, 1 << 20) {
+        let mut spans = request.spans;
+        spans.body = Some(request.head_len..raw.len());
+        ex.spans = Some(spans);
+    }
+}
+
 /// A POST with a long header and a binary body, answered 200.
 fn upload() -> Exchange {
     let mut ex = Exchange::new(1, "127.0.0.1:50001".parse().expect("a valid address"));
@@ -54,7 +64,8 @@ fn upload() -> Exchange {
         .single()
         .expect("an unambiguous local time")
         + Duration::from_millis(123);
-    ex.request_raw = bytes(
+    request(
+        &mut ex,
         b"POST /upload?name=cat.png HTTP/1.1\r\nHost: 127.0.0.1:8888\r\nUser-Agent: Mozilla/5.0 \
 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 \
 wsgiscope-test/1.0\r\nContent-Type: application/octet-stream\r\nContent-Length: 16\r\n\r\n\
@@ -121,7 +132,7 @@ fn boom() -> Exchange {
     let mut ex = Exchange::new(2, "127.0.0.1:50002".parse().expect("a valid address"));
     ex.connection.id = 2;
     ex.started = upload().started + Duration::from_millis(2_500);
-    ex.request_raw = bytes(b"GET /boom HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    request(&mut ex, b"GET /boom HTTP/1.1\r\nHost: localhost\r\n\r\n");
     ex.method = Some("GET".into());
     ex.target = Some("/boom".into());
     ex.version = Some("HTTP/1.1".into());

@@ -5,9 +5,14 @@
 //! the request target around `?`; `CONTENT_LENGTH` is its header without the `HTTP_` prefix;
 //! `wsgi.input` reads the body. Some keys come from no byte at all: `REMOTE_ADDR` is the TCP
 //! connection's address, `SERVER_NAME` the server's own setting. [`source_of`] answers this for
-//! one key, from the raw bytes alone, so the inspector can highlight them.
+//! one key, so the inspector can highlight the bytes.
+//!
+//! It does not look for the parts in the bytes itself: the parser said where each one is
+//! ([`Spans`]), and a second reading of the same bytes could disagree with the first.
 
 use std::ops::Range;
+
+use crate::request::Spans;
 
 /// Where one environ key came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,69 +21,6 @@ pub enum Source {
     Bytes(Vec<Range<usize>>),
     /// Not from the request bytes; the sentence says from where.
     Elsewhere(&'static str),
-}
-
-/// The request line's parts and the header lines, found in raw bytes (LF or CRLF line ends).
-struct Head {
-    method: Range<usize>,
-    target: Range<usize>,
-    version: Range<usize>,
-    /// Each header line: the whole line (without its line end) and the name's range.
-    headers: Vec<(Range<usize>, Range<usize>)>,
-    /// Where the body starts, when the blank line was seen.
-    body: Option<usize>,
-}
-
-fn line_end(raw: &[u8], from: usize) -> Option<(usize, usize)> {
-    let nl = raw[from..].iter().position(|&b| b == b'\n')? + from;
-    let content_end = if nl > from && raw[nl - 1] == b'\r' {
-        nl - 1
-    } else {
-        nl
-    };
-    Some((content_end, nl + 1))
-}
-
-fn scan_head(raw: &[u8]) -> Head {
-    let (first_end, mut next) = line_end(raw, 0).unwrap_or((raw.len(), raw.len()));
-    let first = &raw[..first_end];
-    let mut parts = Vec::new();
-    let mut start = None;
-    for (i, &b) in first
-        .iter()
-        .enumerate()
-        .chain(std::iter::once((first.len(), &b' ')))
-    {
-        match (b == b' ', start) {
-            (false, None) => start = Some(i),
-            (true, Some(s)) => {
-                parts.push(s..i);
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    let part = |i: usize| parts.get(i).cloned().unwrap_or(0..0);
-    let mut head = Head {
-        method: part(0),
-        target: part(1),
-        version: part(2),
-        headers: Vec::new(),
-        body: None,
-    };
-    while let Some((end, after)) = line_end(raw, next) {
-        if end == next {
-            head.body = Some(after);
-            break;
-        }
-        let colon = raw[next..end]
-            .iter()
-            .position(|&b| b == b':')
-            .map_or(end, |c| next + c);
-        head.headers.push((next..end, next..colon));
-        next = after;
-    }
-    head
 }
 
 /// The environ key a header name becomes (`User-Agent` → `HTTP_USER_AGENT`, but
@@ -97,22 +39,26 @@ pub fn environ_key_of_header(name: &[u8]) -> String {
     }
 }
 
-/// Which bytes of `raw` (the request as received) the environ `key` was built from.
-pub fn source_of(key: &str, raw: &[u8]) -> Source {
-    let head = scan_head(raw);
-    let target = &raw[head.target.clone()];
-    let question = target
-        .iter()
-        .position(|&b| b == b'?')
-        .map(|q| head.target.start + q);
+/// Which bytes of the request the environ `key` was built from, given where the parser found
+/// each part (`spans`; `raw`, the bytes as received, names the header fields). None for
+/// `spans` means the head was never parsed.
+pub fn source_of(key: &str, raw: &[u8], spans: Option<&Spans>) -> Source {
+    let Some(spans) = spans else {
+        return Source::Elsewhere("the request was not parsed, so no key was built from it");
+    };
+    let target = spans.target.clone();
+    let question = raw
+        .get(target.clone())
+        .and_then(|bytes| bytes.iter().position(|&b| b == b'?'))
+        .map(|q| target.start + q);
     let bytes = |r: Range<usize>| Source::Bytes(vec![r]);
     match key {
-        "REQUEST_METHOD" => bytes(head.method),
-        "SERVER_PROTOCOL" => bytes(head.version),
-        "REQUEST_URI" => bytes(head.target),
-        "PATH_INFO" => bytes(head.target.start..question.unwrap_or(head.target.end)),
+        "REQUEST_METHOD" => bytes(spans.method.clone()),
+        "SERVER_PROTOCOL" => bytes(spans.version.clone()),
+        "REQUEST_URI" => bytes(target),
+        "PATH_INFO" => bytes(target.start..question.unwrap_or(target.end)),
         "QUERY_STRING" => match question {
-            Some(q) => bytes(q + 1..head.target.end),
+            Some(q) => bytes(q + 1..target.end),
             None => Source::Elsewhere("the target has no '?', so QUERY_STRING is empty"),
         },
         "SCRIPT_NAME" => {
@@ -125,8 +71,8 @@ pub fn source_of(key: &str, raw: &[u8]) -> Source {
             Source::Elsewhere("the TCP connection: the client's address, not any request byte")
         }
         "SERVER_SOFTWARE" => Source::Elsewhere("the server's name and version"),
-        "wsgi.input" => match head.body {
-            Some(start) if start < raw.len() => bytes(start..raw.len()),
+        "wsgi.input" => match &spans.body {
+            Some(body) if !body.is_empty() => bytes(body.clone()),
             _ => Source::Elsewhere("the body, and this request has none"),
         },
         "wsgi.input_terminated" => Source::Elsewhere(
@@ -136,11 +82,15 @@ pub fn source_of(key: &str, raw: &[u8]) -> Source {
             Source::Elsewhere("set by the server for every request (the fixed part of the environ)")
         }
         key => {
-            let lines: Vec<Range<usize>> = head
-                .headers
+            let lines: Vec<Range<usize>> = spans
+                .fields
                 .iter()
-                .filter(|(_, name)| environ_key_of_header(&raw[name.clone()]) == key)
-                .map(|(line, _)| line.clone())
+                .filter(|field| !field.dropped)
+                .filter(|field| {
+                    raw.get(field.name.clone())
+                        .is_some_and(|name| environ_key_of_header(name) == key)
+                })
+                .map(|field| field.line.clone())
                 .collect();
             if lines.is_empty() {
                 Source::Elsewhere("no request byte: added by the server or the app's framework")
@@ -154,17 +104,29 @@ pub fn source_of(key: &str, raw: &[u8]) -> Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::parse_request;
 
-    const RAW: &[u8] = b"POST /up/load?x=1 HTTP/1.1\r\nUser-Agent: curl\r\nContent-Length: 3\r\nX-A: 1\nX-A: 2\r\n\r\nabc";
-
-    fn text(key: &str) -> Vec<String> {
-        match source_of(key, RAW) {
+    /// Where `key` came from in `raw`, as text, with the spans the parser finds in it and the
+    /// body after the head, as the connection adds it once the request is complete.
+    fn text_in(raw: &[u8], key: &str) -> Vec<String> {
+        let request = parse_request(raw, 1 << 20)
+            .expect("a valid request")
+            .expect("a complete head");
+        let mut spans = request.spans;
+        spans.body = Some(request.head_len..raw.len());
+        match source_of(key, raw, Some(&spans)) {
             Source::Bytes(ranges) => ranges
                 .into_iter()
-                .map(|r| String::from_utf8_lossy(&RAW[r]).into_owned())
+                .map(|r| String::from_utf8_lossy(&raw[r]).into_owned())
                 .collect(),
             Source::Elsewhere(why) => vec![format!("elsewhere: {why}")],
         }
+    }
+
+    const RAW: &[u8] = b"POST /up/load?x=1 HTTP/1.1\r\nUser-Agent: curl\r\nContent-Length: 3\r\nX-A: 1\r\nX-A: 2\r\n\r\nabc";
+
+    fn text(key: &str) -> Vec<String> {
+        text_in(RAW, key)
     }
 
     #[test]
@@ -188,5 +150,41 @@ mod tests {
         assert_eq!(text("wsgi.input"), ["abc"]);
         assert!(text("REMOTE_ADDR")[0].contains("TCP connection"));
         assert!(text("HTTP_HOST")[0].starts_with("elsewhere"));
+    }
+
+    /// A telnet user who pressed Enter before typing the request line: the parser skips the
+    /// empty line, and so does the highlight (a scanner that took the first line for the
+    /// request line lit nothing here).
+    #[test]
+    fn an_empty_line_before_the_request_line_moves_every_part() {
+        let raw = b"\r\nGET /a?b HTTP/1.1\r\nHost: h\r\n\r\n";
+        assert_eq!(text_in(raw, "REQUEST_METHOD"), ["GET"]);
+        assert_eq!(text_in(raw, "QUERY_STRING"), ["b"]);
+        assert_eq!(text_in(raw, "SERVER_PROTOCOL"), ["HTTP/1.1"]);
+        assert_eq!(text_in(raw, "HTTP_HOST"), ["Host: h"]);
+    }
+
+    /// A blank line inside the body is body, not the end of the headers: only the head's
+    /// lines are fields.
+    #[test]
+    fn lines_of_the_body_are_not_header_fields() {
+        let raw = b"POST / HTTP/1.1\nHost: h\nContent-Length: 9\n\nX\n\nY-Z: 1\n";
+        assert_eq!(text_in(raw, "wsgi.input"), ["X\n\nY-Z: 1\n"]);
+        assert!(text_in(raw, "HTTP_Y_Z")[0].starts_with("elsewhere"));
+    }
+
+    /// A field the server dropped (an `_` in its name) was not what the environ key came from.
+    #[test]
+    fn a_dropped_field_is_not_a_source() {
+        let raw = b"GET / HTTP/1.1\r\nHost: h\r\nX_A: 1\r\nX-A: 2\r\n\r\n";
+        assert_eq!(text_in(raw, "HTTP_X_A"), ["X-A: 2"]);
+    }
+
+    #[test]
+    fn an_unparsed_request_has_no_sources() {
+        let Source::Elsewhere(why) = source_of("REQUEST_METHOD", b"GE", None) else {
+            panic!("an unparsed request has no byte ranges");
+        };
+        assert!(why.contains("not parsed"), "{why}");
     }
 }

@@ -693,7 +693,7 @@ fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
     }
     let cursor = state.environ_cursor.min(environ.len() - 1);
     let key = environ[cursor].1;
-    let source = source_of(key, &ex.request_raw.stored);
+    let source = source_of(key, &ex.request_raw.stored, ex.spans.as_ref());
     let side_by_side = area.width >= SIDE_BY_SIDE_WIDTH;
     let (list_area, source_area) = if side_by_side {
         let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
