@@ -9,10 +9,14 @@
 //! - once the head is complete, a longer buffer gives the same request (the body bytes after
 //!   `head_len` do not change the head);
 //! - an error, once found in a prefix, stays the same error in every longer buffer.
+//!
+//! And the spans it hands back point at what it parsed: the bytes at the method's and the
+//! target's span are the method and the target, each field's name and value are the header's,
+//! and every span lies inside the head.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wsgiscope::request::{RequestError, parse_request};
+use wsgiscope::request::{Request, RequestError, parse_request};
 
 /// `--max-body`'s default, 16 MiB; a second, tiny limit exercises the 413 path.
 const MAX_BODIES: [u64; 2] = [16 * 1024 * 1024, 10];
@@ -63,10 +67,31 @@ fn check(data: &[u8], max_body: u64) {
     }
     if let Ok(Some(req)) = &whole {
         assert!(req.head_len <= data.len());
+        check_spans(data, req);
         // Exactly the head is enough.
         assert_eq!(parse_request(&data[..req.head_len], max_body), whole);
         if req.head_len > 0 {
             assert_eq!(parse_request(&data[..req.head_len - 1], max_body), Ok(None));
         }
+    }
+}
+
+/// The spans of `req` (parsed from `data`) point at its parts, inside the head.
+fn check_spans(data: &[u8], req: &Request) {
+    let spans = &req.spans;
+    let at = |r: &std::ops::Range<usize>| {
+        assert!(r.start <= r.end && r.end <= req.head_len, "{r:?} is not in the head");
+        &data[r.clone()]
+    };
+    assert_eq!(at(&spans.method), req.method.as_bytes());
+    assert_eq!(at(&spans.target), req.target.as_bytes());
+    assert_eq!(at(&spans.version), req.version.as_str().as_bytes());
+    assert!(at(&spans.line).starts_with(req.method.as_bytes()));
+    let kept: Vec<_> = spans.fields.iter().filter(|f| !f.dropped).collect();
+    assert_eq!(kept.len(), req.headers.len());
+    for (field, header) in kept.iter().zip(&req.headers) {
+        assert_eq!(at(&field.name), header.name.as_bytes());
+        assert_eq!(at(&field.value), &header.value[..]);
+        assert!(at(&field.line).starts_with(at(&field.name)));
     }
 }

@@ -592,6 +592,8 @@ fn export_selected(state: &mut State, id: u64) {
 }
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod snapshot_tests;
 
 #[cfg(test)]
