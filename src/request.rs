@@ -58,6 +58,22 @@
 //! is cheap, but a head arriving one byte per read costs quadratic time (measured: about 1.3 s
 //! of CPU in a release build for a full 64 KiB head sent byte by byte); a production server
 //! would remember how far it got.
+//!
+//! # What comes out
+//!
+//! A [`Request`] carries its parts as values (method, target, headers, how the body is
+//! framed) and as places: [`Spans`] says where in the bytes each part was, so that whoever
+//! shows or replays the request (the inspector, the export, the record) never has to find
+//! the parts again and cannot find them elsewhere than the parser did. A [`RequestError`]
+//! carries a status, a sentence for the response body, and a stable rule id (`host-invalid`,
+//! `chunk-bare-lf`...) for the record, written next to the check that finds it.
+//!
+//! Why the parser stays hand-written around httparse: httparse splits a head quickly and
+//! safely but says only "invalid token" when a line is wrong, and it accepts what RFC 9112
+//! lets a server refuse; a student at a keyboard needs the line number and the rule, and the
+//! smuggling rules above need checks httparse does not make. The chunked decoder is by hand
+//! for the same reason, and because no small crate decodes chunked framing incrementally with
+//! RFC 9112's strict line ends.
 
 use std::fmt::Write as _;
 use std::ops::Range;
