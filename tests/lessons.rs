@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use wsgiscope::lessons::{self, Lesson, PAUSE, Transcript};
 
+use common::nginx::Nginx;
 use common::venv::test_venv;
 use common::*;
 
@@ -95,10 +96,12 @@ fn start_for(app: &[String]) -> Server {
     start_server(&args)
 }
 
-/// Send a transcript's request, part by part: after each `<pause>`, wait until the server
-/// has answered something (at most [`PAUSE`]), then go on. Returns the whole response.
-fn replay(server: &Server, transcript: &Transcript) -> Vec<u8> {
-    let mut conn = server.connect();
+/// Send a transcript's request to `to` (the server, or the nginx in front of it), part by
+/// part: after each `<pause>`, wait until the server has answered something (at most
+/// [`PAUSE`]), then go on. Returns the whole response.
+fn replay(to: SocketAddr, transcript: &Transcript) -> Vec<u8> {
+    let mut conn = TcpStream::connect(to).expect("the server accepts connections");
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut response = Vec::new();
     for (i, part) in transcript.request.iter().enumerate() {
         if i > 0 {
@@ -118,7 +121,9 @@ fn replay(server: &Server, transcript: &Transcript) -> Vec<u8> {
 }
 
 /// Every request block of every lesson, sent through the real server to the lesson's app,
-/// gets exactly the response the lesson shows (Date and `…` parts aside).
+/// gets exactly the response the lesson shows (Date and `…` parts aside). A block marked
+/// `nginx` goes through a real nginx started with the lesson's configuration, in front of
+/// the server.
 #[test]
 fn every_lesson_transcript_matches_the_real_server() {
     let mut failures = Vec::new();
@@ -126,10 +131,17 @@ fn every_lesson_transcript_matches_the_real_server() {
         let transcripts = lesson.transcripts().unwrap_or_else(|e| panic!("{e}"));
         for transcript in transcripts {
             let server = start_for(&transcript.app);
-            let got = replay(&server, &transcript);
+            let nginx = transcript
+                .nginx
+                .as_deref()
+                .map(|config| Nginx::start(config, server.addr));
+            let got = replay(nginx.as_ref().map_or(server.addr, |n| n.addr), &transcript);
             if let Err(why) = lessons::compare_response(&transcript.response, &got) {
+                let through = nginx.as_ref().map_or(String::new(), |n| {
+                    format!(" through nginx, whose error log says: {:?}", n.error_log())
+                });
                 failures.push(format!(
-                    "{} line {} (app {:?}): {why}",
+                    "{} line {} (app {:?}){through}: {why}",
                     lesson.path.display(),
                     transcript.line,
                     transcript.app

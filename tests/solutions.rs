@@ -441,3 +441,103 @@ fn lesson_9_routes_and_escapes_the_name() {
     assert_reply(&server.get("/nowhere"), 404, &["Not Found"]);
     assert_reply(&server.get("/hello/a/b"), 404, &["Not Found"]);
 }
+
+// ---- Lesson 18: a ProxyFix that trusts only the proxies it is told of ----
+
+/// The lines of the lesson 18 solution's answer, `key = value` each.
+fn proxy_view(reply: &Reply) -> Vec<String> {
+    reply.text().lines().map(str::to_string).collect()
+}
+
+/// With one trusted proxy the last X-Forwarded-For entry is the client, with two the one
+/// before it; fewer entries than proxies (a request that did not come through them all)
+/// change nothing. The scheme is taken only when it is http or https; the prefix goes in
+/// front of the mount point; what was replaced is kept.
+#[test]
+fn lesson_18_proxy_fix_trusts_only_the_configured_proxies() {
+    let one = start_server(&[&solution("lesson18_proxy_fix.py")]);
+    let reply = get_with(
+        &one,
+        "/hello",
+        "X-Forwarded-For: 6.6.6.6, 203.0.113.9\r\nX-Forwarded-Proto: https\r\n\
+         X-Forwarded-Host: example.org\r\nX-Forwarded-Prefix: /shop\r\n",
+    );
+    let lines = proxy_view(&reply);
+    for line in [
+        "REMOTE_ADDR = '203.0.113.9'",
+        "wsgi.url_scheme = 'https'",
+        "HTTP_HOST = 'example.org'",
+        "SCRIPT_NAME = '/shop'",
+        "was REMOTE_ADDR = '127.0.0.1'",
+        "was HTTP_HOST = 'x'",
+        "url = https://example.org/shop/hello",
+    ] {
+        assert!(lines.contains(&line.to_string()), "{line:?} in {lines:?}");
+    }
+    assert_eq!(rules(&one.next_record()), Vec::<String>::new());
+
+    // A scheme that is neither http nor https is not believed.
+    let reply = get_with(&one, "/", "X-Forwarded-Proto: gopher\r\n");
+    assert!(proxy_view(&reply).contains(&"wsgi.url_scheme = 'http'".to_string()));
+
+    let two = start_server(&[&format!(
+        "{}:make_app(2)",
+        solution("lesson18_proxy_fix.py")
+    )]);
+    let reply = get_with(
+        &two,
+        "/",
+        "X-Forwarded-For: 6.6.6.6, 203.0.113.9, 10.0.0.2\r\n",
+    );
+    assert!(
+        proxy_view(&reply).contains(&"REMOTE_ADDR = '203.0.113.9'".to_string()),
+        "{}",
+        reply.text()
+    );
+    // One entry, two proxies expected: not through both, so left as it is.
+    let reply = get_with(&two, "/", "X-Forwarded-For: 6.6.6.6\r\n");
+    assert!(
+        proxy_view(&reply).contains(&"REMOTE_ADDR = '127.0.0.1'".to_string()),
+        "{}",
+        reply.text()
+    );
+    assert!(
+        !reply.text().contains("was REMOTE_ADDR"),
+        "{}",
+        reply.text()
+    );
+}
+
+/// Behind the real nginx of lesson 18, a forged X-Forwarded-For and X-Forwarded-Proto do not
+/// win: the address is the one nginx appended, the scheme the one nginx set, and the path
+/// nginx stripped comes back as SCRIPT_NAME.
+#[test]
+fn lesson_18_proxy_fix_behind_nginx_ignores_forged_headers() {
+    let server = start_server(&[&solution("lesson18_proxy_fix.py")]);
+    let nginx = nginx::Nginx::start("lessons/code/nginx.conf", server.addr);
+    let mut conn = std::net::TcpStream::connect(nginx.addr).expect("nginx accepts");
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    conn.write_all(
+        b"GET /strip/page HTTP/1.1\r\nHost: localhost:8080\r\nX-Forwarded-For: 6.6.6.6\r\n\
+          X-Forwarded-Proto: https\r\n\r\n",
+    )
+    .unwrap();
+    let reply = parse_reply(&read_to_end(&mut conn));
+    assert_eq!(reply.status, 200, "{}: {}", reply.head, nginx.error_log());
+    let lines = proxy_view(&reply);
+    for line in [
+        "REMOTE_ADDR = '127.0.0.1'",
+        "wsgi.url_scheme = 'http'",
+        "SCRIPT_NAME = '/strip'",
+        "PATH_INFO = '/page'",
+        "url = http://localhost:8080/strip/page",
+    ] {
+        assert!(lines.contains(&line.to_string()), "{line:?} in {lines:?}");
+    }
+    // The app's server was told the forged address, after nginx's own.
+    let record = server.next_record();
+    assert_eq!(
+        environ(&record, "HTTP_X_FORWARDED_FOR"),
+        Some("'6.6.6.6, 127.0.0.1'")
+    );
+}

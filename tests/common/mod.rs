@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wsgiscope::record::Record;
 
+pub mod nginx;
 pub mod tmux;
 pub mod venv;
 
