@@ -442,6 +442,126 @@ fn lesson_9_routes_and_escapes_the_name() {
     assert_reply(&server.get("/hello/a/b"), 404, &["Not Found"]);
 }
 
+// ---- Lesson 16: spot the bug, fix it, check it both ways ----
+
+/// Lesson 16's four spot-the-bug apps (in apps/mistakes/, fixed in apps/solutions/ under
+/// `lesson16_` and the same name): the rule wsgiscope names, and whether wsgiref's validator
+/// stops the buggy app too (the lesson says which checker catches which).
+const SPOT_THE_BUG: [(&str, &str, bool); 4] = [
+    ("headers_tuple", "headers-not-list", true),
+    ("read_no_length", "input-read-unbounded", true),
+    ("content_length_wrong", "content-length-mismatch", false),
+    ("generator_used_up", "iterated-after-close", false),
+];
+
+/// The app in `file` (a path in the crate) wrapped in wsgiref.validate.validator by
+/// lessons/code/validated.py, as the lesson runs it.
+fn validated(file: &str) -> String {
+    format!(
+        "{}:wrap({:?})",
+        path("lessons/code/validated.py"),
+        path(file)
+    )
+}
+
+/// A GET, and a POST with a body, as the lesson's exercise checks a fix.
+const GET_AND_POST: [&[u8]; 2] = [
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+];
+
+/// What the validator says in the app's output: an assertion, a warning, an unclosed result.
+fn validator_complaints(record: &Value) -> Vec<String> {
+    let output = record["output"].to_string();
+    ["AssertionError", "Warning", "garbage collected"]
+        .iter()
+        .filter(|bad| output.contains(*bad))
+        .map(|bad| bad.to_string())
+        .collect()
+}
+
+/// Each buggy app: --strict answers 500 naming its rule; the validator stops the ones the
+/// lesson says it stops (a 500 for an AssertionError) and lets the others through.
+#[test]
+fn lesson_16_each_bug_is_caught_by_the_checker_the_lesson_names() {
+    for (name, rule, validator_catches) in SPOT_THE_BUG {
+        let buggy = format!("apps/mistakes/{name}.py");
+        let strict = start_server(&["--strict", &path(&buggy)]);
+        let reply = parse_reply(&strict.get("/"));
+        assert_eq!(reply.status, 500, "{name} under --strict: {}", reply.text());
+        assert!(reply.text().contains(rule), "{name}: {}", reply.text());
+        assert_eq!(rules(&strict.next_record()), [rule], "{name}");
+
+        let checked = start_server(&[&validated(&buggy)]);
+        let reply = parse_reply(&checked.get("/"));
+        let record = checked.next_record();
+        if validator_catches {
+            assert_eq!(
+                reply.status,
+                500,
+                "{name} under the validator: {}",
+                reply.text()
+            );
+            assert_error(&record, &["AssertionError"]);
+        } else {
+            assert_eq!(
+                reply.status,
+                200,
+                "{name} under the validator: {}",
+                reply.text()
+            );
+            assert!(record["error"].is_null(), "{name}: {record}");
+            assert_eq!(
+                validator_complaints(&record),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// Each fix is clean both ways: under --strict a GET and a POST get 200 with no finding, and
+/// under the validator the same, with no assertion and no warning.
+#[test]
+fn lesson_16_each_fix_is_clean_under_strict_and_the_validator() {
+    for (name, _, _) in SPOT_THE_BUG {
+        let fixed = format!("apps/solutions/lesson16_{name}.py");
+        for args in [
+            vec!["--strict".to_string(), path(&fixed)],
+            vec![validated(&fixed)],
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let server = start_server(&args);
+            for request in GET_AND_POST {
+                let raw = server.send(request);
+                let reply = parse_reply(&raw);
+                assert_eq!(
+                    reply.status,
+                    200,
+                    "{args:?}: {}",
+                    String::from_utf8_lossy(&raw)
+                );
+                let record = server.next_record();
+                assert_eq!(rules(&record), Vec::<String>::new(), "{args:?}: {record}");
+                assert!(record["error"].is_null(), "{args:?}: {record}");
+                assert_eq!(
+                    validator_complaints(&record),
+                    Vec::<String>::new(),
+                    "{args:?}"
+                );
+            }
+        }
+    }
+    // The fixed body is the whole body: the count of bytes matches what is sent.
+    let server = start_server(&[&solution("lesson16_content_length_wrong.py")]);
+    assert_eq!(parse_reply(&server.get("/")).text(), "café\n");
+    let server = start_server(&[&solution("lesson16_generator_used_up.py")]);
+    assert_eq!(
+        parse_reply(&server.get("/")).text(),
+        "line 0\nline 1\nline 2\n"
+    );
+}
+
 // ---- Lesson 18: a ProxyFix that trusts only the proxies it is told of ----
 
 /// The lines of the lesson 18 solution's answer, `key = value` each.
