@@ -243,7 +243,88 @@ fn lesson_7_keeps_streaming_and_lets_a_late_error_abort() {
     assert!(calls[1]["error"].is_string(), "{record}");
 }
 
-// ---- Lesson 8: gzip ----
+// ---- Lesson 8: an access log written after the body ----
+
+/// The app's wsgi.errors lines of an exchange, without the time at the end of the access line.
+fn logged_lines(record: &Value) -> Vec<String> {
+    errors_output(record)
+        .lines()
+        .map(|line| line.split(" in ").next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// One line per response, after its body: the method, the path, the status and the body bytes,
+/// those passed to write() counted too; no finding.
+#[test]
+fn lesson_8_access_log_logs_each_response_after_its_body() {
+    let server = start_server(&[&solution("lesson08_access_log.py")]);
+    assert_eq!(
+        assert_reply(&server.get("/"), 200, &[]).text(),
+        "hello world!\n"
+    );
+    let record = server.next_record();
+    assert_eq!(logged_lines(&record), ["access: GET / 200 13 bytes"]);
+    assert_eq!(rules(&record), Vec::<String>::new());
+
+    let reply = assert_reply(&server.get("/write"), 200, &[]);
+    assert_eq!(reply.text(), "written, then returned\n");
+    assert_eq!(
+        logged_lines(&server.next_record()),
+        ["access: GET /write 200 23 bytes"]
+    );
+}
+
+/// The streaming path is not held back (the first line comes before the second is made), the
+/// app's close() is called by the middleware's, and only then is the line logged.
+#[test]
+fn lesson_8_access_log_streams_and_passes_close_on() {
+    let server = start_server(&[&solution("lesson08_access_log.py")]);
+    let mut conn = server.connect();
+    let asked = Instant::now();
+    conn.write_all(b"GET /stream?delay=0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = read_until(&mut conn, b"line 1 of 3\n\r\n");
+    let first = asked.elapsed();
+    assert!(
+        first < Duration::from_millis(450),
+        "the first line took {first:?}: the middleware held the body back"
+    );
+    got.extend(read_to_end(&mut conn));
+    let reply = parse_reply(&got);
+    assert!(reply.complete, "{}", reply.text());
+    assert_eq!(reply.text(), "line 1 of 3\nline 2 of 3\nline 3 of 3\n");
+    let record = server.next_record();
+    assert_eq!(
+        logged_lines(&record),
+        [
+            "app: its result was closed",
+            "access: GET /stream 200 36 bytes"
+        ]
+    );
+}
+
+/// A client that leaves in the middle of the stream: the server closes the middleware's
+/// iterable, which closes the app's and still writes the line.
+#[test]
+fn lesson_8_access_log_logs_a_client_that_left() {
+    let server = start_server(&[&solution("lesson08_access_log.py")]);
+    let mut conn = server.connect();
+    conn.write_all(b"GET /stream?delay=0.3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    read_until(&mut conn, b"line 1 of 3\n\r\n");
+    drop(conn);
+    let record = server.next_record();
+    assert_error(&record, &["went away"]);
+    let lines = logged_lines(&record);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0], "app: its result was closed");
+    assert!(
+        lines[1].starts_with("access: GET /stream 200 "),
+        "{lines:?}"
+    );
+}
+
+// ---- Lesson 17: gzip ----
 
 /// The hello body the gzip solution's app sends on `/`.
 fn greeting() -> Vec<u8> {
@@ -297,8 +378,8 @@ fn varies_on_accept_encoding(reply: &Reply) -> bool {
 /// the plain body otherwise (`gzip;q=0` is a no); Vary: Accept-Encoding either way, and no
 /// finding.
 #[test]
-fn lesson_8_gzip_honours_the_weights_and_always_says_vary() {
-    let server = start_server(&[&solution("lesson08_gzip.py")]);
+fn lesson_17_gzip_honours_the_weights_and_always_says_vary() {
+    let server = start_server(&[&solution("lesson17_gzip.py")]);
     let gzipped = [
         "gzip",
         "GZIP",
@@ -362,8 +443,8 @@ fn lesson_8_gzip_honours_the_weights_and_always_says_vary() {
 /// What the app sends with write() is compressed too, and goes out through the server's
 /// write(); a streamed body is compressed as it comes.
 #[test]
-fn lesson_8_gzip_passes_write_through_and_streams() {
-    let server = start_server(&[&solution("lesson08_gzip.py")]);
+fn lesson_17_gzip_passes_write_through_and_streams() {
+    let server = start_server(&[&solution("lesson17_gzip.py")]);
     let reply = get_with(&server, "/write", "Accept-Encoding: gzip\r\n");
     assert_eq!(reply.header("Content-Encoding").as_deref(), Some("gzip"));
     assert_eq!(
@@ -383,8 +464,8 @@ fn lesson_8_gzip_passes_write_through_and_streams() {
 /// Left alone: a body the app encoded itself (compressed once, its Content-Length kept), a
 /// 204 and a 304 (no body, no Content-Encoding); each still says Vary.
 #[test]
-fn lesson_8_gzip_leaves_encoded_bodies_204_and_304_alone() {
-    let server = start_server(&[&solution("lesson08_gzip.py")]);
+fn lesson_17_gzip_leaves_encoded_bodies_204_and_304_alone() {
+    let server = start_server(&[&solution("lesson17_gzip.py")]);
     let reply = get_with(&server, "/packed", "Accept-Encoding: gzip\r\n");
     assert_eq!(reply.status, 200);
     let encodings: Vec<&str> = reply
