@@ -652,3 +652,44 @@ fn an_app_path_is_still_an_app() {
         "hello world!"
     );
 }
+
+// ---- Lesson 19: what the lesson says of apps/corners.py beyond its transcripts ----
+
+/// `/errors` writes its three lines to wsgi.errors, where the log shows them; `/input`'s
+/// environ shows wsgi.input as built, before the app read it; `/long` and `/short` have the
+/// `content-length-mismatch` finding, and `HEAD /head` no `body-on-head` note.
+#[test]
+fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
+    let server = start_server(&[&path("apps/corners.py")]);
+    server.get("/errors");
+    let record = server.next_record();
+    let logged: Vec<&str> = record["output"]
+        .as_array()
+        .expect("a list of lines")
+        .iter()
+        .filter(|line| line["stream"] == "wsgi.errors")
+        .filter_map(|line| line["text"].as_str())
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            "one line with write()",
+            "two lines with writelines()",
+            "the second one"
+        ]
+    );
+
+    server.send(b"POST /input HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\nab\r\ncd\r\nef\r\n");
+    let record = server.next_record();
+    assert_eq!(
+        environ(&record, "wsgi.input"),
+        Some("<wsgiscope.WsgiInput 12 bytes, 0 read>")
+    );
+
+    for target in ["/long", "/short"] {
+        server.get(target);
+        assert_check(&server.next_record(), "content-length-mismatch");
+    }
+    server.send(b"HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(server.next_record()["checks"], serde_json::json!([]));
+}

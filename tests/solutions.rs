@@ -742,3 +742,60 @@ fn lesson_18_proxy_fix_behind_nginx_ignores_forged_headers() {
         Some("'6.6.6.6, 127.0.0.1'")
     );
 }
+
+// ---- Lesson 19: mounting apps with wsgiref's helpers ----
+
+/// Each mounted app sees its own mount point in SCRIPT_NAME, under --script-name too; `/`
+/// lists the mounts, an unknown name is a 404 saying what is mounted; no finding.
+#[test]
+fn lesson_19_mount_dispatches_by_the_first_segment() {
+    let server = start_server(&[&solution("lesson19_mount.py")]);
+    let cases = [
+        ("/", 200, "mounted: env, hello\n"),
+        ("/hello/", 200, "hello from http://x/hello\n"),
+        (
+            "/env/some/where",
+            200,
+            "SCRIPT_NAME='/env' PATH_INFO='/some/where'\n",
+        ),
+        ("/env", 200, "SCRIPT_NAME='/env' PATH_INFO=''\n"),
+        (
+            "/nowhere/x",
+            404,
+            "nothing is mounted at /nowhere; mounted: env, hello\n",
+        ),
+    ];
+    for (target, status, text) in cases {
+        let reply = parse_reply(&server.get(target));
+        assert_eq!(
+            (reply.status, reply.text().as_str()),
+            (status, text),
+            "{target}"
+        );
+        assert_eq!(
+            rules(&server.next_record()),
+            Vec::<String>::new(),
+            "{target}"
+        );
+    }
+    let mounted = start_server(&["--script-name", "/site", &solution("lesson19_mount.py")]);
+    let reply = parse_reply(&mounted.get("/site/env/a"));
+    assert_eq!(reply.text(), "SCRIPT_NAME='/site/env' PATH_INFO='/a'\n");
+}
+
+/// The solution's own checks, which call the app without a server through
+/// setup_testing_defaults, pass.
+#[test]
+fn lesson_19_mount_passes_its_serverless_checks() {
+    let out = Command::new("python3")
+        .arg(solution("lesson19_mount.py"))
+        .output()
+        .expect("python3 runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(said, "lesson19_mount: all checks passed\n");
+}
