@@ -693,3 +693,40 @@ fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
     server.send(b"HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(server.next_record()["checks"], serde_json::json!([]));
 }
+
+// ---- Lesson 18: what the lesson says of nginx beyond its transcripts ----
+
+/// A client that closes its sending side after the request (as `wsgiscope telnet < file`
+/// does) gets no answer through nginx: nginx takes it for a client that left, and its access
+/// log says 499. The same request typed (the connection left open) is answered.
+#[test]
+fn lesson_18_nginx_drops_a_request_whose_client_half_closed() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let nginx = Nginx::start("lessons/code/nginx.conf", server.addr);
+    let request = b"GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n";
+
+    let mut piped = TcpStream::connect(nginx.addr).expect("nginx accepts");
+    piped.set_read_timeout(Some(PATIENCE)).unwrap();
+    piped.write_all(request).unwrap();
+    piped.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(
+        read_to_end(&mut piped),
+        b"",
+        "nginx answered a half-closed client"
+    );
+
+    let mut typed = TcpStream::connect(nginx.addr).expect("nginx accepts");
+    typed.set_read_timeout(Some(PATIENCE)).unwrap();
+    typed.write_all(request).unwrap();
+    let reply = parse_reply(&read_to_end(&mut typed));
+    assert_eq!(reply.text(), "hello world!");
+
+    // nginx writes its access line when the request ends: both are there by now.
+    let log = fs::read_to_string(nginx.dir.join("access.log")).expect("nginx's access log");
+    let statuses: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.split("\" ").nth(1))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect();
+    assert_eq!(statuses, ["499", "200"], "{log}");
+}
