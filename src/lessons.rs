@@ -2,7 +2,8 @@
 //!
 //! A lesson is a Markdown file a student reads, and also a script the test suite replays
 //! (`tests/lessons.rs`), so that no lesson can drift from the code. Three conventions make a
-//! lesson machine-readable; everything else in it is ordinary Markdown.
+//! lesson machine-readable, and a fourth sends a request through nginx; everything else in it
+//! is ordinary Markdown.
 //!
 //! **The app.** A comment line names the app and its arguments, exactly as they would follow
 //! `wsgiscope` on the command line, the app's path relative to the project folder:
