@@ -73,6 +73,30 @@ impl Nginx {
     }
 }
 
+/// Where nginx may be when it is not on the PATH: Debian installs it in /usr/sbin, which a
+/// normal user's PATH leaves out.
+const NGINX_ELSEWHERE: [&str; 2] = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"];
+
+/// The nginx to run: `nginx` from the PATH, else the first of [`NGINX_ELSEWHERE`] that exists.
+fn nginx_program() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join("nginx").is_file()))
+        .unwrap_or(false);
+    if on_path {
+        return PathBuf::from("nginx");
+    }
+    NGINX_ELSEWHERE
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "nginx is not installed (not on the PATH, nor in {NGINX_ELSEWHERE:?}); \
+                 .ci/run installs Debian's package: apt-get install nginx"
+            )
+        })
+}
+
 /// A port nothing listens on now: bound to port 0, read, and let go.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port can be bound");
@@ -83,7 +107,7 @@ fn free_port() -> u16 {
 /// nginx exits first (the port was taken meanwhile), its error log says why.
 fn start_in(dir: &Path, conf: &Path, port: u16) -> Result<Child, String> {
     let error_log = dir.join("error.log");
-    let mut child = Command::new("nginx")
+    let mut child = Command::new(nginx_program())
         .arg("-p")
         .arg(dir)
         .arg("-c")
@@ -95,7 +119,7 @@ fn start_in(dir: &Path, conf: &Path, port: u16) -> Result<Child, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("nginx cannot be run ({e}); .ci/run installs it"));
+        .unwrap_or_else(|e| panic!("nginx cannot be run: {e}"));
     let deadline = Instant::now() + STARTUP;
     while Instant::now() < deadline {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
