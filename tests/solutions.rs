@@ -645,9 +645,14 @@ fn lesson_16_each_fix_is_clean_under_strict_and_the_validator() {
 
 // ---- Lesson 18: a ProxyFix that trusts only the proxies it is told of ----
 
-/// The lines of the lesson 18 solution's answer, `key = value` each.
-fn proxy_view(reply: &Reply) -> Vec<String> {
-    reply.text().lines().map(str::to_string).collect()
+/// Assert the lesson 18 solution's answer has each of these lines (`key = value`, `was …`,
+/// `url = …`).
+fn assert_shows(reply: &Reply, wanted: &[&str]) {
+    let text = reply.text();
+    let lines: Vec<&str> = text.lines().collect();
+    for line in wanted {
+        assert!(lines.contains(line), "{line:?} in {lines:?}");
+    }
 }
 
 /// With one trusted proxy the last X-Forwarded-For entry is the client, with two the one
@@ -663,45 +668,36 @@ fn lesson_18_proxy_fix_trusts_only_the_configured_proxies() {
         "X-Forwarded-For: 6.6.6.6, 203.0.113.9\r\nX-Forwarded-Proto: https\r\n\
          X-Forwarded-Host: example.org\r\nX-Forwarded-Prefix: /shop\r\n",
     );
-    let lines = proxy_view(&reply);
-    for line in [
-        "REMOTE_ADDR = '203.0.113.9'",
-        "wsgi.url_scheme = 'https'",
-        "HTTP_HOST = 'example.org'",
-        "SCRIPT_NAME = '/shop'",
-        "was REMOTE_ADDR = '127.0.0.1'",
-        "was HTTP_HOST = 'x'",
-        "url = https://example.org/shop/hello",
-    ] {
-        assert!(lines.contains(&line.to_string()), "{line:?} in {lines:?}");
-    }
+    assert_shows(
+        &reply,
+        &[
+            "REMOTE_ADDR = '203.0.113.9'",
+            "wsgi.url_scheme = 'https'",
+            "HTTP_HOST = 'example.org'",
+            "SCRIPT_NAME = '/shop'",
+            "was REMOTE_ADDR = '127.0.0.1'",
+            "was HTTP_HOST = 'x'",
+            "url = https://example.org/shop/hello",
+        ],
+    );
     assert_eq!(rules(&one.next_record()), Vec::<String>::new());
 
     // A scheme that is neither http nor https is not believed.
     let reply = get_with(&one, "/", "X-Forwarded-Proto: gopher\r\n");
-    assert!(proxy_view(&reply).contains(&"wsgi.url_scheme = 'http'".to_string()));
+    assert_shows(&reply, &["wsgi.url_scheme = 'http'"]);
 
     let two = start_server(&[&format!(
         "{}:make_app(2)",
         solution("lesson18_proxy_fix.py")
     )]);
-    let reply = get_with(
-        &two,
-        "/",
-        "X-Forwarded-For: 6.6.6.6, 203.0.113.9, 10.0.0.2\r\n",
-    );
-    assert!(
-        proxy_view(&reply).contains(&"REMOTE_ADDR = '203.0.113.9'".to_string()),
-        "{}",
-        reply.text()
+    let forwarded = "X-Forwarded-For: 6.6.6.6, 203.0.113.9, 10.0.0.2\r\n";
+    assert_shows(
+        &get_with(&two, "/", forwarded),
+        &["REMOTE_ADDR = '203.0.113.9'"],
     );
     // One entry, two proxies expected: not through both, so left as it is.
     let reply = get_with(&two, "/", "X-Forwarded-For: 6.6.6.6\r\n");
-    assert!(
-        proxy_view(&reply).contains(&"REMOTE_ADDR = '127.0.0.1'".to_string()),
-        "{}",
-        reply.text()
-    );
+    assert_shows(&reply, &["REMOTE_ADDR = '127.0.0.1'"]);
     assert!(
         !reply.text().contains("was REMOTE_ADDR"),
         "{}",
@@ -725,16 +721,16 @@ fn lesson_18_proxy_fix_behind_nginx_ignores_forged_headers() {
     .unwrap();
     let reply = parse_reply(&read_to_end(&mut conn));
     assert_eq!(reply.status, 200, "{}: {}", reply.head, nginx.error_log());
-    let lines = proxy_view(&reply);
-    for line in [
-        "REMOTE_ADDR = '127.0.0.1'",
-        "wsgi.url_scheme = 'http'",
-        "SCRIPT_NAME = '/strip'",
-        "PATH_INFO = '/page'",
-        "url = http://localhost:8080/strip/page",
-    ] {
-        assert!(lines.contains(&line.to_string()), "{line:?} in {lines:?}");
-    }
+    assert_shows(
+        &reply,
+        &[
+            "REMOTE_ADDR = '127.0.0.1'",
+            "wsgi.url_scheme = 'http'",
+            "SCRIPT_NAME = '/strip'",
+            "PATH_INFO = '/page'",
+            "url = http://localhost:8080/strip/page",
+        ],
+    );
     // The app's server was told the forged address, after nginx's own.
     let record = server.next_record();
     assert_eq!(
