@@ -1,7 +1,7 @@
 //! The course, kept true: every lesson in lessons/ is replayed against the real server (and,
-//! where lesson 18 puts one in front of it, through a real nginx), every
-//! teaching app gives the same body under the standard library's wsgiref, and the `lessons`
-//! and `lesson N` commands do what the lessons say.
+//! where lesson 18 puts one in front of it, through a real nginx), every teaching app gives
+//! the same body under the standard library's wsgiref, and the `lessons` and `lesson N`
+//! commands do what the lessons say.
 //!
 //! The conventions a lesson follows (the `<!-- app: … -->` line, the `http-request` and
 //! `http-response` blocks, `…` for a volatile part of a line) are described in
