@@ -606,6 +606,22 @@ fn lesson_16_each_bug_is_caught_by_the_checker_the_lesson_names() {
     }
 }
 
+/// A softer rule is only a warning under the validator: the response goes out, the warning is
+/// on stderr for the first request only (Python warns once per place), and wsgiscope's
+/// finding is on every request.
+#[test]
+fn lesson_16_a_validator_warning_is_printed_once_and_the_finding_every_time() {
+    let server = start_server(&[&validated("apps/mistakes/status_no_reason.py")]);
+    for attempt in 1..=2 {
+        let reply = parse_reply(&server.get("/"));
+        assert_eq!(reply.status, 200, "request {attempt}: {}", reply.head);
+        let record = server.next_record();
+        assert_eq!(rules(&record), ["status-no-reason"], "request {attempt}");
+        let warned = record["output"].to_string().contains("WSGIWarning");
+        assert_eq!(warned, attempt == 1, "request {attempt}: {record}");
+    }
+}
+
 /// Each fix is clean both ways: under --strict a GET and a POST get 200 with no finding, and
 /// under the validator the same, with no assertion and no warning.
 #[test]
