@@ -606,6 +606,23 @@ fn lesson_16_each_bug_is_caught_by_the_checker_the_lesson_names() {
     }
 }
 
+/// The validator refuses a read() without a size even when the request gave its length, where
+/// wsgiscope alone finds nothing wrong (the server knows where the body ends).
+#[test]
+fn lesson_16_the_validator_refuses_every_read_without_a_size() {
+    let with_length: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    let alone = start_server(&[&path("apps/mistakes/read_no_length.py")]);
+    assert_eq!(
+        parse_reply(&alone.send(with_length)).text(),
+        "read 3 bytes\n"
+    );
+    assert_eq!(rules(&alone.next_record()), Vec::<String>::new());
+
+    let checked = start_server(&[&validated("apps/mistakes/read_no_length.py")]);
+    assert_eq!(parse_reply(&checked.send(with_length)).status, 500);
+    assert_error(&checked.next_record(), &["AssertionError"]);
+}
+
 /// A softer rule is only a warning under the validator: the response goes out, the warning is
 /// on stderr for the first request only (Python warns once per place), and wsgiscope's
 /// finding is on every request.
