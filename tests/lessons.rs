@@ -731,3 +731,27 @@ fn lesson_18_nginx_drops_a_request_whose_client_half_closed() {
         .collect();
     assert_eq!(statuses, ["499", "200"], "{log}");
 }
+
+/// nginx's proxy buffering holds a slow stream back until its end, as lesson 18 measures:
+/// three lines half a second apart arrive together, after a second, not one by one.
+#[test]
+fn lesson_18_nginx_buffers_a_slow_stream_until_its_end() {
+    let server = start_server(&[&path("apps/stream.py")]);
+    let nginx = Nginx::start("lessons/code/nginx.conf", server.addr);
+    let mut conn = TcpStream::connect(nginx.addr).expect("nginx accepts");
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    let asked = std::time::Instant::now();
+    conn.write_all(b"GET /?n=3&delay=0.5 HTTP/1.1\r\nHost: localhost:8080\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1];
+    conn.read_exact(&mut first).expect("a response");
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "the first byte came after {waited:?}: nginx did not buffer"
+    );
+    let mut rest = first.to_vec();
+    rest.extend(read_to_end(&mut conn));
+    let reply = parse_reply(&rest);
+    assert_eq!(reply.text(), "line 1 of 3\nline 2 of 3\nline 3 of 3\n");
+}
