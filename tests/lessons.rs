@@ -695,6 +695,35 @@ fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
     assert_eq!(server.next_record()["checks"], serde_json::json!([]));
 }
 
+/// Lesson 19's comparison: wsgiref's own server gives demo_app the same required keys as
+/// wsgiscope, and more besides: GATEWAY_INTERFACE, an empty CONTENT_LENGTH, a default
+/// CONTENT_TYPE for a GET without a body, and the process's own environment (PATH).
+#[test]
+fn lesson_19_wsgiref_gives_demo_app_more_keys_than_the_pep_requires() {
+    let server = PythonServer::start(&[
+        "-c",
+        "from wsgiref.simple_server import make_server, demo_app\n\
+         server = make_server('127.0.0.1', 0, demo_app)\n\
+         print('port %d' % server.server_port, flush=True)\n\
+         server.serve_forever()",
+    ]);
+    let text = String::from_utf8_lossy(&body_of(
+        &server.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+    ))
+    .into_owned();
+    for line in [
+        "REQUEST_METHOD = 'GET'",
+        "SERVER_PROTOCOL = 'HTTP/1.1'",
+        "wsgi.run_once = False",
+        "GATEWAY_INTERFACE = 'CGI/1.1'",
+        "CONTENT_LENGTH = ''",
+        "CONTENT_TYPE = 'text/plain'",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("PATH = ")), "{text}");
+}
+
 // ---- Lesson 18: what the lesson says of nginx beyond its transcripts ----
 
 /// A client that closes its sending side after the request (as `wsgiscope telnet < file`
