@@ -2,7 +2,8 @@
 //!
 //! A lesson is a Markdown file a student reads, and also a script the test suite replays
 //! (`tests/lessons.rs`), so that no lesson can drift from the code. Three conventions make a
-//! lesson machine-readable; everything else in it is ordinary Markdown.
+//! lesson machine-readable, and a fourth sends a request through nginx; everything else in it
+//! is ordinary Markdown.
 //!
 //! **The app.** A comment line names the app and its arguments, exactly as they would follow
 //! `wsgiscope` on the command line, the app's path relative to the project folder:
@@ -33,6 +34,20 @@
 //! (in the head, or in the head of a response that follows), and whatever a `…` stands for
 //! inside a line (a port, a length, a time).
 //!
+//! **Through nginx** (lesson 18, a web server in front of the WSGI server). A comment line
+//! names an nginx configuration file, relative to the project folder, for the blocks after it:
+//!
+//! ```text
+//! <!-- nginx: lessons/code/nginx.conf -->
+//! ```
+//!
+//! and a request block with the option `nginx` (```` ```http-request nginx ````) is sent to
+//! that nginx instead of to wsgiscope. The test starts wsgiscope with the app as usual, then
+//! nginx in the foreground with a copy of the file in which the word `NGINX_PORT` is replaced
+//! by a free port and `WSGISCOPE_PORT` by the port wsgiscope bound, and stops both after the
+//! block. The file's relative paths (pid, logs, temporary files) are relative to nginx's
+//! prefix (`-p`), a fresh folder each time; a student runs it the same way by hand.
+//!
 //! A lesson's file name gives its number (`03-environ.md` is lesson 3); its first `# `
 //! heading gives its title (`# Lesson 3: environ` → `environ`).
 
@@ -49,6 +64,19 @@ pub const PAUSE: Duration = Duration::from_secs(2);
 
 /// The character that stands for "anything" inside a line of an expected response.
 pub const ANYTHING: char = '…';
+
+/// The word an nginx configuration of a lesson writes where nginx's own port goes.
+pub const NGINX_PORT: &str = "NGINX_PORT";
+
+/// The word an nginx configuration of a lesson writes where wsgiscope's port goes.
+pub const WSGISCOPE_PORT: &str = "WSGISCOPE_PORT";
+
+/// A lesson's nginx configuration with its two placeholders filled in.
+pub fn fill_nginx_config(config: &str, nginx_port: u16, wsgiscope_port: u16) -> String {
+    config
+        .replace(NGINX_PORT, &nginx_port.to_string())
+        .replace(WSGISCOPE_PORT, &wsgiscope_port.to_string())
+}
 
 /// What went wrong reading a lesson.
 #[derive(Debug)]
@@ -90,6 +118,9 @@ pub struct Transcript {
     pub app: Vec<String>,
     /// The bytes to send, split at each `<pause>`.
     pub request: Vec<Vec<u8>>,
+    /// For a block sent through nginx: the nginx configuration file in force (relative to the
+    /// project folder), with its `NGINX_PORT` and `WSGISCOPE_PORT` placeholders.
+    pub nginx: Option<String>,
     /// The response block's text.
     pub response: String,
 }
@@ -173,7 +204,11 @@ impl Lesson {
     pub fn sections(&self) -> Vec<Section> {
         let mut sections: Vec<Section> = Vec::new();
         for line in self.text.lines() {
-            if app_comment(line).is_some() || line.starts_with("# ") || line.starts_with("```") {
+            if app_comment(line).is_some()
+                || nginx_comment(line).is_some()
+                || line.starts_with("# ")
+                || line.starts_with("```")
+            {
                 continue;
             }
             if let Some(heading) = line.strip_prefix("## ") {
@@ -214,11 +249,16 @@ impl Lesson {
         let where_ = |line: usize| format!("{} line {line}", self.path.display());
         let mut app = Vec::new();
         let mut out = Vec::new();
-        let mut pending: Option<(usize, Vec<Vec<u8>>)> = None;
+        let mut nginx_config: Option<String> = None;
+        let mut pending: Option<(usize, Vec<Vec<u8>>, Option<String>)> = None;
         let mut lines = self.text.lines().enumerate();
         while let Some((i, line)) = lines.next() {
             if let Some(args) = app_comment(line) {
                 app = args;
+                continue;
+            }
+            if let Some(config) = nginx_comment(line) {
+                nginx_config = Some(config);
                 continue;
             }
             let Some(info) = line.strip_prefix("```") else {
@@ -234,7 +274,7 @@ impl Lesson {
             let mut words = info.split_whitespace();
             match words.next() {
                 Some("http-request") => {
-                    if let Some((at, _)) = pending {
+                    if let Some((at, _, _)) = pending {
                         return Err(LessonError(format!(
                             "{}: this request block has no http-response block after it",
                             where_(at)
@@ -247,10 +287,22 @@ impl Lesson {
                         )));
                     }
                     let options: Vec<&str> = words.collect();
-                    pending = Some((i + 1, request_bytes(&body, &options)));
+                    let nginx = if options.contains(&"nginx") {
+                        let Some(config) = nginx_config.clone() else {
+                            return Err(LessonError(format!(
+                                "{}: this request block goes through nginx, but no \
+                                 `<!-- nginx: … -->` line comes before it",
+                                where_(i + 1)
+                            )));
+                        };
+                        Some(config)
+                    } else {
+                        None
+                    };
+                    pending = Some((i + 1, request_bytes(&body, &options), nginx));
                 }
                 Some("http-response") => {
-                    let Some((at, request)) = pending.take() else {
+                    let Some((at, request, nginx)) = pending.take() else {
                         return Err(LessonError(format!(
                             "{}: this response block has no http-request block before it",
                             where_(i + 1)
@@ -260,13 +312,14 @@ impl Lesson {
                         line: at,
                         app: app.clone(),
                         request,
+                        nginx,
                         response: body.join("\n"),
                     });
                 }
                 _ => {}
             }
         }
-        if let Some((at, _)) = pending {
+        if let Some((at, _, _)) = pending {
             return Err(LessonError(format!(
                 "{}: this request block has no http-response block after it",
                 where_(at)
@@ -280,6 +333,15 @@ impl Lesson {
 fn app_comment(line: &str) -> Option<Vec<String>> {
     let inner = line.trim().strip_prefix("<!-- app:")?.strip_suffix("-->")?;
     Some(inner.split_whitespace().map(str::to_string).collect())
+}
+
+/// The configuration file of an `<!-- nginx: … -->` line.
+fn nginx_comment(line: &str) -> Option<String> {
+    let inner = line
+        .trim()
+        .strip_prefix("<!-- nginx:")?
+        .strip_suffix("-->")?;
+    Some(inner.trim().to_string())
 }
 
 /// The bytes a request block stands for, split at each `<pause>` line.
@@ -416,6 +478,52 @@ mod tests {
         assert_eq!(
             request_bytes(&["POST / HTTP/1.1", "", "<pause>", "abc"], &["no-eol"]),
             vec![b"POST / HTTP/1.1\r\n\r\n".to_vec(), b"abc".to_vec()]
+        );
+    }
+
+    /// A lesson in memory, for the tests of the conventions.
+    fn lesson(text: &str) -> Lesson {
+        Lesson {
+            number: 18,
+            title: "test".into(),
+            path: PathBuf::from("lessons/18-test.md"),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_block_marked_nginx_goes_through_the_config_in_force() {
+        let text = "<!-- app: apps/hello.py -->\n# Lesson 18: x\n\
+                    ```http-request\nGET / HTTP/1.1\n\n```\n```http-response\nHTTP/1.1 200 OK\n```\n\
+                    <!-- nginx: lessons/code/nginx.conf -->\n\
+                    ```http-request nginx\nGET / HTTP/1.1\n\n```\n```http-response\nHTTP/1.1 200 OK\n```\n";
+        let transcripts = lesson(text).transcripts().expect("the lesson reads");
+        assert_eq!(transcripts[0].nginx, None);
+        assert_eq!(
+            transcripts[1].nginx.as_deref(),
+            Some("lessons/code/nginx.conf")
+        );
+        // The comment is not part of the text a student reads in the panel.
+        assert!(!lesson(text).plain_text().contains("nginx:"));
+    }
+
+    #[test]
+    fn a_block_marked_nginx_without_a_config_is_an_error() {
+        let text = "<!-- app: apps/hello.py -->\n# Lesson 18: x\n\
+                    ```http-request nginx\nGET / HTTP/1.1\n\n```\n```http-response\nHTTP/1.1 200 OK\n```\n";
+        let error = lesson(text).transcripts().expect_err("no nginx line");
+        assert!(error.0.contains("no `<!-- nginx: … -->` line"), "{error}");
+    }
+
+    #[test]
+    fn the_nginx_placeholders_become_the_ports() {
+        assert_eq!(
+            fill_nginx_config(
+                "listen NGINX_PORT; proxy_pass http://h:WSGISCOPE_PORT;",
+                81,
+                82
+            ),
+            "listen 81; proxy_pass http://h:82;"
         );
     }
 

@@ -1,6 +1,7 @@
-//! The course, kept true: every lesson in lessons/ is replayed against the real server, every
-//! teaching app gives the same body under the standard library's wsgiref, and the `lessons`
-//! and `lesson N` commands do what the lessons say.
+//! The course, kept true: every lesson in lessons/ is replayed against the real server (and,
+//! where lesson 18 puts one in front of it, through a real nginx), every teaching app gives
+//! the same body under the standard library's wsgiref, and the `lessons` and `lesson N`
+//! commands do what the lessons say.
 //!
 //! The conventions a lesson follows (the `<!-- app: … -->` line, the `http-request` and
 //! `http-response` blocks, `…` for a volatile part of a line) are described in
@@ -11,7 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use wsgiscope::lessons::{self, Lesson, PAUSE, Transcript};
 
+use common::nginx::Nginx;
 use common::venv::test_venv;
 use common::*;
 
@@ -95,10 +97,12 @@ fn start_for(app: &[String]) -> Server {
     start_server(&args)
 }
 
-/// Send a transcript's request, part by part: after each `<pause>`, wait until the server
-/// has answered something (at most [`PAUSE`]), then go on. Returns the whole response.
-fn replay(server: &Server, transcript: &Transcript) -> Vec<u8> {
-    let mut conn = server.connect();
+/// Send a transcript's request to `to` (the server, or the nginx in front of it), part by
+/// part: after each `<pause>`, wait until the server has answered something (at most
+/// [`PAUSE`]), then go on. Returns the whole response.
+fn replay(to: SocketAddr, transcript: &Transcript) -> Vec<u8> {
+    let mut conn = TcpStream::connect(to).expect("the server accepts connections");
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut response = Vec::new();
     for (i, part) in transcript.request.iter().enumerate() {
         if i > 0 {
@@ -118,7 +122,9 @@ fn replay(server: &Server, transcript: &Transcript) -> Vec<u8> {
 }
 
 /// Every request block of every lesson, sent through the real server to the lesson's app,
-/// gets exactly the response the lesson shows (Date and `…` parts aside).
+/// gets exactly the response the lesson shows (Date and `…` parts aside). A block marked
+/// `nginx` goes through a real nginx started with the lesson's configuration, in front of
+/// the server.
 #[test]
 fn every_lesson_transcript_matches_the_real_server() {
     let mut failures = Vec::new();
@@ -126,10 +132,17 @@ fn every_lesson_transcript_matches_the_real_server() {
         let transcripts = lesson.transcripts().unwrap_or_else(|e| panic!("{e}"));
         for transcript in transcripts {
             let server = start_for(&transcript.app);
-            let got = replay(&server, &transcript);
+            let nginx = transcript
+                .nginx
+                .as_deref()
+                .map(|config| Nginx::start(config, server.addr));
+            let got = replay(nginx.as_ref().map_or(server.addr, |n| n.addr), &transcript);
             if let Err(why) = lessons::compare_response(&transcript.response, &got) {
+                let through = nginx.as_ref().map_or(String::new(), |n| {
+                    format!(" through nginx, whose error log says: {:?}", n.error_log())
+                });
                 failures.push(format!(
-                    "{} line {} (app {:?}): {why}",
+                    "{} line {} (app {:?}){through}: {why}",
                     lesson.path.display(),
                     transcript.line,
                     transcript.app
@@ -639,4 +652,135 @@ fn an_app_path_is_still_an_app() {
         assert_reply(&server.get("/"), 200, &[]).text(),
         "hello world!"
     );
+}
+
+// ---- Lesson 19: what the lesson says of apps/corners.py beyond its transcripts ----
+
+/// `/errors` writes its three lines to wsgi.errors, where the log shows them; `/input`'s
+/// environ shows wsgi.input as built, before the app read it; `/long` and `/short` have the
+/// `content-length-mismatch` finding, and `HEAD /head` no `body-on-head` note.
+#[test]
+fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
+    let server = start_server(&[&path("apps/corners.py")]);
+    server.get("/errors");
+    let record = server.next_record();
+    let logged: Vec<&str> = record["output"]
+        .as_array()
+        .expect("a list of lines")
+        .iter()
+        .filter(|line| line["stream"] == "wsgi.errors")
+        .filter_map(|line| line["text"].as_str())
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            "one line with write()",
+            "two lines with writelines()",
+            "the second one"
+        ]
+    );
+
+    server.send(b"POST /input HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\nab\r\ncd\r\nef\r\n");
+    let record = server.next_record();
+    assert_eq!(
+        environ(&record, "wsgi.input"),
+        Some("<wsgiscope.WsgiInput 12 bytes, 0 read>")
+    );
+
+    for target in ["/long", "/short"] {
+        server.get(target);
+        assert_check(&server.next_record(), "content-length-mismatch");
+    }
+    server.send(b"HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(server.next_record()["checks"], serde_json::json!([]));
+}
+
+/// Lesson 19's comparison: wsgiref's own server gives demo_app the same required keys as
+/// wsgiscope, and more besides: GATEWAY_INTERFACE, an empty CONTENT_LENGTH, a default
+/// CONTENT_TYPE for a GET without a body, and the process's own environment (PATH).
+#[test]
+fn lesson_19_wsgiref_gives_demo_app_more_keys_than_the_pep_requires() {
+    let server = PythonServer::start(&[
+        "-c",
+        "from wsgiref.simple_server import make_server, demo_app\n\
+         server = make_server('127.0.0.1', 0, demo_app)\n\
+         print('port %d' % server.server_port, flush=True)\n\
+         server.serve_forever()",
+    ]);
+    let text = String::from_utf8_lossy(&body_of(
+        &server.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+    ))
+    .into_owned();
+    for line in [
+        "REQUEST_METHOD = 'GET'",
+        "SERVER_PROTOCOL = 'HTTP/1.1'",
+        "wsgi.run_once = False",
+        "GATEWAY_INTERFACE = 'CGI/1.1'",
+        "CONTENT_LENGTH = ''",
+        "CONTENT_TYPE = 'text/plain'",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("PATH = ")), "{text}");
+}
+
+// ---- Lesson 18: what the lesson says of nginx beyond its transcripts ----
+
+/// A client that closes its sending side after the request (as `wsgiscope telnet < file`
+/// does) gets no answer through nginx: nginx takes it for a client that left, and its access
+/// log says 499. The same request typed (the connection left open) is answered.
+#[test]
+fn lesson_18_nginx_drops_a_request_whose_client_half_closed() {
+    let server = start_server(&[&path("apps/hello.py")]);
+    let nginx = Nginx::start("lessons/code/nginx.conf", server.addr);
+    let request = b"GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n";
+
+    let mut piped = TcpStream::connect(nginx.addr).expect("nginx accepts");
+    piped.set_read_timeout(Some(PATIENCE)).unwrap();
+    piped.write_all(request).unwrap();
+    piped.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(
+        read_to_end(&mut piped),
+        b"",
+        "nginx answered a half-closed client"
+    );
+
+    let mut typed = TcpStream::connect(nginx.addr).expect("nginx accepts");
+    typed.set_read_timeout(Some(PATIENCE)).unwrap();
+    typed.write_all(request).unwrap();
+    let reply = parse_reply(&read_to_end(&mut typed));
+    assert_eq!(reply.text(), "hello world!");
+
+    // nginx writes its access line when the request ends: both are there by now.
+    let log = fs::read_to_string(nginx.dir.join("access.log")).expect("nginx's access log");
+    let statuses: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.split("\" ").nth(1))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect();
+    assert_eq!(statuses, ["499", "200"], "{log}");
+}
+
+/// nginx's proxy buffering holds a slow stream back until its end, as lesson 18 measures:
+/// three lines half a second apart arrive together, after a second, not one by one.
+#[test]
+fn lesson_18_nginx_buffers_a_slow_stream_until_its_end() {
+    let server = start_server(&[&path("apps/stream.py")]);
+    let nginx = Nginx::start("lessons/code/nginx.conf", server.addr);
+    let mut conn = TcpStream::connect(nginx.addr).expect("nginx accepts");
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    let asked = std::time::Instant::now();
+    conn.write_all(b"GET /?n=3&delay=0.5 HTTP/1.1\r\nHost: localhost:8080\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1];
+    conn.read_exact(&mut first).expect("a response");
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "the first byte came after {waited:?}: nginx did not buffer"
+    );
+    let mut rest = first.to_vec();
+    rest.extend(read_to_end(&mut conn));
+    let reply = parse_reply(&rest);
+    assert_eq!(reply.text(), "line 1 of 3\nline 2 of 3\nline 3 of 3\n");
 }

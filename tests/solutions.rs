@@ -247,7 +247,88 @@ fn lesson_7_keeps_streaming_and_lets_a_late_error_abort() {
     assert!(calls[1]["error"].is_string(), "{record}");
 }
 
-// ---- Lesson 8: gzip ----
+// ---- Lesson 8: an access log written after the body ----
+
+/// The app's wsgi.errors lines of an exchange, without the time at the end of the access line.
+fn logged_lines(record: &Value) -> Vec<String> {
+    errors_output(record)
+        .lines()
+        .map(|line| line.split(" in ").next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// One line per response, after its body: the method, the path, the status and the body bytes,
+/// those passed to write() counted too; no finding.
+#[test]
+fn lesson_8_access_log_logs_each_response_after_its_body() {
+    let server = start_server(&[&solution("lesson08_access_log.py")]);
+    assert_eq!(
+        assert_reply(&server.get("/"), 200, &[]).text(),
+        "hello world!\n"
+    );
+    let record = server.next_record();
+    assert_eq!(logged_lines(&record), ["access: GET / 200 13 bytes"]);
+    assert_eq!(rules(&record), Vec::<String>::new());
+
+    let reply = assert_reply(&server.get("/write"), 200, &[]);
+    assert_eq!(reply.text(), "written, then returned\n");
+    assert_eq!(
+        logged_lines(&server.next_record()),
+        ["access: GET /write 200 23 bytes"]
+    );
+}
+
+/// The streaming path is not held back (the first line comes before the second is made), the
+/// app's close() is called by the middleware's, and only then is the line logged.
+#[test]
+fn lesson_8_access_log_streams_and_passes_close_on() {
+    let server = start_server(&[&solution("lesson08_access_log.py")]);
+    let mut conn = server.connect();
+    let asked = Instant::now();
+    conn.write_all(b"GET /stream?delay=0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = read_until(&mut conn, b"line 1 of 3\n\r\n");
+    let first = asked.elapsed();
+    assert!(
+        first < Duration::from_millis(450),
+        "the first line took {first:?}: the middleware held the body back"
+    );
+    got.extend(read_to_end(&mut conn));
+    let reply = parse_reply(&got);
+    assert!(reply.complete, "{}", reply.text());
+    assert_eq!(reply.text(), "line 1 of 3\nline 2 of 3\nline 3 of 3\n");
+    let record = server.next_record();
+    assert_eq!(
+        logged_lines(&record),
+        [
+            "app: its result was closed",
+            "access: GET /stream 200 36 bytes"
+        ]
+    );
+}
+
+/// A client that leaves in the middle of the stream: the server closes the middleware's
+/// iterable, which closes the app's and still writes the line.
+#[test]
+fn lesson_8_access_log_logs_a_client_that_left() {
+    let server = start_server(&[&solution("lesson08_access_log.py")]);
+    let mut conn = server.connect();
+    conn.write_all(b"GET /stream?delay=0.3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    read_until(&mut conn, b"line 1 of 3\n\r\n");
+    drop(conn);
+    let record = server.next_record();
+    assert_error(&record, &["went away"]);
+    let lines = logged_lines(&record);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0], "app: its result was closed");
+    assert!(
+        lines[1].starts_with("access: GET /stream 200 "),
+        "{lines:?}"
+    );
+}
+
+// ---- Lesson 17: gzip ----
 
 /// The hello body the gzip solution's app sends on `/`.
 fn greeting() -> Vec<u8> {
@@ -301,8 +382,8 @@ fn varies_on_accept_encoding(reply: &Reply) -> bool {
 /// the plain body otherwise (`gzip;q=0` is a no); Vary: Accept-Encoding either way, and no
 /// finding.
 #[test]
-fn lesson_8_gzip_honours_the_weights_and_always_says_vary() {
-    let server = start_server(&[&solution("lesson08_gzip.py")]);
+fn lesson_17_gzip_honours_the_weights_and_always_says_vary() {
+    let server = start_server(&[&solution("lesson17_gzip.py")]);
     let gzipped = [
         "gzip",
         "GZIP",
@@ -366,8 +447,8 @@ fn lesson_8_gzip_honours_the_weights_and_always_says_vary() {
 /// What the app sends with write() is compressed too, and goes out through the server's
 /// write(); a streamed body is compressed as it comes.
 #[test]
-fn lesson_8_gzip_passes_write_through_and_streams() {
-    let server = start_server(&[&solution("lesson08_gzip.py")]);
+fn lesson_17_gzip_passes_write_through_and_streams() {
+    let server = start_server(&[&solution("lesson17_gzip.py")]);
     let reply = get_with(&server, "/write", "Accept-Encoding: gzip\r\n");
     assert_eq!(reply.header("Content-Encoding").as_deref(), Some("gzip"));
     assert_eq!(
@@ -382,13 +463,18 @@ fn lesson_8_gzip_passes_write_through_and_streams() {
     let lines: String = (1..=50).map(|n| format!("line {n} of 50\n")).collect();
     assert_eq!(String::from_utf8(gunzip(&reply.body)).unwrap(), lines);
     assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    // Fifty blocks in, few chunks out (lesson 17): the compressor kept the small lines until
+    // the end, and the middleware yielded b"" meanwhile, which the server does not send.
+    let (chunks, complete) = chunks_of(&reply.raw_body);
+    assert!(complete);
+    assert!((1..5).contains(&chunks.len()), "{} chunks", chunks.len());
 }
 
 /// Left alone: a body the app encoded itself (compressed once, its Content-Length kept), a
 /// 204 and a 304 (no body, no Content-Encoding); each still says Vary.
 #[test]
-fn lesson_8_gzip_leaves_encoded_bodies_204_and_304_alone() {
-    let server = start_server(&[&solution("lesson08_gzip.py")]);
+fn lesson_17_gzip_leaves_encoded_bodies_204_and_304_alone() {
+    let server = start_server(&[&solution("lesson17_gzip.py")]);
     let reply = get_with(&server, "/packed", "Accept-Encoding: gzip\r\n");
     assert_eq!(reply.status, 200);
     let encodings: Vec<&str> = reply
@@ -444,4 +530,310 @@ fn lesson_9_routes_and_escapes_the_name() {
     );
     assert_reply(&server.get("/nowhere"), 404, &["Not Found"]);
     assert_reply(&server.get("/hello/a/b"), 404, &["Not Found"]);
+}
+
+// ---- Lesson 16: spot the bug, fix it, check it both ways ----
+
+/// Lesson 16's four spot-the-bug apps (in apps/mistakes/, fixed in apps/solutions/ under
+/// `lesson16_` and the same name): the rule wsgiscope names, and whether wsgiref's validator
+/// stops the buggy app too (the lesson says which checker catches which).
+const SPOT_THE_BUG: [(&str, &str, bool); 4] = [
+    ("headers_tuple", "headers-not-list", true),
+    ("read_no_length", "input-read-unbounded", true),
+    ("content_length_wrong", "content-length-mismatch", false),
+    ("generator_used_up", "iterated-after-close", false),
+];
+
+/// The app in `file` (a path in the crate) wrapped in wsgiref.validate.validator by
+/// lessons/code/validated.py, as the lesson runs it.
+fn validated(file: &str) -> String {
+    format!(
+        "{}:wrap({:?})",
+        path("lessons/code/validated.py"),
+        path(file)
+    )
+}
+
+/// A GET, and a POST with a body, as the lesson's exercise checks a fix.
+const GET_AND_POST: [&[u8]; 2] = [
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+];
+
+/// What the validator says in the app's output: an assertion, a warning, an unclosed result.
+fn validator_complaints(record: &Value) -> Vec<String> {
+    let output = record["output"].to_string();
+    ["AssertionError", "Warning", "garbage collected"]
+        .iter()
+        .filter(|bad| output.contains(*bad))
+        .map(|bad| bad.to_string())
+        .collect()
+}
+
+/// Each buggy app: --strict answers 500 naming its rule; the validator stops the ones the
+/// lesson says it stops (a 500 for an AssertionError) and lets the others through.
+#[test]
+fn lesson_16_each_bug_is_caught_by_the_checker_the_lesson_names() {
+    for (name, rule, validator_catches) in SPOT_THE_BUG {
+        let buggy = format!("apps/mistakes/{name}.py");
+        let strict = start_server(&["--strict", &path(&buggy)]);
+        let reply = parse_reply(&strict.get("/"));
+        assert_eq!(reply.status, 500, "{name} under --strict: {}", reply.text());
+        assert!(reply.text().contains(rule), "{name}: {}", reply.text());
+        assert_eq!(rules(&strict.next_record()), [rule], "{name}");
+
+        let checked = start_server(&[&validated(&buggy)]);
+        let reply = parse_reply(&checked.get("/"));
+        let record = checked.next_record();
+        if validator_catches {
+            assert_eq!(
+                reply.status,
+                500,
+                "{name} under the validator: {}",
+                reply.text()
+            );
+            assert_error(&record, &["AssertionError"]);
+        } else {
+            assert_eq!(
+                reply.status,
+                200,
+                "{name} under the validator: {}",
+                reply.text()
+            );
+            assert!(record["error"].is_null(), "{name}: {record}");
+            assert_eq!(
+                validator_complaints(&record),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// The validator refuses a read() without a size even when the request gave its length, where
+/// wsgiscope alone finds nothing wrong (the server knows where the body ends).
+#[test]
+fn lesson_16_the_validator_refuses_every_read_without_a_size() {
+    let with_length: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    let alone = start_server(&[&path("apps/mistakes/read_no_length.py")]);
+    assert_eq!(
+        parse_reply(&alone.send(with_length)).text(),
+        "read 3 bytes\n"
+    );
+    assert_eq!(rules(&alone.next_record()), Vec::<String>::new());
+
+    let checked = start_server(&[&validated("apps/mistakes/read_no_length.py")]);
+    assert_eq!(parse_reply(&checked.send(with_length)).status, 500);
+    assert_error(&checked.next_record(), &["AssertionError"]);
+}
+
+/// A softer rule is only a warning under the validator: the response goes out, the warning is
+/// on stderr for the first request only (Python warns once per place), and wsgiscope's
+/// finding is on every request.
+#[test]
+fn lesson_16_a_validator_warning_is_printed_once_and_the_finding_every_time() {
+    let server = start_server(&[&validated("apps/mistakes/status_no_reason.py")]);
+    for attempt in 1..=2 {
+        let reply = parse_reply(&server.get("/"));
+        assert_eq!(reply.status, 200, "request {attempt}: {}", reply.head);
+        let record = server.next_record();
+        assert_eq!(rules(&record), ["status-no-reason"], "request {attempt}");
+        let warned = record["output"].to_string().contains("WSGIWarning");
+        assert_eq!(warned, attempt == 1, "request {attempt}: {record}");
+    }
+}
+
+/// Each fix is clean both ways: under --strict a GET and a POST get 200 with no finding, and
+/// under the validator the same, with no assertion and no warning.
+#[test]
+fn lesson_16_each_fix_is_clean_under_strict_and_the_validator() {
+    for (name, _, _) in SPOT_THE_BUG {
+        let fixed = format!("apps/solutions/lesson16_{name}.py");
+        for args in [
+            vec!["--strict".to_string(), path(&fixed)],
+            vec![validated(&fixed)],
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let server = start_server(&args);
+            for request in GET_AND_POST {
+                let raw = server.send(request);
+                let reply = parse_reply(&raw);
+                assert_eq!(
+                    reply.status,
+                    200,
+                    "{args:?}: {}",
+                    String::from_utf8_lossy(&raw)
+                );
+                let record = server.next_record();
+                assert_eq!(rules(&record), Vec::<String>::new(), "{args:?}: {record}");
+                assert!(record["error"].is_null(), "{args:?}: {record}");
+                assert_eq!(
+                    validator_complaints(&record),
+                    Vec::<String>::new(),
+                    "{args:?}"
+                );
+            }
+        }
+    }
+    // The fixed body is the whole body: the count of bytes matches what is sent.
+    let server = start_server(&[&solution("lesson16_content_length_wrong.py")]);
+    assert_eq!(parse_reply(&server.get("/")).text(), "café\n");
+    let server = start_server(&[&solution("lesson16_generator_used_up.py")]);
+    assert_eq!(
+        parse_reply(&server.get("/")).text(),
+        "line 0\nline 1\nline 2\n"
+    );
+}
+
+// ---- Lesson 18: a ProxyFix that trusts only the proxies it is told of ----
+
+/// Assert the lesson 18 solution's answer has each of these lines (`key = value`, `was …`,
+/// `url = …`).
+fn assert_shows(reply: &Reply, wanted: &[&str]) {
+    let text = reply.text();
+    let lines: Vec<&str> = text.lines().collect();
+    for line in wanted {
+        assert!(lines.contains(line), "{line:?} in {lines:?}");
+    }
+}
+
+/// With one trusted proxy the last X-Forwarded-For entry is the client, with two the one
+/// before it; fewer entries than proxies (a request that did not come through them all)
+/// change nothing. The scheme is taken only when it is http or https; the prefix goes in
+/// front of the mount point; what was replaced is kept.
+#[test]
+fn lesson_18_proxy_fix_trusts_only_the_configured_proxies() {
+    let one = start_server(&[&solution("lesson18_proxy_fix.py")]);
+    let reply = get_with(
+        &one,
+        "/hello",
+        "X-Forwarded-For: 6.6.6.6, 203.0.113.9\r\nX-Forwarded-Proto: https\r\n\
+         X-Forwarded-Host: example.org\r\nX-Forwarded-Prefix: /shop\r\n",
+    );
+    assert_shows(
+        &reply,
+        &[
+            "REMOTE_ADDR = '203.0.113.9'",
+            "wsgi.url_scheme = 'https'",
+            "HTTP_HOST = 'example.org'",
+            "SCRIPT_NAME = '/shop'",
+            "was REMOTE_ADDR = '127.0.0.1'",
+            "was HTTP_HOST = 'x'",
+            "url = https://example.org/shop/hello",
+        ],
+    );
+    assert_eq!(rules(&one.next_record()), Vec::<String>::new());
+
+    // A scheme that is neither http nor https is not believed.
+    let reply = get_with(&one, "/", "X-Forwarded-Proto: gopher\r\n");
+    assert_shows(&reply, &["wsgi.url_scheme = 'http'"]);
+
+    let two = start_server(&[&format!(
+        "{}:make_app(2)",
+        solution("lesson18_proxy_fix.py")
+    )]);
+    let forwarded = "X-Forwarded-For: 6.6.6.6, 203.0.113.9, 10.0.0.2\r\n";
+    assert_shows(
+        &get_with(&two, "/", forwarded),
+        &["REMOTE_ADDR = '203.0.113.9'"],
+    );
+    // One entry, two proxies expected: not through both, so left as it is.
+    let reply = get_with(&two, "/", "X-Forwarded-For: 6.6.6.6\r\n");
+    assert_shows(&reply, &["REMOTE_ADDR = '127.0.0.1'"]);
+    assert!(
+        !reply.text().contains("was REMOTE_ADDR"),
+        "{}",
+        reply.text()
+    );
+}
+
+/// Behind the real nginx of lesson 18, a forged X-Forwarded-For and X-Forwarded-Proto do not
+/// win: the address is the one nginx appended, the scheme the one nginx set, and the path
+/// nginx stripped comes back as SCRIPT_NAME.
+#[test]
+fn lesson_18_proxy_fix_behind_nginx_ignores_forged_headers() {
+    let server = start_server(&[&solution("lesson18_proxy_fix.py")]);
+    let nginx = nginx::Nginx::start("lessons/code/nginx.conf", server.addr);
+    let mut conn = std::net::TcpStream::connect(nginx.addr).expect("nginx accepts");
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    conn.write_all(
+        b"GET /strip/page HTTP/1.1\r\nHost: localhost:8080\r\nX-Forwarded-For: 6.6.6.6\r\n\
+          X-Forwarded-Proto: https\r\n\r\n",
+    )
+    .unwrap();
+    let reply = parse_reply(&read_to_end(&mut conn));
+    assert_eq!(reply.status, 200, "{}: {}", reply.head, nginx.error_log());
+    assert_shows(
+        &reply,
+        &[
+            "REMOTE_ADDR = '127.0.0.1'",
+            "wsgi.url_scheme = 'http'",
+            "SCRIPT_NAME = '/strip'",
+            "PATH_INFO = '/page'",
+            "url = http://localhost:8080/strip/page",
+        ],
+    );
+    // The app's server was told the forged address, after nginx's own.
+    let record = server.next_record();
+    assert_eq!(
+        environ(&record, "HTTP_X_FORWARDED_FOR"),
+        Some("'6.6.6.6, 127.0.0.1'")
+    );
+}
+
+// ---- Lesson 19: mounting apps with wsgiref's helpers ----
+
+/// Each mounted app sees its own mount point in SCRIPT_NAME, under --script-name too; `/`
+/// lists the mounts, an unknown name is a 404 saying what is mounted; no finding.
+#[test]
+fn lesson_19_mount_dispatches_by_the_first_segment() {
+    let server = start_server(&[&solution("lesson19_mount.py")]);
+    let cases = [
+        ("/", 200, "mounted: env, hello\n"),
+        ("/hello/", 200, "hello from http://x/hello\n"),
+        (
+            "/env/some/where",
+            200,
+            "SCRIPT_NAME='/env' PATH_INFO='/some/where'\n",
+        ),
+        ("/env", 200, "SCRIPT_NAME='/env' PATH_INFO=''\n"),
+        (
+            "/nowhere/x",
+            404,
+            "nothing is mounted at /nowhere; mounted: env, hello\n",
+        ),
+    ];
+    for (target, status, text) in cases {
+        let reply = parse_reply(&server.get(target));
+        assert_eq!(
+            (reply.status, reply.text().as_str()),
+            (status, text),
+            "{target}"
+        );
+        assert_eq!(
+            rules(&server.next_record()),
+            Vec::<String>::new(),
+            "{target}"
+        );
+    }
+    let mounted = start_server(&["--script-name", "/site", &solution("lesson19_mount.py")]);
+    let reply = parse_reply(&mounted.get("/site/env/a"));
+    assert_eq!(reply.text(), "SCRIPT_NAME='/site/env' PATH_INFO='/a'\n");
+}
+
+/// The solution's own checks, which call the app without a server through
+/// setup_testing_defaults, pass.
+#[test]
+fn lesson_19_mount_passes_its_serverless_checks() {
+    let out = Command::new("python3")
+        .arg(solution("lesson19_mount.py"))
+        .output()
+        .expect("python3 runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(said, "lesson19_mount: all checks passed\n");
 }

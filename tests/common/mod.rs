@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wsgiscope::record::Record;
 
+pub mod nginx;
 pub mod tmux;
 pub mod venv;
 
@@ -546,11 +547,18 @@ pub fn parse_reply(raw: &[u8]) -> Reply {
 /// line in hex, its data and CRLF, until the size 0 and the empty trailer section. A body cut
 /// short (the server closed after an app error) gives what came and `false`; bytes that are
 /// not chunk framing fail the test.
-pub fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
-    let mut body = Vec::new();
+pub fn dechunk(raw: &[u8]) -> (Vec<u8>, bool) {
+    let (chunks, complete) = chunks_of(raw);
+    (chunks.concat(), complete)
+}
+
+/// The chunks of a chunked body, each one's data as it was framed (the last, empty chunk not
+/// included), and whether the body was complete: see [`dechunk`].
+pub fn chunks_of(mut raw: &[u8]) -> (Vec<Vec<u8>>, bool) {
+    let mut chunks = Vec::new();
     loop {
         let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return (body, false);
+            return (chunks, false);
         };
         let size_text = String::from_utf8_lossy(&raw[..line_end]).into_owned();
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
@@ -561,13 +569,13 @@ pub fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
                 raw, b"\r\n",
                 "after the last chunk: an empty trailer section"
             );
-            return (body, true);
+            return (chunks, true);
         }
         if raw.len() < size + 2 {
-            body.extend_from_slice(&raw[..size.min(raw.len())]);
-            return (body, false);
+            chunks.push(raw[..size.min(raw.len())].to_vec());
+            return (chunks, false);
         }
-        body.extend_from_slice(&raw[..size]);
+        chunks.push(raw[..size].to_vec());
         assert_eq!(&raw[size..size + 2], b"\r\n", "CRLF after the chunk data");
         raw = &raw[size + 2..];
     }

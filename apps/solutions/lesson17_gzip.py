@@ -1,4 +1,4 @@
-# Lesson 8, exercise: a gzip middleware. When the client accepts gzip (its Accept-Encoding
+# Lesson 17, exercise: a gzip middleware. When the client accepts gzip (its Accept-Encoding
 # header says so, with a weight above 0), it compresses the wrapped app's body and fixes the
 # headers to match: Content-Encoding: gzip, no Content-Length (the compressed length is not
 # known until the end, so the server frames the body), and on every response, compressed or
@@ -25,7 +25,7 @@
 # (A line saying "coding: gzip" among the first two would make Python read this file with an
 # encoding named gzip: PEP 263.)
 #
-#   cargo run --release -- apps/solutions/lesson08_gzip.py
+#   cargo run --release -- apps/solutions/lesson17_gzip.py
 #   curl -i --compressed http://127.0.0.1:8888/
 #   curl -i -H 'Accept-Encoding: gzip;q=0' http://127.0.0.1:8888/      (q=0: not acceptable)
 #   curl -i --compressed http://127.0.0.1:8888/write                     (write() compressed)
