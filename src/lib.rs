@@ -45,7 +45,9 @@
 //!
 //! 15. [`telnet`]: the small client the course types requests into, where telnet is missing.
 //!
-//! `src/main.rs` only reads the command line and wires these together.
+//! 16. [`cli`]: the command line, which wires these together: the one function that both the
+//!     `wsgiscope` binary (`src/main.rs`) and the Python package's extension module (`pyext/`)
+//!     call.
 
 // Unsafe code only where a system call or the interpreter's C API needs it, each allowed by
 // name where it is, each block with a SAFETY comment: the poll loop and the stop signal
@@ -54,6 +56,7 @@
 #![deny(unsafe_code)]
 
 pub mod checks;
+pub mod cli;
 pub mod clock;
 pub mod connection;
 pub mod environ;
