@@ -143,7 +143,8 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     chdir: Option<PathBuf>,
 
-    /// A virtualenv whose packages the app may import (default: $VIRTUAL_ENV, if set).
+    /// A virtualenv whose packages the app may import (default: $VIRTUAL_ENV, if set). Installed
+    /// with pip, wsgiscope already runs in its venv's Python: this adds another venv's packages.
     #[arg(long, value_name = "PATH")]
     venv: Option<PathBuf>,
 

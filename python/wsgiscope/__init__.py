@@ -33,6 +33,7 @@ def main(argv=None, prog="wsgiscope"):
     try:
         return _wsgiscope.main(args, str(COURSE))
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:  # None: a handler Python did not install, left as it is
+            signal.signal(signal.SIGINT, previous)
         # The server caught print() for the records; give Python its streams back.
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
