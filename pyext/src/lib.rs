@@ -38,8 +38,14 @@ mod _wsgiscope {
     fn main(py: Python<'_>, argv: Vec<OsString>, course: PathBuf) -> u8 {
         super::give_this_thread_a_signal_stack();
         let host = Host::Package { course };
-        py.detach(move || cli::main(argv, &host))
+        // A panic is a bug in wsgiscope, and the panic hook `cli::main` sets has said so in
+        // one line; the Python then ends with the binary's exit code for it, not with pyo3's
+        // PanicException and a traceback on top.
+        py.detach(move || std::panic::catch_unwind(|| cli::main(argv, &host)).unwrap_or(PANIC_EXIT))
     }
+
+    /// The exit code of a Rust program that panics.
+    const PANIC_EXIT: u8 = 101;
 }
 
 /// The size of the alternate signal stack: room for the inspector's crash handler (a write
