@@ -28,8 +28,8 @@
 //! 7. [`result`]: iterating what the app returned, and every way that can go wrong.
 //! 8. [`response`]: how status, headers and body chunks become bytes on the wire, and why the
 //!    headers wait for the first body chunk.
-//! 9. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`,
-//!    letting go of the GIL while the server waits.
+//! 9. [`python`]: setting up the interpreter (embedded, or the one running the package),
+//!    finding the app, catching its `print()`, letting go of the GIL while the server waits.
 //! 10. [`exchange`]: the record every phase writes into, and the events a live view receives;
 //!     [`record`], its JSON form, one typed struct that `--log json` prints and the tests read.
 //! 11. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an

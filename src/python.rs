@@ -1,12 +1,15 @@
 //! The Python side of the house: starting the interpreter, finding the app, catching its output.
 //!
-//! wsgiscope embeds CPython (through pyo3) instead of running a `python` process. That makes
-//! two things our job that `python app.py` would do for us:
+//! wsgiscope runs the app in CPython through pyo3, in one process with the server: the binary
+//! embeds the interpreter, and the Python package runs inside the interpreter that imported
+//! it. Either way no `python app.py` runs, and that makes two things our job that it would do
+//! for us:
 //!
 //! - **Where imports come from.** The app's folder (or `--chdir`) goes first on `sys.path`, as
 //!   `python path/to/app.py` would put it, and a virtualenv (`--venv`, or the active one named by
 //!   `VIRTUAL_ENV`) has its site-packages put in front of the interpreter's own, so a class can
-//!   `pip install flask` into a venv and serve it.
+//!   `pip install flask` into a venv and serve it. (The package, run by a venv's Python, has
+//!   that venv's packages already: naming that venv adds nothing.)
 //! - **Where `print()` goes.** While the inspector owns the terminal nothing may write to it, so
 //!   `sys.stdout` and `sys.stderr` are replaced by [`OutputStream`] objects that collect lines.
 //!   The server attaches them to the exchange being served; the same class is `wsgi.errors`.
