@@ -10,7 +10,14 @@ import signal
 import sys
 from pathlib import Path
 
-from wsgiscope import _wsgiscope
+try:
+    from wsgiscope import _wsgiscope
+except ImportError as missing:  # the Python code of a clone, without the built module
+    raise ImportError(
+        "wsgiscope's server, the extension module wsgiscope._wsgiscope, is not built next to "
+        f"{__file__}: install the package (`pip install wsgiscope`, or `pip install .` in a "
+        "clone), or build it in place with `maturin develop`"
+    ) from missing
 
 __all__ = ["COURSE", "main"]
 
