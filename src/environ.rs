@@ -187,15 +187,17 @@ pub fn record(environ: &Bound<'_, PyDict>, fixed: &FixedReprs) -> Vec<(String, S
 
 /// `repr(value)`, without calling Python when the text is known.
 fn value_repr(value: &Bound<'_, PyAny>, fixed: Option<&FixedReprs>) -> String {
+    // to_cow, not to_str: the same borrow of the str's UTF-8 without a copy, and it is also
+    // there in the package's abi3 build for Python 3.9, where to_str is not.
     if let Ok(text) = value.cast_exact::<PyString>()
-        && let Ok(text) = text.to_str()
+        && let Ok(text) = text.to_cow()
         && text
             .bytes()
             .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\')
     {
         let mut repr = String::with_capacity(text.len() + 2);
         repr.push('\'');
-        repr.push_str(text);
+        repr.push_str(&text);
         repr.push('\'');
         return repr;
     }

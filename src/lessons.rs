@@ -126,14 +126,19 @@ pub struct Transcript {
 }
 
 /// Where the lessons are: `./lessons` when it exists (a student in the project folder), else
-/// the `lessons` folder of the source tree this binary was built from.
-pub fn find_dir() -> Option<PathBuf> {
+/// the course `installed` with the Python package (the folder holding its `lessons` and
+/// `apps`), when wsgiscope runs as that package, else the `lessons` folder of the source tree
+/// the binary was built from.
+pub fn find_dir(installed: Option<&Path>) -> Option<PathBuf> {
     let here = Path::new(LESSONS_DIR);
     if here.is_dir() {
         return Some(here.to_path_buf());
     }
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join(LESSONS_DIR);
-    built.is_dir().then_some(built)
+    let elsewhere = match installed {
+        Some(course) => course.join(LESSONS_DIR),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(LESSONS_DIR),
+    };
+    elsewhere.is_dir().then_some(elsewhere)
 }
 
 /// Every lesson in `dir`, in order of number.

@@ -28,8 +28,8 @@
 //! 7. [`result`]: iterating what the app returned, and every way that can go wrong.
 //! 8. [`response`]: how status, headers and body chunks become bytes on the wire, and why the
 //!    headers wait for the first body chunk.
-//! 9. [`python`]: starting the embedded interpreter, finding the app, catching its `print()`,
-//!    letting go of the GIL while the server waits.
+//! 9. [`python`]: setting up the interpreter (embedded, or the one running the package),
+//!    finding the app, catching its `print()`, letting go of the GIL while the server waits.
 //! 10. [`exchange`]: the record every phase writes into, and the events a live view receives;
 //!     [`record`], its JSON form, one typed struct that `--log json` prints and the tests read.
 //! 11. [`checks`]: the catalogue of PEP 3333 and HTTP rules an app can break, each with an
@@ -45,7 +45,9 @@
 //!
 //! 15. [`telnet`]: the small client the course types requests into, where telnet is missing.
 //!
-//! `src/main.rs` only reads the command line and wires these together.
+//! 16. [`cli`]: the command line, which wires these together: the one function that both the
+//!     `wsgiscope` binary (`src/main.rs`) and the Python package's extension module (`pyext/`)
+//!     call.
 
 // Unsafe code only where a system call or the interpreter's C API needs it, each allowed by
 // name where it is, each block with a SAFETY comment: the poll loop and the stop signal
@@ -54,6 +56,7 @@
 #![deny(unsafe_code)]
 
 pub mod checks;
+pub mod cli;
 pub mod clock;
 pub mod connection;
 pub mod environ;

@@ -1,12 +1,15 @@
 //! The Python side of the house: starting the interpreter, finding the app, catching its output.
 //!
-//! wsgiscope embeds CPython (through pyo3) instead of running a `python` process. That makes
-//! two things our job that `python app.py` would do for us:
+//! wsgiscope runs the app in CPython through pyo3, in one process with the server: the binary
+//! embeds the interpreter, and the Python package runs inside the interpreter that imported
+//! it. Either way no `python app.py` runs, and that makes two things our job that it would do
+//! for us:
 //!
 //! - **Where imports come from.** The app's folder (or `--chdir`) goes first on `sys.path`, as
 //!   `python path/to/app.py` would put it, and a virtualenv (`--venv`, or the active one named by
 //!   `VIRTUAL_ENV`) has its site-packages put in front of the interpreter's own, so a class can
-//!   `pip install flask` into a venv and serve it.
+//!   `pip install flask` into a venv and serve it. (The package, run by a venv's Python, has
+//!   that venv's packages already: naming that venv adds nothing.)
 //! - **Where `print()` goes.** While the inspector owns the terminal nothing may write to it, so
 //!   `sys.stdout` and `sys.stderr` are replaced by [`OutputStream`] objects that collect lines.
 //!   The server attaches them to the exchange being served; the same class is `wsgi.errors`.
@@ -182,12 +185,21 @@ pub fn before_exit(py: Python<'_>, before: fn()) -> PyResult<()> {
 pub fn without_gil<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     // SAFETY: both only read the interpreter's state; PyGILState_Check is meaningful once the
     // interpreter is initialized, which Py_IsInitialized says first.
-    let held = unsafe { pyo3::ffi::Py_IsInitialized() != 0 && pyo3::ffi::PyGILState_Check() == 1 };
+    let held = unsafe { pyo3::ffi::Py_IsInitialized() != 0 && PyGILState_Check() == 1 };
     if held {
         Python::attach(|py| py.detach(f))
     } else {
         f()
     }
+}
+
+// `PyGILState_Check` is not part of the limited API that the package's abi3 build may use
+// (pyo3 leaves it out there), but every CPython since 3.4 exports it, the embedded one and
+// those that load the extension module alike; declared here, it is found in either.
+#[allow(unsafe_code)] // a declaration of a C function; its one call is above
+unsafe extern "C" {
+    /// 1 when this thread holds the GIL.
+    fn PyGILState_Check() -> std::ffi::c_int;
 }
 
 /// Take every line written since the last call, unfinished lines included, and the count of
@@ -348,8 +360,12 @@ fn setup(py: Python<'_>, app_dir: &Path, venv: Option<&Path>) -> Result<PythonIn
         .getattr("path")?
         .cast_into::<PyList>()
         .map_err(PyErr::from)?;
+    let (version, prefix) = interpreter(py)?;
     let mut venv_site_packages = None;
-    if let Some(venv) = venv {
+    // A venv that is the interpreter's own (the package's case: `VIRTUAL_ENV` names the venv
+    // whose Python runs wsgiscope) has its packages on sys.path already.
+    let own = |venv: &Path| same_folder(venv, Path::new(&prefix));
+    if let Some(venv) = venv.filter(|venv| !own(venv)) {
         let (major, minor): (u8, u8) = (
             sys.getattr("version_info")?.get_item(0)?.extract()?,
             sys.getattr("version_info")?.get_item(1)?.extract()?,
@@ -371,12 +387,28 @@ fn setup(py: Python<'_>, app_dir: &Path, venv: Option<&Path>) -> Result<PythonIn
     }
     path.insert(0, app_dir.to_string_lossy().as_ref())?;
 
-    let version: String = sys.getattr("version")?.extract()?;
     Ok(PythonInfo {
-        version: version.lines().next().unwrap_or_default().to_string(),
-        prefix: sys.getattr("prefix")?.extract()?,
+        version,
+        prefix,
         venv_site_packages,
     })
+}
+
+/// The interpreter wsgiscope runs in: the first line of `sys.version`, and `sys.prefix`.
+pub fn interpreter(py: Python<'_>) -> PyResult<(String, String)> {
+    let sys = py.import("sys")?;
+    let version: String = sys.getattr("version")?.extract()?;
+    let first = version.lines().next().unwrap_or_default().to_string();
+    Ok((first, sys.getattr("prefix")?.extract()?))
+}
+
+/// Whether two paths name the same folder (after symlinks; as written, when either is
+/// missing).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// The site-packages folder of a virtualenv made for Python `major.minor`.
@@ -404,9 +436,9 @@ fn venv_site_dir(venv: &Path, major: u8, minor: u8) -> Result<PathBuf, LoadError
         })
         .unwrap_or_default();
     Err(LoadError(format!(
-        "the virtualenv {} has no {}: wsgiscope runs Python {major}.{minor} (the one it was built \
-         with), and the venv holds {}; make the venv with that Python, e.g. `python{major}.{minor} \
-         -m venv {}`",
+        "the virtualenv {} has no {}: wsgiscope runs in Python {major}.{minor} (the one it was \
+         built with, or, installed with pip, the one that started it), and the venv holds {}; \
+         make the venv with that Python, e.g. `python{major}.{minor} -m venv {}`",
         venv.display(),
         site.display(),
         if found.is_empty() {

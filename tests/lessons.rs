@@ -565,7 +565,7 @@ fn the_lesson_11_threading_server_serves_past_a_stalled_client() {
 /// `wsgiscope lessons` lists every lesson, its number and title, one per line.
 #[test]
 fn lessons_command_lists_every_lesson_by_number_and_title() {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsgiscope"))
+    let out = Command::new(program())
         .arg("lessons")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -579,10 +579,11 @@ fn lessons_command_lists_every_lesson_by_number_and_title() {
     assert!(text.contains(" 1  HTTP by hand"), "{text}");
 }
 
-/// From another folder, the lessons are found next to the source the binary was built from.
+/// From another folder, the lessons are found next to the source the binary was built from
+/// (or, for the Python package, where it installed them).
 #[test]
 fn lessons_command_finds_the_lessons_from_any_folder() {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsgiscope"))
+    let out = Command::new(program())
         .arg("lessons")
         .current_dir(std::env::temp_dir())
         .output()

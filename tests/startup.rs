@@ -138,3 +138,43 @@ fn timeout_of_a_day_serves() {
         &["hello world!"],
     );
 }
+
+/// `--version` says the version, then the Python the app would run in and that Python's
+/// prefix: the very ones an app served by the same command finds in `sys.version` and
+/// `sys.prefix`. (For the binary, the Python it embeds; for the package, which
+/// `.ci/wheel-check` runs this suite against, the Python that started it.) Exit code 0.
+#[test]
+fn version_names_the_python_the_app_runs_in_and_its_prefix() {
+    let out = std::process::Command::new(program())
+        .arg("--version")
+        .env_remove("VIRTUAL_ENV")
+        .output()
+        .expect("wsgiscope runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(concat!("wsgiscope ", env!("CARGO_PKG_VERSION"))),
+        "{printed}"
+    );
+
+    let server = start_server(&[&path("tests/apps/interpreter.py")]);
+    let reply = String::from_utf8(server.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+        .expect("the reply is UTF-8");
+    let body = reply.split("\r\n\r\n").nth(1).expect("a body");
+    let (version, prefix) = body
+        .trim_end()
+        .split_once('\n')
+        .expect("two lines: the version and the prefix");
+    assert_eq!(
+        lines.get(1).copied(),
+        Some(format!("Python {version}").as_str()),
+        "{printed}"
+    );
+    assert_eq!(
+        lines.get(2).copied(),
+        Some(format!("Prefix {prefix}").as_str()),
+        "{printed}"
+    );
+}

@@ -13,7 +13,7 @@ use common::*;
 /// Run `wsgiscope telnet ARGS` with `input` on standard input (a pipe); its exit code,
 /// standard output and standard error.
 fn telnet(args: &[&str], input: &[u8]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsgiscope"))
+    let mut child = Command::new(program())
         .arg("telnet")
         .args(args)
         .stdin(Stdio::piped())

@@ -1,9 +1,10 @@
 //! The one helper every integration test uses: start `wsgiscope` on a free port, talk raw
 //! bytes to it over TCP, and read the exchange records it prints.
 //!
-//! The server is the real binary (`CARGO_BIN_EXE_wsgiscope`), started with `--no-tui --port 0
-//! --log json`: port 0 lets the system pick a free port, so tests never collide, and the bound
-//! address is read from the `Serving on http://…` line of the start-up banner. Each exchange
+//! The server is the real binary (`CARGO_BIN_EXE_wsgiscope`, or the command that
+//! `WSGISCOPE_UNDER_TEST` names: [`program`]), started with `--no-tui --port 0 --log json`:
+//! port 0 lets the system pick a free port, so tests never collide, and the bound address is
+//! read from the `Serving on http://…` line of the start-up banner. Each exchange
 //! then arrives on standard output as one JSON object, the record the README describes.
 //!
 //! Not every test binary uses every helper, hence the `dead_code` allowance.
@@ -29,6 +30,14 @@ pub mod venv;
 pub const STARTUP: Duration = Duration::from_secs(20);
 /// How long a test waits for a response or a record before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The wsgiscope under test: the binary cargo built, or the command `WSGISCOPE_UNDER_TEST`
+/// names. `.ci/wheel-check` sets it to the `wsgiscope` script of the installed Python package,
+/// and runs suites again, to show that the package behaves as the binary does.
+pub fn program() -> String {
+    std::env::var("WSGISCOPE_UNDER_TEST")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_wsgiscope").to_string())
+}
 
 /// The absolute path of a file in the crate, e.g. `path("apps/hello.py")`.
 pub fn path(relative: &str) -> String {
@@ -105,7 +114,7 @@ pub fn start_server_with_file_limits(args: &[&str], soft: u64, hard: u64) -> Ser
 /// the tests, and Rust backtraces switched on, so that a panic would show (and fail the test
 /// that looks for it).
 fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsgiscope"));
+    let mut cmd = Command::new(program());
     cmd.args(args)
         .env_remove("VIRTUAL_ENV")
         .env("RUST_BACKTRACE", "1")

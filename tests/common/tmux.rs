@@ -19,7 +19,7 @@ impl Session {
         let socket = format!("wsgiscope-{test}-{}", std::process::id());
         let command = format!(
             "{} {args}; echo EXITED $?; stty -a | grep -o -- '-\\?icanon'; sleep 60",
-            env!("CARGO_BIN_EXE_wsgiscope")
+            super::program()
         );
         let session = Session { socket };
         let status = Command::new("tmux")
