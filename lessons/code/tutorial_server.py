@@ -110,17 +110,24 @@ class WSGIServer:
         it waits on every connection at once, so a silent client holds up nobody.
         """
         while True:
-            self.client_connection, client_address = self.listen_socket.accept()
-            # Every recv() and sendall() on this connection gives up after this long.
-            self.client_connection.settimeout(self.timeout)
-            try:
-                self.handle_one_request(client_address)
-            except ClientGone as gone:
-                # Only this connection is lost; the loop goes on with the next client.
-                print("client %s:%d: %s" % (client_address[0], client_address[1], gone),
-                      file=sys.stderr)
-            finally:
-                self.close_connection()
+            self.serve_connection(*self.listen_socket.accept())
+
+    def serve_connection(self, client_connection, client_address):
+        """Serve one accepted connection's request, then close it, whatever happened.
+
+        lessons/code/forking_server.py calls it in a child process, one per connection.
+        """
+        self.client_connection = client_connection
+        # Every recv() and sendall() on this connection gives up after this long.
+        self.client_connection.settimeout(self.timeout)
+        try:
+            self.handle_one_request(client_address)
+        except ClientGone as gone:
+            # Only this connection is lost; the loop goes on with the next client.
+            print("client %s:%d: %s" % (client_address[0], client_address[1], gone),
+                  file=sys.stderr)
+        finally:
+            self.close_connection()
 
     def handle_one_request(self, client_address):
         """Read one request, call the app, send its response.
@@ -432,7 +439,8 @@ def load_app(path):
     raise SystemExit("%s has no callable named application or app" % path)
 
 
-def main():
+def main(server_class=WSGIServer):
+    """The command line; lessons/code/forking_server.py and sized_server.py pass their class."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("app", help="a .py file with an `application` callable")
     parser.add_argument("--host", default="127.0.0.1")
@@ -440,7 +448,11 @@ def main():
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds a client may stay silent (default 60)")
     args = parser.parse_args()
-    server = WSGIServer((args.host, args.port), load_app(args.app), args.timeout)
+    serve_until_ctrl_c(server_class((args.host, args.port), load_app(args.app), args.timeout))
+
+
+def serve_until_ctrl_c(server):
+    """Say where the server listens (the tests read the port there), then serve until Ctrl-C."""
     print("Serving on http://%s:%d" % (server.server_name, server.server_port), flush=True)
     try:
         server.serve_forever()
