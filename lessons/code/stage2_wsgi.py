@@ -15,8 +15,9 @@ What it leaves out, each named, each the subject of a later stage:
 
 - one recv() is taken for the whole request, the stage 1 shortcut (stage 3 reads until the
   blank line);
-- the environ holds the request line's parts, nothing of the headers, and the whole target
-  as PATH_INFO, query included (stage 3); wsgi.input is empty, no body is read (stage 4);
+- the environ holds the request line's parts and nothing of the headers, although PEP 3333
+  asks for an HTTP_ key for each, and the whole target as PATH_INFO, query and %XX escapes
+  included (stage 3); wsgi.input is empty, no body is read (stage 4);
 - start_response returns nothing (PEP 3333 asks for write()), and the headers go out with
   the whole body, joined, once the app has returned (stage 5);
 - an exception in the app ends the whole server, and so does a connection closed before it
@@ -90,6 +91,7 @@ class WSGIServer:
             "PATH_INFO": self.path,
             "SERVER_NAME": self.server_name,
             "SERVER_PORT": str(self.server_port),
+            "SERVER_PROTOCOL": self.request_version,
         }
 
     def start_response(self, status, response_headers, exc_info=None):

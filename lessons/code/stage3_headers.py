@@ -46,7 +46,6 @@ class WSGIServer(stage2_wsgi.WSGIServer):
         path, _, query = self.path.partition("?")
         env["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
         env["QUERY_STRING"] = query
-        env["SERVER_PROTOCOL"] = self.request_version
         env["REMOTE_ADDR"] = self.client_address[0]
         for name, value in self.request_headers:
             key = name.upper().replace("-", "_")

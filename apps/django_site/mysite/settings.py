@@ -11,7 +11,9 @@ SECRET_KEY = "the-course-project-signs-nothing"
 
 DEBUG = False
 
-# The Host header values Django answers (any other gets a 400): the lessons' servers.
+# The Host values this site accepts. Django checks them when the request's host is read
+# (request.get_host(), which CommonMiddleware calls for every request): with no middleware
+# and views that never ask, nothing reads it here, but a real project always has the list.
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 ROOT_URLCONF = "mysite.urls"
