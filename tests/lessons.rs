@@ -929,6 +929,74 @@ fn the_racy_counter_loses_nothing_under_wsgiscope() {
     assert_eq!(numbers, (1..=sent).collect::<Vec<_>>());
 }
 
+/// How many connections wait in the accept queue of the socket listening on `port`: the
+/// `rx_queue` that /proc/net/tcp gives a listening socket (what `ss -ltn` shows as Recv-Q).
+fn accept_queue(port: u16) -> usize {
+    let table = fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp is readable");
+    let local = format!(":{port:04X}");
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // local_address, rem_address, st (0A is LISTEN), tx_queue:rx_queue
+        if fields.len() > 4 && fields[1].ends_with(&local) && fields[3] == "0A" {
+            let rx = fields[4].split(':').nth(1).unwrap_or_default();
+            return usize::from_str_radix(rx, 16).expect("rx_queue is hexadecimal");
+        }
+    }
+    panic!("nothing listens on port {port} in /proc/net/tcp")
+}
+
+/// Wait until `count` connections wait in the accept queue of `port`.
+fn wait_for_accept_queue(port: u16, count: usize) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while accept_queue(port) != count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the accept queue of port {port} holds {}, not {count}",
+            accept_queue(port)
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Lesson 15's listen backlog, as Linux keeps it. With `--one-at-a-time`, while the loop
+/// waits for a client that typed one line, the kernel completes the handshake of new clients
+/// by itself and queues them, 128 (wsgiscope's backlog) plus one; the next client's SYN is
+/// dropped, so its connect() does not complete (it would retry after a second). Once the
+/// typing client ends its request, every queued client is accepted and answered, the bytes
+/// it sent while queued intact.
+#[test]
+fn lesson_15_the_backlog_queues_128_clients_and_one_more_then_a_connect_waits() {
+    let server = start_server(&["--one-at-a-time", "--timeout", "30", &path("apps/hello.py")]);
+    let port = server.addr.port();
+    let mut typing = server.connect();
+    typing.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    // Its connect() returned, so it is queued or accepted: wait until it is accepted.
+    wait_for_accept_queue(port, 0);
+    let queued: Vec<TcpStream> = (0..129)
+        .map(|_| {
+            let mut conn = server.connect();
+            conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            conn
+        })
+        .collect();
+    wait_for_accept_queue(port, 129);
+    let late = TcpStream::connect_timeout(&server.addr, Duration::from_millis(500));
+    assert!(
+        late.is_err(),
+        "a connection beyond the backlog was completed"
+    );
+    typing.write_all(b"Host: x\r\n\r\n").unwrap();
+    assert_eq!(
+        parse_reply(&read_to_end(&mut typing)).text(),
+        "hello world!"
+    );
+    for mut conn in queued {
+        assert_eq!(parse_reply(&read_to_end(&mut conn)).text(), "hello world!");
+    }
+    wait_for_accept_queue(port, 0);
+}
+
 // ---- The command line: `wsgiscope lessons`, `wsgiscope lesson N` ----
 
 /// `wsgiscope lessons` lists every lesson, its number and title, one per line.

@@ -13,16 +13,20 @@ Three details the tutorial's part 3 meets one after the other:
 
 - **Close the copies you do not use.** After fork() both processes hold the listening socket
   and the client's socket. The child closes the listening socket; the parent closes the
-  client's socket. A socket is really closed (FIN sent) only when its last descriptor is
-  closed: if the parent kept its copy, the client would never see the end of its response,
-  and the parent would run out of descriptors after as many clients as it may open files
-  (`ulimit -n`, often 1024).
+  client's socket. close() ends a connection (FIN sent) only when its last descriptor is
+  closed: in the tutorial, whose child only closes, a parent that kept its copy would leave
+  the client waiting for the end of its response. tutorial_server.py's close_connection
+  calls shutdown() first, which ends the sending side whoever holds a copy, so here the
+  forgotten copies would only pile up, until the parent may open no more files
+  (`ulimit -n`) and accept() fails.
 - **Reap the children.** A child that exits stays in the process table, a zombie, until its
   parent collects its exit status with wait(). The kernel sends SIGCHLD when a child ends;
   the handler calls waitpid(-1, WNOHANG) in a loop, because several children may end before
   the handler runs and the signals merge into one.
-- **A signal interrupts accept().** In C, accept() then fails with EINTR and the loop must
-  try again; Python (3.5 and later, PEP 475) retries it by itself after running the handler.
+- **A signal interrupts accept().** Python installs its handlers without SA_RESTART, so a
+  SIGCHLD makes the blocked accept() fail with EINTR; the tutorial, on an older Python,
+  catches that and calls accept() again. Since Python 3.5 (PEP 475) the interpreter runs the
+  handler and retries the call by itself.
 
 The environ says so honestly: wsgi.multiprocess is True (another process may run the same
 app at the same moment), wsgi.multithread is False (each process has one thread). Each child
