@@ -820,6 +820,26 @@ fn the_lesson_15_forking_server_serves_each_client_in_its_own_process() {
     }
 }
 
+/// Lesson 15's table: under the threading and the forking server a slow app holds up nobody.
+/// A request the app sleeps 12 s on is still running when a quick one is answered within
+/// PATIENCE (10 s): a server that served them in turn could not answer it in time.
+#[test]
+fn the_lesson_15_thread_and_process_servers_answer_past_a_slow_app() {
+    for server in [
+        "lessons/code/threading_server.py",
+        "lessons/code/forking_server.py",
+    ] {
+        let server = course_server(&[server, "apps/slow.py"]);
+        let mut slow = server.connect();
+        slow.write_all(b"GET /?seconds=12 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let quick =
+            String::from_utf8_lossy(&body_of(&server.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")))
+                .to_string();
+        assert_eq!(quick, "slept 0.0 seconds\n");
+    }
+}
+
 /// The processes whose parent is `pid`, read from /proc: (pid, state), `Z` for a zombie.
 fn children_of(pid: u32) -> Vec<(u32, char)> {
     let mut found = Vec::new();
