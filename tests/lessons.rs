@@ -590,7 +590,20 @@ fn the_lesson_12_python_server_times_out_a_silent_client() {
 /// Python server that connection only: the next client is served.
 #[test]
 fn the_lesson_12_python_server_survives_a_reset_mid_response() {
-    let server = tutorial_server("apps/stream.py", &[]);
+    assert_survives_a_reset_mid_response(&tutorial_server("apps/stream.py", &[]));
+}
+
+/// So does lesson 14's stage 6, as its exercise asks.
+#[test]
+fn the_lesson_14_stage_6_survives_a_reset_mid_response() {
+    assert_survives_a_reset_mid_response(&course_server(&[
+        "lessons/code/stage6_errors.py",
+        "apps/stream.py",
+    ]));
+}
+
+/// Two clients that reset the connection mid-response to apps/stream.py, then one served.
+fn assert_survives_a_reset_mid_response(server: &PythonServer) {
     for _ in 0..2 {
         let mut conn = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
         conn.set_read_timeout(Some(PATIENCE)).unwrap();

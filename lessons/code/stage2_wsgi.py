@@ -20,8 +20,9 @@ What it leaves out, each named, each the subject of a later stage:
   included (stage 3); wsgi.input is empty, no body is read (stage 4);
 - start_response returns nothing (PEP 3333 asks for write()), and the headers go out with
   the whole body, joined, once the app has returned (stage 5);
-- an exception in the app ends the whole server, and so does a connection closed before it
-  sent a request (a browser may open one and never use it); nothing calls the result's
+- an exception in the app ends the whole server, and so does a request line that is not
+  three words, or a connection closed before it sent a request (a browser may open one and
+  never use it); nothing calls the result's
   close() (stage 5 calls it; stage 6 traps the errors).
 """
 
@@ -61,7 +62,7 @@ class WSGIServer:
             self.client_connection.close()
 
     def handle_one_request(self):
-        """The whole story of one request, in five lines."""
+        """The whole story of one request, in four lines."""
         self.parse_request(self.read_request())
         env = self.get_environ()
         result = self.application(env, self.start_response)

@@ -12,7 +12,9 @@ Stage 2 with three methods redefined, everything else inherited:
   HTTP_* key (CONTENT_TYPE and CONTENT_LENGTH without the prefix, as in CGI).
 
 Still left out: the body (stage 4); a header sent twice keeps only its last value here
-(tutorial_server.py joins them, as RFC 9110 §5.3 allows); a head that never ends, or a
+(tutorial_server.py joins them, as RFC 9110 §5.3 allows); a header line without a colon
+is kept as a header with an empty value, and a name with "_" is taken as it is
+(tutorial_server.py answers 400 to the first and drops the second); a head that never ends, or a
 client that sends nothing, holds the server forever (tutorial_server.py has a timeout).
 """
 

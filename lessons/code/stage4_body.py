@@ -8,9 +8,10 @@ object, environ['wsgi.input'], that the app reads at most CONTENT_LENGTH bytes f
 (PEP 3333, "Input and Error Streams").
 
 Still left out: a body sent with Transfer-Encoding: chunked is not decoded (its chunk sizes
-would be read as data; tutorial_server.py answers 411 instead); a Content-Length that is not
-a number ends the server with a ValueError, and a client that sends fewer bytes than it
-announced holds the server forever (tutorial_server.py answers 400, and has a timeout).
+would be read as data; tutorial_server.py answers 411 instead); a malformed Content-Length
+is not refused (one that int() cannot read ends the server with a ValueError), and a client
+that sends fewer bytes than it announced holds the server forever (tutorial_server.py
+answers 400, and has a timeout).
 """
 
 import io

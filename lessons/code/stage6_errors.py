@@ -10,8 +10,10 @@ error page. Once the headers are out nothing else can be said: the connection is
 the client gets a body cut short (lesson 7). Either way the loop goes on with the next client.
 
 A client that resets the connection (ConnectionError) costs only its own connection.
-Simplification, named: an app that raises ConnectionError itself is taken for a client that
-left; lessons/code/tutorial_server.py (stage 7) wraps its own sends to tell the two apart.
+Simplifications, named: an app that raises ConnectionError itself is taken for a client
+that left, and a request the server cannot parse (a request line that is not three words)
+gets this 500 too, where a 400 would say whose fault it is; lessons/code/tutorial_server.py
+(stage 7) wraps its own sends to tell the first apart, and answers 400 to the second.
 """
 
 import sys
