@@ -809,7 +809,7 @@ fn the_lesson_12_sized_server_counts_a_one_chunk_body() {
 
 /// The forking server of lesson 15 answers a second client while a first one stalls, tells
 /// the app `wsgi.multiprocess = True` and `wsgi.multithread = False`, and every child
-/// counts lesson 2's requests on its own copy of the counter, which dies with it.
+/// counts on its own copy of the counter, which dies with it, lock or no lock.
 #[test]
 fn the_lesson_15_forking_server_serves_each_client_in_its_own_process() {
     let server = course_server(&["lessons/code/forking_server.py", "apps/environ.py"]);
@@ -821,15 +821,20 @@ fn the_lesson_15_forking_server_serves_each_client_in_its_own_process() {
         "wsgi.multiprocess = True\nwsgi.multithread = False\n"
     );
 
-    let counter = course_server(&[
-        "lessons/code/forking_server.py",
+    // Lesson 2's counter, and lesson 15's locked one: a lock in one process's memory does
+    // not reach the others.
+    for app in [
         "apps/solutions/lesson02_counter.py",
-    ]);
-    for _ in 0..3 {
-        assert_eq!(
-            get_from(&counter, "/").text(),
-            "request number 1 since the server started\n"
-        );
+        "apps/solutions/lesson15_locked_counter.py",
+    ] {
+        let counter = course_server(&["lessons/code/forking_server.py", app]);
+        for _ in 0..3 {
+            assert_eq!(
+                get_from(&counter, "/").text(),
+                "request number 1 since the server started\n",
+                "{app}"
+            );
+        }
     }
 }
 
