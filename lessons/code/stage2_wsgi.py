@@ -22,8 +22,7 @@ What it leaves out, each named, each the subject of a later stage:
   the whole body, joined, once the app has returned (stage 5);
 - an exception in the app ends the whole server, and so does a request line that is not
   three words, or a connection closed before it sent a request (a browser may open one and
-  never use it); nothing calls the result's
-  close() (stage 5 calls it; stage 6 traps the errors).
+  never use it) (stage 6 traps them); nothing calls the result's close() (stage 5 does).
 """
 
 import argparse
@@ -47,6 +46,7 @@ class WSGIServer:
         self.listen_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listen_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listen_socket.bind(server_address)
+        # The backlog: how many clients may wait, connected, for accept() (lesson 15).
         self.listen_socket.listen(1)
         self.server_name, self.server_port = self.listen_socket.getsockname()[:2]
         self.headers_set = []
@@ -108,7 +108,7 @@ class WSGIServer:
         self.client_connection.sendall(self.response_head() + b"".join(result))
 
     def response_head(self):
-        """The status line and the header lines the app gave, then the empty line."""
+        """The status line, the app's header lines and the server's, then the empty line."""
         status, response_headers = self.headers_set
         head = "HTTP/1.1 %s\r\n" % status
         for name, value in response_headers:

@@ -5,7 +5,9 @@
 Stage 4 with start_response and finish_response redefined, and write() added:
 
 - start_response keeps the status and the headers and returns write(); the app may call it a
-  second time, with exc_info, to replace them, as long as nothing was sent;
+  second time, with exc_info, to replace them, as long as nothing was sent (a second call
+  without exc_info, which PEP 3333 calls a fatal error, is not caught here:
+  tutorial_server.py raises);
 - write(data) sends the status line and the headers first, once, then data: so the headers
   go out just before the first non-empty chunk ("The start_response() Callable");
 - finish_response sends each chunk as the app yields it, so a generator streams, and calls
