@@ -1,4 +1,4 @@
-"""Lesson 14, stage 1 (the tutorial's part 1): a web server in twenty lines, and no WSGI yet.
+"""Lesson 14, stage 1 (the tutorial's part 1): a web server in fourteen lines, no WSGI yet.
 
     python3 lessons/code/stage1_socket.py             # port 8888
     python3 lessons/code/stage1_socket.py --port 0    # a free port; the first line says which

@@ -9,7 +9,7 @@ Run it exactly like wsgiscope, with an app file:
 It prints `Serving on http://HOST:PORT`, then serves until Ctrl-C: one connection at a time,
 one request per connection, which it closes after the response. Each method's docstring
 names the wsgiscope function in src/server.rs that does the same job, and what wsgiscope
-does in addition. It is also stage 7 of lesson 14, which grows it from a twenty-line socket
+does in addition. It is also stage 7 of lesson 14, which grows it from a fourteen-line socket
 server (stage1_socket.py, beside this file); lesson 15's forking_server.py and lesson 12's
 exercise, sized_server.py, are subclasses of its WSGIServer.
 
@@ -38,9 +38,10 @@ What it does for a request:
 What it leaves out, on purpose (wsgiscope does each): it adds no Content-Length and no
 chunked framing, so a body ends when the connection closes, and a client cannot tell a body
 cut short by an app error from a whole one (lesson 13; the lesson's exercise,
-sized_server.py, adds Content-Length for a one-chunk body); it keeps no connection open for a second request; it
-trusts the status and headers the app gives (wsgiscope checks them, src/checks.rs); and while
-it waits for one client, nobody else is served (lesson 11).
+sized_server.py, adds Content-Length for a one-chunk body); it keeps no connection open for
+a second request; it trusts the status and headers the app gives (wsgiscope checks them,
+src/checks.rs); and while it waits for one client, nobody else is served (lesson 11; lesson
+15's forking_server.py serves each client in a process of its own).
 """
 
 import argparse
