@@ -1,6 +1,9 @@
-//! The course, kept true: every lesson in lessons/ is replayed against the real server, every
-//! teaching app gives the same body under the standard library's wsgiref, and the `lessons`
-//! and `lesson N` commands do what the lessons say.
+//! The course, kept true: every lesson in lessons/ is replayed against the real server (or,
+//! for lessons 14 and 15, against the Python server the lesson shows), every teaching app
+//! gives the same body under the standard library's wsgiref, the course's own Python servers
+//! in lessons/code/ (lesson 12's, lesson 14's stages, the threading and forking servers of
+//! lessons 11 and 15) do what their docstrings and exercises say, and the `lessons` and
+//! `lesson N` commands do what the lessons say.
 //!
 //! The conventions a lesson follows (the `<!-- app: … -->` line, the `http-request` and
 //! `http-response` blocks, `…` for a volatile part of a line) are described in
