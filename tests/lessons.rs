@@ -737,6 +737,42 @@ fn lesson_14_stage_3_adds_the_query_and_the_headers_to_the_environ() {
     }
 }
 
+/// Lesson 14's telnet experiment: stages 1 and 2 take one recv() for the request, so a
+/// request line typed alone is answered at once; from stage 3 on, the server reads until the
+/// empty line, says nothing meanwhile, and then answers the whole request.
+#[test]
+fn lesson_14_stages_1_and_2_answer_the_first_line_and_stage_3_waits_for_the_head() {
+    let typed = |server: &PythonServer| {
+        let mut conn = server.connect();
+        conn.set_nodelay(true).unwrap();
+        conn.write_all(b"GET /?only=HTTP_HOST HTTP/1.1\r\n")
+            .unwrap();
+        conn
+    };
+    let stage1 = course_server(&["lessons/code/stage1_socket.py"]);
+    let answer = read_to_end(&mut typed(&stage1));
+    assert_eq!(body_of(&answer), b"Hello, World!\n");
+    let stage2 = course_server(&[STAGES[0], "apps/environ.py"]);
+    let answer = read_to_end(&mut typed(&stage2));
+    assert!(body_of(&answer).starts_with(b"PATH_INFO = '/?only=HTTP_HOST'\n"));
+
+    for stage in &STAGES[1..] {
+        let server = course_server(&[stage, "apps/environ.py"]);
+        let mut conn = typed(&server);
+        assert_eq!(
+            read_to_end_within(&mut conn, Duration::from_millis(300)),
+            Err(Vec::new()),
+            "{stage} answered before the head was complete"
+        );
+        conn.write_all(b"Host: typed\r\n\r\n").unwrap();
+        assert_eq!(
+            body_of(&read_to_end(&mut conn)),
+            b"HTTP_HOST = 'typed'\n",
+            "{stage}"
+        );
+    }
+}
+
 /// From stage 4 on, the body reaches the app: the course's form, Flask's JSON echo and the
 /// Django project's echo read it from wsgi.input.
 #[test]
