@@ -937,7 +937,34 @@ fn the_lesson_15_forking_server_leaves_no_zombies() {
             std::time::Instant::now() < deadline,
             "children not reaped after {PATIENCE:?}: {children:?}"
         );
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// And without its SIGCHLD handler (lesson 15's experiment: the `signal.signal` line taken
+/// out), every child it served stays in the process table as a zombie, state `Z`.
+#[test]
+fn the_lesson_15_forking_server_without_its_handler_leaves_zombies() {
+    let code = format!(
+        "import sys; sys.path.insert(0, {folder:?}); import forking_server as f; \
+         f.signal.signal = lambda *args: None; f.main(f.ForkingWSGIServer)",
+        folder = path("lessons/code")
+    );
+    let server = PythonServer::start(&["-c", &code, &path("apps/hello.py"), "--port", "0"]);
+    for _ in 0..3 {
+        assert_eq!(get_from(&server, "/").text(), "hello world!");
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let children = children_of(server.child.id());
+        if children.len() == 3 && children.iter().all(|(_, state)| *state == 'Z') {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not three zombies after {PATIENCE:?}: {children:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
