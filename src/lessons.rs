@@ -13,7 +13,11 @@
 //! ```
 //!
 //! The first such line is the lesson's app (`wsgiscope lesson N` starts it). A lesson may hold
-//! more: each applies to the transcript blocks after it, until the next.
+//! more: each applies to the transcript blocks after it, until the next. A later line may
+//! also name one of the course's own Python servers, its first word a file of `lessons/code/`
+//! (`<!-- app: lessons/code/stage2_wsgi.py apps/hello.py -->`): lessons 14 and 15 show what
+//! the servers a student writes answer, and the test replays those transcripts against that
+//! server, started with `--port 0`, instead of wsgiscope.
 //!
 //! **A request**, in a fenced block whose info string is `http-request`: the exact bytes to
 //! send, one line per line. Each line is sent followed by `\r\n`, as telnet sends it when you

@@ -1,7 +1,10 @@
 //! The course, kept true: every lesson in lessons/ is replayed against the real server (and,
-//! where lesson 18 puts one in front of it, through a real nginx), every teaching app gives
-//! the same body under the standard library's wsgiref, and the `lessons` and `lesson N`
-//! commands do what the lessons say.
+//! where lesson 18 puts one in front of it, through a real nginx; or, for lessons 14 and 15,
+//! against the Python server the lesson shows), every teaching app gives the same body under
+//! the standard library's wsgiref, the course's own Python servers in lessons/code/ (lesson
+//! 12's, lesson 14's stages, the threading and forking servers of lessons 11 and 15) do what
+//! their docstrings and exercises say, and the `lessons` and `lesson N` commands do what the
+//! lessons say.
 //!
 //! The conventions a lesson follows (the `<!-- app: … -->` line, the `http-request` and
 //! `http-response` blocks, `…` for a volatile part of a line) are described in
@@ -78,9 +81,73 @@ fn third_party_imports(app: &Path) -> Vec<String> {
     found
 }
 
-/// Start the server for a transcript: its app path made absolute, and, for an app that needs
-/// a third-party package, the test virtualenv (which has Flask).
-fn start_for(app: &[String]) -> Server {
+/// The server a transcript's app line starts: wsgiscope, or one of the course's own Python
+/// servers in lessons/code/ (lessons 14 and 15 show what those answer).
+enum LessonServer {
+    Wsgiscope(Server),
+    Python(PythonServer),
+}
+
+impl LessonServer {
+    /// Where it listens.
+    fn addr(&self) -> SocketAddr {
+        match self {
+            LessonServer::Wsgiscope(server) => server.addr,
+            LessonServer::Python(server) => SocketAddr::from(([127, 0, 0, 1], server.port)),
+        }
+    }
+}
+
+/// Whether an app line names one of the course's Python servers rather than an app for
+/// wsgiscope: `lessons/code/stage2_wsgi.py apps/hello.py`.
+fn is_python_server(app: &[String]) -> bool {
+    app.first()
+        .is_some_and(|first| first.starts_with("lessons/code/") && first.ends_with(".py"))
+}
+
+/// Start the server for a transcript. An app line that begins with a Python server of
+/// lessons/code/ runs that server on a free port, with the test virtualenv's Python when its
+/// app needs a third-party package; any other runs wsgiscope (see [`start_wsgiscope_for`]).
+fn start_for(app: &[String]) -> LessonServer {
+    if !is_python_server(app) {
+        return LessonServer::Wsgiscope(start_wsgiscope_for(app));
+    }
+    let words: Vec<&str> = app.iter().map(String::as_str).collect();
+    LessonServer::Python(course_server(&words))
+}
+
+/// One of the course's Python servers, `lessons/code/SERVER.py APP [ARGS]` (paths relative
+/// to the project), on a free port; with the test virtualenv's Python when the app needs a
+/// third-party package (Flask, Django), with `python3` otherwise.
+fn course_server(words: &[&str]) -> PythonServer {
+    let mut args: Vec<String> = words.iter().map(|w| resolve(w)).collect();
+    args.extend(["--port".to_string(), "0".to_string()]);
+    let needs_venv = words
+        .get(1)
+        .map(|file| Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .is_some_and(|file| file.is_file() && !third_party_imports(&file).is_empty());
+    let python = if needs_venv {
+        test_venv().join("bin/python").display().to_string()
+    } else {
+        "python3".to_string()
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    PythonServer::start_with(&python, &args)
+}
+
+/// A word of an app line made absolute when it names a file of the project.
+fn resolve(word: &str) -> String {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(word);
+    if file.exists() {
+        file.display().to_string()
+    } else {
+        word.to_string()
+    }
+}
+
+/// Start wsgiscope for a transcript: its app path made absolute, and, for an app that needs
+/// a third-party package, the test virtualenv (which has Flask and Django).
+fn start_wsgiscope_for(app: &[String]) -> Server {
     let mut args: Vec<String> = app.to_vec();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(&args[0]);
     if file.exists() {
@@ -97,8 +164,8 @@ fn start_for(app: &[String]) -> Server {
     start_server(&args)
 }
 
-/// Send a transcript's request to `to` (the server, or the nginx in front of it), part by
-/// part: after each `<pause>`, wait until the server has answered something (at most
+/// Send a transcript's request to `to` (the lesson's server, or the nginx in front of it),
+/// part by part: after each `<pause>`, wait until the server has answered something (at most
 /// [`PAUSE`]), then go on. Returns the whole response.
 fn replay(to: SocketAddr, transcript: &Transcript) -> Vec<u8> {
     let mut conn = TcpStream::connect(to).expect("the server accepts connections");
@@ -135,8 +202,11 @@ fn every_lesson_transcript_matches_the_real_server() {
             let nginx = transcript
                 .nginx
                 .as_deref()
-                .map(|config| Nginx::start(config, server.addr));
-            let got = replay(nginx.as_ref().map_or(server.addr, |n| n.addr), &transcript);
+                .map(|config| Nginx::start(config, server.addr()));
+            let got = replay(
+                nginx.as_ref().map_or(server.addr(), |n| n.addr),
+                &transcript,
+            );
             if let Err(why) = lessons::compare_response(&transcript.response, &got) {
                 let through = nginx.as_ref().map_or(String::new(), |n| {
                     format!(" through nginx, whose error log says: {:?}", n.error_log())
@@ -153,19 +223,21 @@ fn every_lesson_transcript_matches_the_real_server() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The course has its lessons (thirteen so far, lesson 13 on framing) numbered from 1 without
-/// a gap, each with an app line and at least one tested transcript: an untested lesson would
+/// The course has its lessons (at least fifteen: lesson 15 is concurrency) numbered from 1
+/// without a gap, each with an app line and at least one tested transcript: an untested lesson would
 /// drift.
 #[test]
 fn every_lesson_has_an_app_and_a_tested_transcript() {
     let lessons = all_lessons();
     let numbers: Vec<u32> = lessons.iter().map(|l| l.number).collect();
-    assert!(lessons.len() >= 13, "only {} lessons", lessons.len());
+    assert!(lessons.len() >= 15, "only {} lessons", lessons.len());
     assert_eq!(numbers, (1..=lessons.len() as u32).collect::<Vec<_>>());
     for lesson in &lessons {
+        let app = lesson.app();
+        assert!(app.is_some(), "{} has no app line", lesson.path.display());
         assert!(
-            lesson.app().is_some(),
-            "{} has no app line",
+            !app.as_deref().is_some_and(is_python_server),
+            "{}: the first app line is what `wsgiscope lesson N` serves, so it names an app",
             lesson.path.display()
         );
         let transcripts = lesson.transcripts().unwrap_or_else(|e| panic!("{e}"));
@@ -225,12 +297,17 @@ struct PythonServer {
 
 impl PythonServer {
     fn start(args: &[&str]) -> PythonServer {
+        PythonServer::start_with("python3", args)
+    }
+
+    /// The same, with another interpreter (the test virtualenv's, for Flask and Django).
+    fn start_with(python: &str, args: &[&str]) -> PythonServer {
         // Its log (access lines, the app's wsgi.errors) goes to a file, not into the test
         // run's output; a server that fails to start says why from there.
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = common::scratch(&format!("python-server-{n}"));
-        let mut child = Command::new("python3")
+        let mut child = Command::new(python)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -249,7 +326,7 @@ impl PythonServer {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| {
                 let said = std::fs::read_to_string(&log).unwrap_or_default();
-                panic!("python3 {args:?} said {line:?}, not its port; its stderr:\n{said}")
+                panic!("{python} {args:?} said {line:?}, not its port; its stderr:\n{said}")
             });
         PythonServer { child, port }
     }
@@ -260,9 +337,14 @@ impl PythonServer {
         PythonServer::start(&[&path("tests/apps/wsgiref_runner.py"), &app])
     }
 
-    fn send(&self, request: &[u8]) -> Vec<u8> {
-        let mut conn = TcpStream::connect(("127.0.0.1", self.port)).expect("the server listens");
+    fn connect(&self) -> TcpStream {
+        let conn = TcpStream::connect(("127.0.0.1", self.port)).expect("the server listens");
         conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        conn
+    }
+
+    fn send(&self, request: &[u8]) -> Vec<u8> {
+        let mut conn = self.connect();
         conn.write_all(request).unwrap();
         read_to_end(&mut conn)
     }
@@ -379,7 +461,21 @@ fn tutorial_server(app: &str, args: &[&str]) -> PythonServer {
 /// and after every one the next request is served.
 #[test]
 fn the_lesson_12_python_server_survives_every_failure_of_apps_errors() {
-    let server = tutorial_server("apps/errors.py", &[]);
+    assert_survives_every_failure_of_apps_errors(&tutorial_server("apps/errors.py", &[]));
+}
+
+/// Lesson 14's exercise, stage 6, does the same with a few lines added to stage 5.
+#[test]
+fn the_lesson_14_stage_6_survives_every_failure_of_apps_errors() {
+    assert_survives_every_failure_of_apps_errors(&course_server(&[
+        "lessons/code/stage6_errors.py",
+        "apps/errors.py",
+    ]));
+}
+
+/// What each failure of apps/errors.py gets from a server that traps errors, and that the
+/// next request is served after each.
+fn assert_survives_every_failure_of_apps_errors(server: &PythonServer) {
     let cases = [
         (
             "/raise",
@@ -514,7 +610,20 @@ fn the_lesson_12_python_server_times_out_a_silent_client() {
 /// Python server that connection only: the next client is served.
 #[test]
 fn the_lesson_12_python_server_survives_a_reset_mid_response() {
-    let server = tutorial_server("apps/stream.py", &[]);
+    assert_survives_a_reset_mid_response(&tutorial_server("apps/stream.py", &[]));
+}
+
+/// So does lesson 14's stage 6, as its exercise asks.
+#[test]
+fn the_lesson_14_stage_6_survives_a_reset_mid_response() {
+    assert_survives_a_reset_mid_response(&course_server(&[
+        "lessons/code/stage6_errors.py",
+        "apps/stream.py",
+    ]));
+}
+
+/// Two clients that reset the connection mid-response to apps/stream.py, then one served.
+fn assert_survives_a_reset_mid_response(server: &PythonServer) {
     for _ in 0..2 {
         let mut conn = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
         conn.set_read_timeout(Some(PATIENCE)).unwrap();
@@ -558,6 +667,456 @@ fn the_lesson_11_threading_server_serves_past_a_stalled_client() {
     stalled.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     let raw = server.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(body_of(&raw), b"slept 0.0 seconds\n");
+}
+
+// ---- Lesson 14: the server grown in stages; lesson 15: threads and processes ----
+
+/// The stages of lesson 14 that run WSGI apps, in order; the last, stage 7, is lesson 12's
+/// finished server.
+const STAGES: [&str; 6] = [
+    "lessons/code/stage2_wsgi.py",
+    "lessons/code/stage3_headers.py",
+    "lessons/code/stage4_body.py",
+    "lessons/code/stage5_late_headers.py",
+    "lessons/code/stage6_errors.py",
+    "lessons/code/tutorial_server.py",
+];
+
+/// `GET target` with a Host header, as every stage is asked.
+fn get_from(server: &PythonServer, target: &str) -> Reply {
+    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    parse_reply(&server.send(request.as_bytes()))
+}
+
+/// A POST of `body` to `target`, with a Content-Length.
+fn post_to(server: &PythonServer, target: &str, content_type: &str, body: &str) -> Reply {
+    let request = format!(
+        "POST {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    parse_reply(&server.send(request.as_bytes()))
+}
+
+/// Every WSGI stage of lesson 14, from the tutorial's part 2 on, serves the tutorial's hello
+/// world, the Flask app and the Django project (each from the test virtualenv), twice each,
+/// so that the loop went round.
+#[test]
+fn every_lesson_14_stage_serves_hello_flask_and_django() {
+    for stage in STAGES {
+        let hello = course_server(&[stage, "apps/hello.py"]);
+        let flask = course_server(&[stage, "apps/flask_app.py"]);
+        let django = course_server(&[stage, "apps/django_site/wsgi.py"]);
+        for _ in 0..2 {
+            let reply = get_from(&hello, "/");
+            assert_eq!(
+                (reply.status, reply.text()),
+                (200, "hello world!".into()),
+                "{stage}"
+            );
+            for (framework, server) in [("Flask", &flask), ("Django", &django)] {
+                let reply = get_from(server, "/hello/class");
+                assert_eq!(reply.status, 200, "{stage}, {framework}: {}", reply.text());
+                assert_eq!(reply.text(), "Hello, class!\n", "{stage}, {framework}");
+                assert_eq!(
+                    reply.header("Content-Type").as_deref(),
+                    Some("text/html; charset=utf-8"),
+                    "{stage}, {framework}"
+                );
+                let reply = get_from(server, "/nowhere");
+                assert_eq!(reply.status, 404, "{stage}, {framework}: {}", reply.text());
+            }
+        }
+    }
+}
+
+/// Stage 2 puts the whole target in PATH_INFO and no header in the environ; from stage 3 on,
+/// the query is apart, PATH_INFO percent-decoded as latin-1, and each header an HTTP_ key.
+#[test]
+fn lesson_14_stage_3_adds_the_query_and_the_headers_to_the_environ() {
+    let request: &[u8] = b"GET /caf%C3%A9?only=PATH_INFO,QUERY_STRING,HTTP_X_LESSON HTTP/1.1\r\n\
+                           Host: localhost\r\nX-Lesson: fourteen\r\n\r\n";
+    let stage2 = course_server(&[STAGES[0], "apps/environ.py"]);
+    let text = String::from_utf8_lossy(&body_of(&stage2.send(request))).to_string();
+    assert!(
+        text.contains("PATH_INFO = '/caf%C3%A9?only=PATH_INFO,QUERY_STRING,HTTP_X_LESSON'\n"),
+        "{text}"
+    );
+    assert!(!text.contains("\nHTTP_"), "{text}");
+    for stage in &STAGES[1..] {
+        let server = course_server(&[stage, "apps/environ.py"]);
+        assert_eq!(
+            String::from_utf8_lossy(&body_of(&server.send(request))),
+            "HTTP_X_LESSON = 'fourteen'\nPATH_INFO = '/cafÃ©'\n\
+             QUERY_STRING = 'only=PATH_INFO,QUERY_STRING,HTTP_X_LESSON'\n",
+            "{stage}"
+        );
+    }
+}
+
+/// Lesson 14's telnet experiment: stages 1 and 2 take one recv() for the request, so a
+/// request line typed alone is answered at once; from stage 3 on, the server reads until the
+/// empty line, says nothing meanwhile, and then answers the whole request.
+#[test]
+fn lesson_14_stages_1_and_2_answer_the_first_line_and_stage_3_waits_for_the_head() {
+    let typed = |server: &PythonServer| {
+        let mut conn = server.connect();
+        conn.set_nodelay(true).unwrap();
+        conn.write_all(b"GET /?only=HTTP_HOST HTTP/1.1\r\n")
+            .unwrap();
+        conn
+    };
+    let stage1 = course_server(&["lessons/code/stage1_socket.py"]);
+    let answer = read_to_end(&mut typed(&stage1));
+    assert_eq!(body_of(&answer), b"Hello, World!\n");
+    let stage2 = course_server(&[STAGES[0], "apps/environ.py"]);
+    let answer = read_to_end(&mut typed(&stage2));
+    assert!(body_of(&answer).starts_with(b"PATH_INFO = '/?only=HTTP_HOST'\n"));
+
+    for stage in &STAGES[1..] {
+        let server = course_server(&[stage, "apps/environ.py"]);
+        let mut conn = typed(&server);
+        assert_eq!(
+            read_to_end_within(&mut conn, Duration::from_millis(300)),
+            Err(Vec::new()),
+            "{stage} answered before the head was complete"
+        );
+        conn.write_all(b"Host: typed\r\n\r\n").unwrap();
+        assert_eq!(
+            body_of(&read_to_end(&mut conn)),
+            b"HTTP_HOST = 'typed'\n",
+            "{stage}"
+        );
+    }
+}
+
+/// From stage 4 on, the body reaches the app: the course's form, Flask's JSON echo and the
+/// Django project's echo read it from wsgi.input.
+#[test]
+fn lesson_14_stage_4_hands_the_body_to_the_app() {
+    for stage in &STAGES[2..] {
+        let form = course_server(&[stage, "apps/form.py"]);
+        let reply = post_to(
+            &form,
+            "/",
+            "application/x-www-form-urlencoded",
+            "name=Ada&lang=Python",
+        );
+        assert_eq!(reply.text(), "Hello, Ada! You like Python.\n", "{stage}");
+        let flask = course_server(&[stage, "apps/flask_app.py"]);
+        let reply = post_to(&flask, "/api/echo", "application/json", "{\"a\": 1}");
+        assert_eq!(reply.text(), "{\"received\":{\"a\":1}}\n", "{stage}");
+        let django = course_server(&[stage, "apps/django_site/wsgi.py"]);
+        let reply = post_to(&django, "/echo", "text/plain", "hello, Django");
+        assert_eq!(reply.text(), "hello, Django", "{stage}");
+    }
+}
+
+/// From stage 5 on, write() works, and the headers and each chunk go out as the app yields
+/// them: the first line of a stream arrives while the app still sleeps before the second.
+#[test]
+fn lesson_14_stage_5_sends_write_and_streams_each_chunk() {
+    for stage in &STAGES[3..] {
+        let server = course_server(&[stage, "apps/write_callable.py"]);
+        assert_eq!(
+            get_from(&server, "/").text(),
+            "1. sent with write(), the old way\n\
+             2. returned in a list, the way PEP 3333 recommends\n",
+            "{stage}"
+        );
+        let server = course_server(&[stage, "apps/stream.py"]);
+        let mut conn = server.connect();
+        // The second line comes 60 s after the first: longer than PATIENCE, so only a
+        // server that sent the first one at once passes.
+        conn.write_all(b"GET /?n=2&delay=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let got = read_until(&mut conn, b"line 1 of 2\n");
+        assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"), "{stage}");
+    }
+}
+
+/// Lesson 12's exercise, second half: lessons/code/sized_server.py adds a Content-Length to
+/// a one-chunk list, and only there: a generator's body still ends with the close, and a
+/// length the app set is not sent twice.
+#[test]
+fn the_lesson_12_sized_server_counts_a_one_chunk_body() {
+    let server = course_server(&["lessons/code/sized_server.py", "apps/framing.py"]);
+    for _ in 0..2 {
+        let reply = get_from(&server, "/joined");
+        assert_eq!(reply.header("Content-Length").as_deref(), Some("34"));
+        assert_eq!(reply.text(), "first chunk\nsecond\nthird and last\n");
+    }
+    let reply = get_from(&server, "/sized");
+    assert_eq!(
+        reply.head.matches("Content-Length").count(),
+        1,
+        "{}",
+        reply.head
+    );
+    let reply = get_from(&server, "/chunks");
+    assert_eq!(reply.header("Content-Length"), None, "{}", reply.head);
+    assert_eq!(reply.text(), "first chunk\nsecond\nthird and last\n");
+    let hello = course_server(&["lessons/code/sized_server.py", "apps/hello.py"]);
+    assert_eq!(
+        get_from(&hello, "/").header("Content-Length").as_deref(),
+        Some("12")
+    );
+}
+
+/// The forking server of lesson 15 answers a second client while a first one stalls, tells
+/// the app `wsgi.multiprocess = True` and `wsgi.multithread = False`, and every child
+/// counts on its own copy of the counter, which dies with it, lock or no lock.
+#[test]
+fn the_lesson_15_forking_server_serves_each_client_in_its_own_process() {
+    let server = course_server(&["lessons/code/forking_server.py", "apps/environ.py"]);
+    let mut stalled = server.connect();
+    stalled.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let flags = get_from(&server, "/?only=wsgi.multiprocess,wsgi.multithread").text();
+    assert_eq!(
+        flags,
+        "wsgi.multiprocess = True\nwsgi.multithread = False\n"
+    );
+
+    // Lesson 2's counter, and lesson 15's locked one: a lock in one process's memory does
+    // not reach the others.
+    for app in [
+        "apps/solutions/lesson02_counter.py",
+        "apps/solutions/lesson15_locked_counter.py",
+    ] {
+        let counter = course_server(&["lessons/code/forking_server.py", app]);
+        for _ in 0..3 {
+            assert_eq!(
+                get_from(&counter, "/").text(),
+                "request number 1 since the server started\n",
+                "{app}"
+            );
+        }
+    }
+}
+
+/// Lesson 15's table: under the threading and the forking server a slow app holds up nobody.
+/// A request the app sleeps 12 s on is still running when a quick one is answered within
+/// PATIENCE (10 s): a server that served them in turn could not answer it in time.
+#[test]
+fn the_lesson_15_thread_and_process_servers_answer_past_a_slow_app() {
+    for server in [
+        "lessons/code/threading_server.py",
+        "lessons/code/forking_server.py",
+    ] {
+        let server = course_server(&[server, "apps/slow.py"]);
+        let mut slow = server.connect();
+        slow.write_all(b"GET /?seconds=12 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let quick =
+            String::from_utf8_lossy(&body_of(&server.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")))
+                .to_string();
+        assert_eq!(quick, "slept 0.0 seconds\n");
+    }
+}
+
+/// The processes whose parent is `pid`, read from /proc: (pid, state), `Z` for a zombie.
+fn children_of(pid: u32) -> Vec<(u32, char)> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").expect("/proc is readable").flatten() {
+        let Ok(status) = fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        if field("PPid:") == pid.to_string() {
+            let state = field("State:").chars().next().unwrap_or('?');
+            found.push((field("Pid:").parse().unwrap_or(0), state));
+        }
+    }
+    found
+}
+
+/// The forking server reaps its children: after ten requests, every child is collected
+/// (none stays a zombie in the process table), which its SIGCHLD handler does.
+#[test]
+fn the_lesson_15_forking_server_leaves_no_zombies() {
+    let server = course_server(&["lessons/code/forking_server.py", "apps/hello.py"]);
+    for _ in 0..10 {
+        assert_eq!(get_from(&server, "/").text(), "hello world!");
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let children = children_of(server.child.id());
+        if children.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "children not reaped after {PATIENCE:?}: {children:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// And without its SIGCHLD handler (lesson 15's experiment: the `signal.signal` line taken
+/// out), every child it served stays in the process table as a zombie, state `Z`.
+#[test]
+fn the_lesson_15_forking_server_without_its_handler_leaves_zombies() {
+    let code = format!(
+        "import sys; sys.path.insert(0, {folder:?}); import forking_server as f; \
+         f.signal.signal = lambda *args: None; f.main(f.ForkingWSGIServer)",
+        folder = path("lessons/code")
+    );
+    let server = PythonServer::start(&["-c", &code, &path("apps/hello.py"), "--port", "0"]);
+    for _ in 0..3 {
+        assert_eq!(get_from(&server, "/").text(), "hello world!");
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let children = children_of(server.child.id());
+        if children.len() == 3 && children.iter().all(|(_, state)| *state == 'Z') {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not three zombies after {PATIENCE:?}: {children:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `rounds` rounds of `clients` requests for `/` sent at once to `addr`, each on a connection
+/// and a thread of its own; the count each response says, and how many requests were sent.
+fn count_at_once(addr: SocketAddr, clients: usize, rounds: usize) -> (Vec<u32>, u32) {
+    let ask = move || {
+        let mut conn = TcpStream::connect(addr).expect("the server listens");
+        conn.set_read_timeout(Some(PATIENCE)).unwrap();
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        // wsgiref answers in HTTP/1.0: only the body is read here.
+        let text = String::from_utf8_lossy(&body_of(&read_to_end(&mut conn))).to_string();
+        text.strip_prefix("request number ")
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("not a count: {text:?}"))
+    };
+    let mut numbers = Vec::new();
+    for _ in 0..rounds {
+        let threads: Vec<_> = (0..clients).map(|_| std::thread::spawn(ask)).collect();
+        numbers.extend(
+            threads
+                .into_iter()
+                .map(|t| t.join().expect("a client thread")),
+        );
+    }
+    (numbers, (clients * rounds) as u32)
+}
+
+impl PythonServer {
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+}
+
+/// Lesson 15: under the threading server, apps/racy_counter.py loses counts (two requests
+/// read the same count and both write it back plus one), and the locked solution loses none:
+/// every number from 1 to the number of requests is given once.
+#[test]
+fn the_lesson_15_racy_counter_loses_counts_under_threads_and_the_lock_fixes_it() {
+    let racy = course_server(&["lessons/code/threading_server.py", "apps/racy_counter.py"]);
+    let (numbers, sent) = count_at_once(racy.addr(), 10, 3);
+    let highest = numbers.iter().copied().max().unwrap_or(0);
+    assert!(
+        highest < sent,
+        "the racy counter lost nothing over {sent} requests: {numbers:?}"
+    );
+
+    let locked = course_server(&[
+        "lessons/code/threading_server.py",
+        "apps/solutions/lesson15_locked_counter.py",
+    ]);
+    // The exercise's own words: twenty requests at once give each number from 1 to 20 once.
+    let (mut numbers, sent) = count_at_once(locked.addr(), 20, 1);
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=sent).collect::<Vec<_>>());
+}
+
+/// The same racy counter under wsgiscope, which calls the app for one request at a time
+/// (`wsgi.multithread = False`), loses nothing.
+#[test]
+fn the_racy_counter_loses_nothing_under_wsgiscope() {
+    let server = start_server(&[&path("apps/racy_counter.py")]);
+    let (mut numbers, sent) = count_at_once(server.addr, 10, 2);
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=sent).collect::<Vec<_>>());
+}
+
+/// How many connections wait in the accept queue of the socket listening on `port`: the
+/// `rx_queue` that /proc/net/tcp gives a listening socket (what `ss -ltn` shows as Recv-Q).
+fn accept_queue(port: u16) -> usize {
+    let table = fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp is readable");
+    let local = format!(":{port:04X}");
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // local_address, rem_address, st (0A is LISTEN), tx_queue:rx_queue
+        if fields.len() > 4 && fields[1].ends_with(&local) && fields[3] == "0A" {
+            let rx = fields[4].split(':').nth(1).unwrap_or_default();
+            return usize::from_str_radix(rx, 16).expect("rx_queue is hexadecimal");
+        }
+    }
+    panic!("nothing listens on port {port} in /proc/net/tcp")
+}
+
+/// Wait until `count` connections wait in the accept queue of `port`.
+fn wait_for_accept_queue(port: u16, count: usize) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while accept_queue(port) != count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the accept queue of port {port} holds {}, not {count}",
+            accept_queue(port)
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Lesson 15's listen backlog, as Linux keeps it. With `--one-at-a-time`, while the loop
+/// waits for a client that typed one line, the kernel completes the handshake of new clients
+/// by itself and queues them, 128 (wsgiscope's backlog) plus one; the next client's SYN is
+/// dropped, so its connect() does not complete (it would retry after a second). Once the
+/// typing client ends its request, every queued client is accepted and answered, the bytes
+/// it sent while queued intact.
+#[test]
+fn lesson_15_the_backlog_queues_128_clients_and_one_more_then_a_connect_waits() {
+    let server = start_server(&["--one-at-a-time", "--timeout", "30", &path("apps/hello.py")]);
+    let port = server.addr.port();
+    let mut typing = server.connect();
+    typing.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    // Its connect() returned, so it is queued or accepted: wait until it is accepted.
+    wait_for_accept_queue(port, 0);
+    let queued: Vec<TcpStream> = (0..129)
+        .map(|_| {
+            let mut conn = server.connect();
+            conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            conn
+        })
+        .collect();
+    wait_for_accept_queue(port, 129);
+    let late = TcpStream::connect_timeout(&server.addr, Duration::from_millis(500));
+    assert!(
+        late.is_err(),
+        "a connection beyond the backlog was completed"
+    );
+    typing.write_all(b"Host: x\r\n\r\n").unwrap();
+    assert_eq!(
+        parse_reply(&read_to_end(&mut typing)).text(),
+        "hello world!"
+    );
+    for mut conn in queued {
+        assert_eq!(parse_reply(&read_to_end(&mut conn)).text(), "hello world!");
+    }
+    wait_for_accept_queue(port, 0);
 }
 
 // ---- The command line: `wsgiscope lessons`, `wsgiscope lesson N` ----

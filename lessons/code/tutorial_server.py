@@ -9,7 +9,9 @@ Run it exactly like wsgiscope, with an app file:
 It prints `Serving on http://HOST:PORT`, then serves until Ctrl-C: one connection at a time,
 one request per connection, which it closes after the response. Each method's docstring
 names the wsgiscope function in src/server.rs that does the same job, and what wsgiscope
-does in addition.
+does in addition. It is also stage 7 of lesson 14, which grows it from a fourteen-line socket
+server (stage1_socket.py, beside this file); lesson 15's forking_server.py and lesson 12's
+exercise, sized_server.py, are subclasses of its WSGIServer.
 
 What it does for a request:
 
@@ -35,10 +37,11 @@ What it does for a request:
 
 What it leaves out, on purpose (wsgiscope does each): it adds no Content-Length and no
 chunked framing, so a body ends when the connection closes, and a client cannot tell a body
-cut short by an app error from a whole one (lesson 13; the lesson's exercise adds
-Content-Length for a one-chunk body); it keeps no connection open for a second request; it
-trusts the status and headers the app gives (wsgiscope checks them, src/checks.rs); and while
-it waits for one client, nobody else is served (lesson 11).
+cut short by an app error from a whole one (lesson 13; the lesson's exercise,
+sized_server.py, adds Content-Length for a one-chunk body); it keeps no connection open for
+a second request; it trusts the status and headers the app gives (wsgiscope checks them,
+src/checks.rs); and while it waits for one client, nobody else is served (lesson 11; lesson
+15's forking_server.py serves each client in a process of its own).
 """
 
 import argparse
@@ -110,17 +113,24 @@ class WSGIServer:
         it waits on every connection at once, so a silent client holds up nobody.
         """
         while True:
-            self.client_connection, client_address = self.listen_socket.accept()
-            # Every recv() and sendall() on this connection gives up after this long.
-            self.client_connection.settimeout(self.timeout)
-            try:
-                self.handle_one_request(client_address)
-            except ClientGone as gone:
-                # Only this connection is lost; the loop goes on with the next client.
-                print("client %s:%d: %s" % (client_address[0], client_address[1], gone),
-                      file=sys.stderr)
-            finally:
-                self.close_connection()
+            self.serve_connection(*self.listen_socket.accept())
+
+    def serve_connection(self, client_connection, client_address):
+        """Serve one accepted connection's request, then close it, whatever happened.
+
+        lessons/code/forking_server.py calls it in a child process, one per connection.
+        """
+        self.client_connection = client_connection
+        # Every recv() and sendall() on this connection gives up after this long.
+        self.client_connection.settimeout(self.timeout)
+        try:
+            self.handle_one_request(client_address)
+        except ClientGone as gone:
+            # Only this connection is lost; the loop goes on with the next client.
+            print("client %s:%d: %s" % (client_address[0], client_address[1], gone),
+                  file=sys.stderr)
+        finally:
+            self.close_connection()
 
     def handle_one_request(self, client_address):
         """Read one request, call the app, send its response.
@@ -432,7 +442,8 @@ def load_app(path):
     raise SystemExit("%s has no callable named application or app" % path)
 
 
-def main():
+def main(server_class=WSGIServer):
+    """The command line; lessons/code/forking_server.py and sized_server.py pass their class."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("app", help="a .py file with an `application` callable")
     parser.add_argument("--host", default="127.0.0.1")
@@ -440,7 +451,11 @@ def main():
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds a client may stay silent (default 60)")
     args = parser.parse_args()
-    server = WSGIServer((args.host, args.port), load_app(args.app), args.timeout)
+    serve_until_ctrl_c(server_class((args.host, args.port), load_app(args.app), args.timeout))
+
+
+def serve_until_ctrl_c(server):
+    """Say where the server listens (the tests read the port there), then serve until Ctrl-C."""
     print("Serving on http://%s:%d" % (server.server_name, server.server_port), flush=True)
     try:
         server.serve_forever()
