@@ -470,3 +470,60 @@ fn switching_step_mode_off_serves_the_requests_it_held() {
     assert!(response.ends_with("hello world!"), "{response}");
     tmux.quit_cleanly();
 }
+
+/// `wsgiscope lesson 1` in a real terminal: its third page is longer than the panel at
+/// 120×40, so the panel says more follows, and `}` scrolls until the page's last row (as the
+/// panel wraps it) is in view and the panel says the page ends there.
+#[test]
+fn the_lesson_panel_scrolls_a_long_page_to_its_end() {
+    use ratatui::layout::Rect;
+    use wsgiscope::inspector::lesson::{LessonPanel, panel_area, text_area};
+    use wsgiscope::inspector::ui::body_area;
+
+    let dir = wsgiscope::lessons::find_dir().expect("the lessons folder");
+    let lesson = wsgiscope::lessons::list(&dir)
+        .expect("the lessons load")
+        .into_iter()
+        .find(|l| l.number == 1)
+        .expect("lesson 1");
+    let mut panel = LessonPanel::new(&lesson);
+    panel.next();
+    panel.next();
+    let text = text_area(panel_area(body_area(Rect::new(0, 0, 120, 40))).0);
+    let rows: Vec<String> = panel
+        .rows(text.width)
+        .iter()
+        .map(|row| row.to_string().trim_end().to_string())
+        .collect();
+    assert!(
+        rows.len() > usize::from(text.height),
+        "lesson 1's third page fits its panel now; pick a longer page for this test"
+    );
+    let first = rows[0].clone();
+    let last = rows.last().expect("the page has rows").clone();
+
+    let tmux = Session::start("lesson", "lesson 1 --port 0");
+    tmux.port();
+    tmux.keys("]");
+    tmux.keys("]");
+    let mut screen = tmux.wait_for("(3/");
+    assert!(
+        screen.contains("more lines") && !screen.contains(&last),
+        "{screen}"
+    );
+    for _ in 0..rows.len() {
+        if screen.contains("end of page") {
+            break;
+        }
+        tmux.keys("}");
+        screen = tmux.wait_for_change(&screen);
+    }
+    assert!(
+        screen.contains("end of page") && screen.contains(&last),
+        "{screen}"
+    );
+    assert!(!screen.contains(&first), "scrolled past the top:\n{screen}");
+    tmux.keys("{");
+    tmux.wait_for("more line");
+    tmux.quit_cleanly();
+}

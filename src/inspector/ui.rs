@@ -60,12 +60,7 @@ const FINDING: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOL
 /// Draw the whole screen.
 pub fn render(state: &State, frame: &mut Frame) {
     let area = frame.area();
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, footer] = screen_parts(area);
     render_header(state, frame, header);
     render_footer(state, frame, footer);
     let body = super::lesson::split(state.lesson.as_ref(), frame, body);
@@ -112,6 +107,23 @@ pub fn render(state: &State, frame: &mut Frame) {
     if state.help {
         render_help(frame, area);
     }
+}
+
+/// The screen's three bands: the header, the body (the exchanges and the lesson) and the
+/// footer.
+fn screen_parts(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The part of a screen of this size between the header and the footer: what the state needs
+/// to know of the layout to scroll the lesson panel.
+pub fn body_area(screen: Rect) -> Rect {
+    screen_parts(screen)[1]
 }
 
 fn panel(title: Line<'_>) -> Block<'_> {

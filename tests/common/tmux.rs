@@ -63,6 +63,22 @@ impl Session {
         }
     }
 
+    /// Wait until the screen shows something else than `before`; return it.
+    pub fn wait_for_change(&self, before: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen != before {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never changed from:\n{before}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn keys(&self, keys: &str) {
         self.tmux(&["send-keys", "-t", "t", keys]);
     }
