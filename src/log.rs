@@ -214,7 +214,10 @@ pub fn trace_text(ex: &Exchange) -> String {
             ex.timings.of(phase).as_micros()
         ));
     }
-    t.push('\n');
+    t.push_str(&format!(
+        "; receiving (the client's time) {}µs\n",
+        ex.timings.receiving.as_micros()
+    ));
     for line in &ex.output {
         t.push_str(&format!("--- {}: {}\n", line.stream, line.text));
     }

@@ -138,3 +138,17 @@ fn default_log_is_an_access_line() {
     assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
     assert!(line.ends_with("] \"GET /x HTTP/1.1\" 200 12"), "{line}");
 }
+
+/// `receiving` is the client's time, which the four phases leave out: a request typed in two
+/// parts 400 ms apart (a person at telnet) took at least 400 ms to arrive, while the server's
+/// phases took a small part of that.
+#[test]
+fn receiving_counts_the_time_the_client_took_to_send_the_request() {
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
+    let server = start_server(&[&path("apps/hello.py")]);
+    let reply = server.send_slowly(&[b"GET / HTTP/1.1\r\n", b"Host: x\r\n\r\n"], PAUSE);
+    assert!(reply.ends_with(b"hello world!"));
+    let t = server.next_typed().timings_us;
+    assert!(t.receiving >= PAUSE.as_micros() as u64, "{t:?}");
+    assert!(t.parse_request < t.receiving, "{t:?}");
+}

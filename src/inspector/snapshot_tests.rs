@@ -23,12 +23,14 @@ use crate::exchange::OnConnection;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
-fn timings(us: [u64; 4]) -> Timings {
+/// The four phases' times and, last, how long the request took to arrive, in µs.
+fn timings(us: [u64; 5]) -> Timings {
     Timings {
         parse_request: Duration::from_micros(us[0]),
         get_environ: Duration::from_micros(us[1]),
         application: Duration::from_micros(us[2]),
         finish_response: Duration::from_micros(us[3]),
+        receiving: Duration::from_micros(us[4]),
     }
 }
 
@@ -108,7 +110,7 @@ Connection: close\r\n\r\nreceived 16 bytes: ok\n",
     );
     ex.status = Some(200);
     ex.body_bytes = 22;
-    ex.timings = timings([85, 40, 1250, 60]);
+    ex.timings = timings([85, 40, 1250, 60, 2_100]);
     ex.output = vec![OutputLine {
         stream: "stdout",
         text: "saving cat.png (16 bytes)".into(),
@@ -149,7 +151,7 @@ fn boom() -> Exchange {
     );
     ex.status = Some(500);
     ex.body_bytes = body.len() as u64;
-    ex.timings = timings([30, 25, 410, 90]);
+    ex.timings = timings([30, 25, 410, 90, 150]);
     ex.output = vec![OutputLine {
         stream: "wsgi.errors",
         text: "about to divide by zero".into(),
@@ -157,7 +159,7 @@ fn boom() -> Exchange {
     ex
 }
 
-/// A 404 whose stored response was cut (the counts stay exact).
+/// A 404 whose stored response was cut (the counts stay exact), typed slowly in telnet.
 fn missing() -> Exchange {
     let mut ex = Exchange::new(3, "127.0.0.1:50003".parse().expect("a valid address"));
     ex.connection.id = 3;
@@ -179,7 +181,7 @@ fn missing() -> Exchange {
     ex.response_raw.total += 40_000;
     ex.status = Some(404);
     ex.body_bytes = 40_018;
-    ex.timings = timings([12, 20, 2_300_000, 15_200]);
+    ex.timings = timings([12, 20, 2_300_000, 15_200, 17_200_000]);
     ex
 }
 
@@ -279,11 +281,9 @@ fn help_overlay_lists_every_key() {
     check("help", &s);
 }
 
-#[test]
-fn step_mode_names_the_next_method() {
-    let mut s = state();
-    s.on_command(Command::ToggleStep);
-    s.on_event(Event::Accepted {
+/// Connection 4 accepted, ten seconds after the first exchange: the exchange under way.
+fn fourth_accepted() -> Event {
+    Event::Accepted {
         id: 4,
         client: "127.0.0.1:50004".parse().expect("a valid address"),
         at: upload().started + Duration::from_secs(10),
@@ -291,7 +291,14 @@ fn step_mode_names_the_next_method() {
             id: 4,
             ..OnConnection::default()
         },
-    });
+    }
+}
+
+#[test]
+fn step_mode_names_the_next_method() {
+    let mut s = state();
+    s.on_command(Command::ToggleStep);
+    s.on_event(fourth_accepted());
     s.on_event(Event::PhaseStarted {
         id: 4,
         phase: Phase::ParseRequest,
@@ -320,15 +327,7 @@ fn step_mode_names_the_next_method() {
 #[test]
 fn a_stalled_client_shows_what_the_server_waits_for() {
     let mut s = state();
-    s.on_event(Event::Accepted {
-        id: 4,
-        client: "127.0.0.1:50004".parse().expect("a valid address"),
-        at: upload().started + Duration::from_secs(10),
-        connection: OnConnection {
-            id: 4,
-            ..OnConnection::default()
-        },
-    });
+    s.on_event(fourth_accepted());
     s.on_event(Event::RequestBytes {
         id: 4,
         bytes: b"GET /slow HTTP/1.1\r\nHost: x\r\n".to_vec(),
@@ -364,7 +363,7 @@ fn mistake() -> Exchange {
     );
     ex.status = Some(200);
     ex.body_bytes = 10;
-    ex.timings = timings([20, 20, 300, 40]);
+    ex.timings = timings([20, 20, 300, 40, 90]);
     ex.checks = vec![
         Check::new(
             &checks::STATUS_HEADER,
@@ -420,15 +419,15 @@ fn a_short_list_leaves_its_room_to_the_detail() {
     let mut s = state();
     s.on_command(Command::Clear);
     s.on_event(Event::Finished(Box::new(upload())));
-    // Header (2 rows), the list's title, its column titles at 120×40, one exchange.
+    // Header (2 rows), the list's title, its column titles, one exchange.
     assert_eq!(detail_row(&s, 120, 40), 5);
-    assert_eq!(detail_row(&s, 80, 24), 4);
+    assert_eq!(detail_row(&s, 80, 24), 5);
     for id in 2..=40 {
         let mut ex = upload();
         ex.id = id;
         s.on_event(Event::Finished(Box::new(ex)));
     }
-    // A long list takes a third of the body at 120×40, six rows at 80×24.
+    // A long list takes a third of the body at 120×40, six rows at 80×24 (titles included).
     assert_eq!(detail_row(&s, 120, 40), 2 + 1 + 37 / 3);
     assert_eq!(detail_row(&s, 80, 24), 2 + 1 + 6);
 }
@@ -493,8 +492,73 @@ fn response_view_shows_the_chunk_framing() {
     ex.status = Some(200);
     ex.body_bytes = 14;
     ex.framing = Some(crate::exchange::Framing::Chunked);
-    ex.timings = timings([20, 25, 300, 90]);
+    ex.timings = timings([20, 25, 300, 90, 120]);
     s.on_event(Event::Finished(Box::new(ex)));
     select(&mut s, 4, View::Response);
     check("response_chunked", &s);
+}
+
+/// A request the server refused with a 400 before any phase but parse_request: the timeline
+/// says which phases it never reached, and view 3 that the app was not called.
+#[test]
+fn a_refused_request_shows_the_phases_it_never_reached() {
+    let mut s = state();
+    let mut ex = Exchange::new(4, "127.0.0.1:50004".parse().expect("a valid address"));
+    ex.connection.id = 4;
+    ex.started = upload().started + Duration::from_secs(10);
+    ex.request_raw = bytes(b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n");
+    let message = "the request line 'GET /a b HTTP/1.1' is not 'method target version'";
+    ex.error = Some(format!("400 Bad Request: {message}"));
+    ex.response_raw = bytes(
+        format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{message}\n",
+            message.len() + 1
+        )
+        .as_bytes(),
+    );
+    ex.status = Some(400);
+    ex.body_bytes = message.len() as u64 + 1;
+    ex.timings = timings([15, 0, 0, 0, 1_800]);
+    s.on_event(Event::Finished(Box::new(ex)));
+    select(&mut s, 4, View::StartResponse);
+    check("refused_start_response", &s);
+}
+
+/// Log lines longer than the log wrap under their text, at 80 and at 120 columns: the
+/// export's curl command and a long error are read whole.
+#[test]
+fn long_log_lines_wrap_instead_of_being_cut() {
+    let mut s = state();
+    s.note(
+        Some(3),
+        "inspector",
+        "exported to wsgiscope-exchange-3.txt (raw bytes: wsgiscope-exchange-3.request); curl: \
+         curl -i -X GET 'http://127.0.0.1:8888/missing' -H 'Host: 127.0.0.1:8888' --http1.0"
+            .into(),
+    );
+    check("long_log_lines", &s);
+}
+
+/// Step mode, paused before parse_request: the request view says the server waits for the
+/// class (Space), not for the blank line that ends the headers.
+#[test]
+fn paused_before_parse_request_says_the_server_waits_for_the_class() {
+    let mut s = state();
+    s.on_command(Command::ToggleStep);
+    s.on_event(fourth_accepted());
+    s.on_event(Event::RequestBytes {
+        id: 4,
+        bytes: b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        waiting_for: crate::exchange::Waiting::Held,
+    });
+    s.on_event(Event::PhaseStarted {
+        id: 4,
+        phase: Phase::ParseRequest,
+    });
+    s.on_message(Message::Paused {
+        id: 4,
+        phase: Phase::ParseRequest,
+    });
+    check("step_paused_before_parse", &s);
 }
