@@ -77,6 +77,13 @@ fn step_mode_holds_the_response_until_each_phase_is_advanced() {
     let tmux = Session::start("step", "--step --port 0 apps/hello.py");
     let port = tmux.port();
     let mut conn = send(port, GET);
+    // Before parse_request the server waits for the class, not for the client: the whole
+    // request is there.
+    let screen = tmux.wait_for("paused before parse_request; Space parses the bytes");
+    assert!(
+        !screen.contains("blank line that ends the headers"),
+        "{screen}"
+    );
     for phase in [
         "parse_request(",
         "get_environ(",
@@ -300,6 +307,31 @@ fn idle_connections_are_counted_in_the_header_and_make_no_row() {
     );
     drop(idle);
     tmux.wait_for("0 connections, 0 idle (3 idle closed)");
+    tmux.quit_cleanly();
+}
+
+/// At 80 columns the list keeps its column titles, a long path ends in `…`, and the header
+/// keeps the request and error counts (`1 request`, not `1 requests`).
+#[test]
+fn at_80_columns_the_list_keeps_its_titles_and_marks_cut_paths() {
+    let tmux = Session::start_sized("narrow", "--port 0 apps/hello.py", 80, 24);
+    let port = tmux.port();
+    let long = "/a-path-much-too-long-for-the-column-of-an-eighty-column-list";
+    let mut conn = send(
+        port,
+        format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    );
+    response_within(&mut conn, PATIENCE).expect("a response");
+    let screen = tmux.wait_for("1 request · 0 errors");
+    assert!(
+        screen.contains("served in") && screen.contains("path"),
+        "{screen}"
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("/a-path-much"))
+        .expect("the exchange's row");
+    assert!(row.contains("…") && !row.contains(long), "{row}");
     tmux.quit_cleanly();
 }
 
