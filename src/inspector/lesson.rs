@@ -472,12 +472,28 @@ mod tests {
         }
     }
 
+    /// Beside the lesson the list is narrower: it drops the client's address (`conn` still
+    /// tells the connections apart) rather than cut it.
     #[test]
     fn the_lesson_panel_sits_beside_the_exchanges_on_a_wide_screen() {
-        insta::assert_snapshot!(
-            "lesson_panel_120x40",
-            screen(&state_with(&lesson(), 120, 40))
-        );
+        use chrono::TimeZone;
+        let mut state = state_with(&lesson(), 120, 40);
+        let mut ex =
+            crate::exchange::Exchange::new(1, "127.0.0.1:50001".parse().expect("a valid address"));
+        ex.connection.id = 1;
+        ex.started = chrono::Local
+            .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
+            .single()
+            .expect("an unambiguous local time");
+        ex.request_raw.push(b"GET / HTTP/1.1\r\n\r\n");
+        ex.method = Some("GET".into());
+        ex.target = Some("/".into());
+        ex.status = Some(200);
+        ex.body_bytes = 12;
+        ex.timings.parse_request = std::time::Duration::from_micros(20);
+        ex.timings.receiving = std::time::Duration::from_millis(4_200);
+        state.on_event(crate::exchange::Event::Finished(Box::new(ex)));
+        insta::assert_snapshot!("lesson_panel_120x40", screen(&state));
     }
 
     /// At 80×24 the lesson takes the top half and the exchanges the bottom half.

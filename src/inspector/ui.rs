@@ -292,14 +292,29 @@ pub fn human(d: Duration) -> String {
 
 /// The list's columns, on a wide screen and on a narrow one: what each holds, and how wide
 /// it is. Narrow, the time loses its milliseconds and only the server's time is shown (the
-/// raw request view and the timeline say how long the client took).
+/// raw request view and the timeline say how long the client took); narrower still (the list
+/// beside a lesson), the client's address goes too, and `conn` tells the connections apart.
 struct Columns {
     wide: bool,
+    client: bool,
 }
 
+/// Lists at least this wide show the client's address (`127.0.0.1:50001`) whole.
+const CLIENT_COLUMN_WIDTH: u16 = 76;
+
 impl Columns {
+    fn for_width(width: u16) -> Self {
+        Columns {
+            wide: width >= SIDE_BY_SIDE_WIDTH,
+            client: width >= CLIENT_COLUMN_WIDTH,
+        }
+    }
+
     fn titles(&self) -> Vec<&'static str> {
         let mut titles = vec!["time", "client", "conn", "method", "path", "sts", "bytes"];
+        if !self.client {
+            titles.remove(1);
+        }
         if self.wide {
             titles.push("arrived in");
         }
@@ -331,6 +346,9 @@ impl Columns {
                 Constraint::Length(7),
             ]
         };
+        if !self.client {
+            widths.remove(1);
+        }
         // Room for the longest phase name, `finish_response`, while it runs; narrow, for
         // `parse_request`, the phase a slow client keeps it in.
         widths.push(Constraint::Length(if self.wide { 15 } else { 13 }));
@@ -343,7 +361,7 @@ impl Columns {
             .flex(Flex::Start)
             .spacing(1)
             .split(Rect::new(0, 0, width, 1));
-        usize::from(rects[4].width)
+        usize::from(rects[if self.client { 4 } else { 3 }].width)
     }
 }
 
@@ -375,9 +393,7 @@ fn render_list(state: &State, frame: &mut Frame, area: Rect) {
         .unwrap_or(visible.len().saturating_sub(1))
         .saturating_sub(rows_fit - 1)
         .min(visible.len().saturating_sub(rows_fit));
-    let columns = Columns {
-        wide: area.width >= SIDE_BY_SIDE_WIDTH,
-    };
+    let columns = Columns::for_width(area.width);
     let path_width = columns.path_width(inner.width);
     let rows = visible[start..]
         .iter()
@@ -449,7 +465,6 @@ fn list_row<'a>(state: &State, e: &'a Entry, columns: &Columns, path_width: usiz
             // Without the milliseconds: "10:00:02".
             time.chars().take(8).collect()
         }),
-        Cell::from(ex.client.to_string()),
         // Which connection, and which request on it: "3·2" is the second request that
         // connection 3 carried (--keep-alive); a trailing "+" says it stayed open after.
         Cell::from(format!(
@@ -467,6 +482,9 @@ fn list_row<'a>(state: &State, e: &'a Entry, columns: &Columns, path_width: usiz
             String::new()
         }),
     ];
+    if columns.client {
+        cells.insert(1, Cell::from(ex.client.to_string()));
+    }
     if columns.wide {
         cells.push(Cell::from(arrived));
     }
