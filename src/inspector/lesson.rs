@@ -89,10 +89,13 @@ impl LessonPanel {
     pub fn scroll_by_a_panel(&mut self, down: bool, body: Rect) {
         let text = text_area(panel_area(body).0);
         let step = text.height.saturating_sub(SCROLL_OVERLAP).max(1);
+        // From where the page is drawn: a terminal made taller since may show it all.
+        let last = self.last_scroll(text);
+        let from = self.scroll.min(last);
         self.scroll = if down {
-            self.scroll.saturating_add(step).min(self.last_scroll(text))
+            from.saturating_add(step).min(last)
         } else {
-            self.scroll.saturating_sub(step)
+            from.saturating_sub(step)
         };
     }
 
