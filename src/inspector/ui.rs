@@ -5,19 +5,23 @@
 //! screens with snapshots. From top to bottom:
 //!
 //! ```text
-//! header      where to connect (telnet hint), the app, Python, mode, counts
-//! exchanges   one row per exchange: time, client, method, path (with a ⚠N badge when the
-//!             checks found N things), status, bytes, duration
+//! header      where to connect (telnet hint) and the app; the mode, the counts, Python
+//! exchanges   one row per exchange: time, client, conn, method, path (with a ⚠N badge when
+//!             the checks found N things), status, bytes, how long the request took to
+//!             arrive (the client's time) and to serve (the server's)
 //! detail      the selected exchange in one of five views (1 raw request, 2 environ,
 //!             3 start_response, 4 response, 5 checks); what a finding points at is lit in
 //!             views 3 and 4
-//! timeline    the tutorial's four phases and how long each took
+//! timeline    the tutorial's four phases and how long each took, or that it was not reached
 //! log         what the app printed, the server's notes (or the step prompt, in step mode)
 //! footer      the keys, or the filter being typed
 //! ```
 //!
 //! Bytes are shown as the wire carries them: `\r` and `\n` as visible marks (the line break
 //! kept), other control and non-ASCII bytes as `\xNN`, so a student sees exactly what was sent.
+//!
+//! Nothing is cut silently: a line of the header or a path too long for its place ends in
+//! `…`, and a log line wider than the log wraps under its text.
 
 use std::ops::Range;
 use std::time::Duration;
