@@ -129,6 +129,31 @@ fn trace_shows_line_endings_visibly() {
     }
 }
 
+/// A request refused before the app never reached the phases after parse_request, and
+/// `--trace` says so instead of timing them at 0 µs.
+#[test]
+fn trace_says_which_phases_a_refused_request_never_reached() {
+    let server = start_server_with(&["--trace", &path("apps/hello.py")], &[]);
+    let reply = server.send(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n");
+    assert!(reply.starts_with(b"HTTP/1.1 400 "));
+    let timings = loop {
+        let line = server.next_line();
+        if line.starts_with("--- timings") {
+            break server.next_line();
+        }
+    };
+    assert!(
+        timings.contains("parse_request ") && timings.contains("µs"),
+        "{timings}"
+    );
+    for phase in ["get_environ", "application", "finish_response"] {
+        assert!(
+            timings.contains(&format!("{phase} not reached")),
+            "{timings}"
+        );
+    }
+}
+
 /// The default text log prints one access line per request, as wsgiref does.
 #[test]
 fn default_log_is_an_access_line() {
