@@ -538,7 +538,7 @@ fn the_lesson_panel_scrolls_a_long_page_to_its_end() {
     tmux.port();
     tmux.keys("]");
     tmux.keys("]");
-    let mut screen = tmux.wait_for("(3/");
+    let mut screen = tmux.wait_for(&format!("3/{} ", lesson.sections().len()));
     assert!(
         screen.contains("more lines") && !screen.contains(&last),
         "{screen}"

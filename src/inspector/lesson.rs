@@ -22,6 +22,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::ui::fit;
 use crate::lessons::{Lesson, Section};
 
 /// Screens at least this wide show the lesson beside the exchanges.
@@ -140,7 +141,7 @@ fn parts(panel: Rect) -> [Rect; 3] {
         Constraint::Min(0),
         Constraint::Length(1),
     ])
-    .areas(frame_block(String::new()).inner(panel))
+    .areas(frame_block(String::new(), panel.width).inner(panel))
 }
 
 /// The rows where the page's text is drawn.
@@ -148,11 +149,13 @@ pub fn text_area(panel: Rect) -> Rect {
     parts(panel)[1]
 }
 
-fn frame_block(title: String) -> Block<'static> {
+/// The panel's frame, its title cut with `…` to fit `width` columns (the corner takes one).
+fn frame_block(title: String, width: u16) -> Block<'static> {
+    let room = usize::from(width.saturating_sub(1));
     Block::new()
         .borders(Borders::LEFT | Borders::TOP)
         .border_style(DIM)
-        .title(Line::from(vec![Span::styled(title, TITLE)]))
+        .title(fit(vec![Span::styled(title, TITLE)], room))
 }
 
 /// Draw the panel if it is shown, and return the part of `body` left for the exchanges.
@@ -169,20 +172,24 @@ pub fn split(panel: Option<&LessonPanel>, frame: &mut Frame, body: Rect) -> Rect
 fn render(panel: &LessonPanel, frame: &mut Frame, area: Rect) {
     let [heading, text, status] = parts(area);
     frame.render_widget(
-        frame_block(format!(" Lesson {}: {} ", panel.number, panel.title)),
+        frame_block(
+            format!(" Lesson {}: {} ", panel.number, panel.title),
+            area.width,
+        ),
         area,
     );
     let Some(section) = panel.sections.get(panel.page) else {
         return;
     };
+    // The page number first, where a long heading cannot push it off.
     frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(section.heading.clone(), TITLE),
-            Span::styled(
-                format!("  ({}/{})", panel.page + 1, panel.sections.len()),
-                DIM,
-            ),
-        ])),
+        Paragraph::new(fit(
+            vec![
+                Span::styled(format!("{}/{} ", panel.page + 1, panel.sections.len()), DIM),
+                Span::styled(section.heading.clone(), TITLE),
+            ],
+            usize::from(heading.width),
+        )),
         heading,
     );
     let rows = page_rows(section, text.width);

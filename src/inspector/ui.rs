@@ -219,7 +219,7 @@ fn columns(text: &str) -> usize {
 
 /// `spans` cut to `width` columns, ending in a `…` when something was left out: a cut is
 /// never silent.
-fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+pub(super) fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
     let total: usize = spans.iter().map(|s| columns(&s.content)).sum();
     if total <= width {
         return Line::from(spans);
