@@ -353,9 +353,8 @@ impl Columns {
         if !self.client {
             widths.remove(1);
         }
-        // Room for the longest phase name, `finish_response`, while it runs; narrow, for
-        // `parse_request`, the phase a slow client keeps it in.
-        widths.push(Constraint::Length(if self.wide { 15 } else { 13 }));
+        // Room for the longest phase name, `finish_response`, while it runs.
+        widths.push(Constraint::Length(15));
         widths
     }
 
