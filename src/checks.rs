@@ -146,7 +146,9 @@ const UNICODE: &str = "PEP 3333 §Unicode Issues";
 pub const RESULT_NONE: Rule = Rule {
     id: "result-none",
     about: About::App,
-    explanation: "The app returned None; it must return an iterable of bytes, the body.",
+    explanation: "The server sends the body by iterating what the app returns, so the app must \
+                  return an iterable of bytes (a list of them is the simplest); None, what a \
+                  function without `return` gives, has nothing to iterate.",
     fix: "End the app with a return of a list of bytes, e.g. `return [b'hello']` (a function \
           without `return` returns None).",
     reference: APP_SIDE,
@@ -155,8 +157,9 @@ pub const RESULT_NONE: Rule = Rule {
 pub const RESULT_STR: Rule = Rule {
     id: "result-str",
     about: About::App,
-    explanation: "The app returned a str; iterating a str gives single characters, and a body \
-                  must be bytes.",
+    explanation: "The server iterates the result and sends each item as a block of bytes; \
+                  iterating a str gives its characters one by one, and PEP 3333 keeps bodies as \
+                  bytes so that the app, which declared the charset, does the encoding.",
     fix: "Encode the text and put it in a list: `return [text.encode('utf-8')]`.",
     reference: UNICODE,
 };
@@ -164,8 +167,9 @@ pub const RESULT_STR: Rule = Rule {
 pub const RESULT_BYTES: Rule = Rule {
     id: "result-bytes",
     about: About::App,
-    explanation: "The app returned bytes itself; the result is iterated, and iterating bytes \
-                  gives integers, one per byte.",
+    explanation: "The server iterates the result and sends each item as a block of bytes; \
+                  iterating a bytes object gives integers, one per byte, so a body on its own must \
+                  go in a list.",
     fix: "Wrap the body in a list: `return [body]`.",
     reference: "PEP 3333 §Specification Details",
 };
@@ -173,7 +177,8 @@ pub const RESULT_BYTES: Rule = Rule {
 pub const RESULT_NOT_ITERABLE: Rule = Rule {
     id: "result-not-iterable",
     about: About::App,
-    explanation: "The app returned an object the server cannot iterate for body chunks.",
+    explanation: "The server gets the body by iterating the result, as a for loop would; an object \
+                  that cannot be iterated gives it nothing to send.",
     fix: "Return a list of bytes, or a generator that yields bytes.",
     reference: APP_SIDE,
 };
@@ -181,7 +186,8 @@ pub const RESULT_NOT_ITERABLE: Rule = Rule {
 pub const CHUNK_NOT_BYTES: Rule = Rule {
     id: "chunk-not-bytes",
     about: About::App,
-    explanation: "The result yielded something that is not bytes; every body chunk must be bytes.",
+    explanation: "Only bytes go on the wire; PEP 3333 makes the app encode its text, because the \
+                  app knows which charset it declared in Content-Type and the server does not.",
     fix: "Yield or return bytes: encode text first with `.encode('utf-8')`.",
     reference: UNICODE,
 };
@@ -189,8 +195,8 @@ pub const CHUNK_NOT_BYTES: Rule = Rule {
 pub const START_RESPONSE_NOT_CALLED: Rule = Rule {
     id: "start-response-not-called",
     about: About::App,
-    explanation: "The app returned without calling start_response, so there is no status and no \
-                  headers to send.",
+    explanation: "The status line and the headers come from start_response; without that call the \
+                  server has nothing to put before the body, so all it can send is a 500.",
     fix: "Call `start_response('200 OK', [('Content-Type', 'text/plain')])` before returning.",
     reference: START_RESPONSE,
 };
@@ -198,8 +204,8 @@ pub const START_RESPONSE_NOT_CALLED: Rule = Rule {
 pub const BODY_BEFORE_START_RESPONSE: Rule = Rule {
     id: "body-before-start-response",
     about: About::App,
-    explanation: "The result produced a body chunk before start_response was called; the head \
-                  must be known before the first byte of the body.",
+    explanation: "The head (status line and headers) goes out before the first body byte, and it \
+                  comes from start_response; a chunk that arrives first has no head to follow.",
     fix: "In a generator, call start_response before the first `yield`.",
     reference: START_RESPONSE,
 };
@@ -207,8 +213,10 @@ pub const BODY_BEFORE_START_RESPONSE: Rule = Rule {
 pub const START_RESPONSE_TWICE: Rule = Rule {
     id: "start-response-twice",
     about: About::App,
-    explanation: "start_response was called a second time without exc_info; only an app handling \
-                  an error may call it again, and it must say which error.",
+    explanation: "A response has one status and one set of headers; PEP 3333 lets an app call \
+                  start_response again only while handling an error, passing exc_info, to replace \
+                  a response that has not gone out yet (and the server re-raises the error if it \
+                  has).",
     fix: "Call start_response once; call it again only inside `except`, passing \
           `sys.exc_info()` as the third argument.",
     reference: START_RESPONSE,
@@ -217,8 +225,9 @@ pub const START_RESPONSE_TWICE: Rule = Rule {
 pub const EXC_INFO_NOT_TUPLE: Rule = Rule {
     id: "exc-info-not-tuple",
     about: About::App,
-    explanation: "exc_info is not the (type, value, traceback) tuple that sys.exc_info() \
-                  returns.",
+    explanation: "exc_info tells the server that an error replaces the response, and lets it \
+                  re-raise that error when the headers were already sent; for that it needs the \
+                  (type, value, traceback) tuple that sys.exc_info() returns.",
     fix: "Pass `sys.exc_info()` itself, from inside the `except` block.",
     reference: START_RESPONSE,
 };
@@ -226,8 +235,8 @@ pub const EXC_INFO_NOT_TUPLE: Rule = Rule {
 pub const WRITE_BEFORE_START_RESPONSE: Rule = Rule {
     id: "write-before-start-response",
     about: About::App,
-    explanation: "write() was called before start_response set a status, so there is no head to \
-                  send before the bytes.",
+    explanation: "write() sends its bytes at once, and the head must go out before them; \
+                  start_response sets the head and returns write, so write can only come after it.",
     fix: "Call start_response first and use the write callable it returns.",
     reference: "PEP 3333 §The write() Callable",
 };
@@ -235,7 +244,9 @@ pub const WRITE_BEFORE_START_RESPONSE: Rule = Rule {
 pub const WRITE_NOT_BYTES: Rule = Rule {
     id: "write-not-bytes",
     about: About::App,
-    explanation: "write() was given something that is not bytes.",
+    explanation: "write() puts its argument on the wire at once, and only bytes go on the wire; \
+                  PEP 3333 makes the app encode its text, because the app knows the charset it \
+                  declared.",
     fix: "Pass bytes: `write(text.encode('utf-8'))`.",
     reference: "PEP 3333 §The write() Callable",
 };
@@ -247,9 +258,9 @@ pub const WRITE_NOT_BYTES: Rule = Rule {
 pub const ITERATED_AFTER_CLOSE: Rule = Rule {
     id: "iterated-after-close",
     about: About::App,
-    explanation: "The result was already closed when the server began to iterate it, so it \
-                  cannot give the body (a file returned from inside a `with` block, a generator \
-                  closed early).",
+    explanation: "The server calls the result's close() itself once the response is sent, so the \
+                  app must hand the result over open; a file closed by a `with` block, or a \
+                  generator already finished, has nothing left to give.",
     fix: "Return the result open and let the server call its close() when the response is \
           sent: no `with` block around a file you return.",
     reference: "PEP 3333 §Specification Details",
@@ -260,7 +271,9 @@ pub const ITERATED_AFTER_CLOSE: Rule = Rule {
 pub const STATUS_NOT_STR: Rule = Rule {
     id: "status-not-str",
     about: About::App,
-    explanation: "The status argument of start_response must be a str such as '200 OK'.",
+    explanation: "The status becomes the response's status line; PEP 3333 asks for it as a native \
+                  string of the form '200 OK', the same kind of string as the header names and \
+                  values.",
     fix: "Pass the status as text: `start_response('200 OK', headers)`, not 200.",
     reference: START_RESPONSE,
 };
@@ -268,7 +281,9 @@ pub const STATUS_NOT_STR: Rule = Rule {
 pub const STATUS_BAD_CODE: Rule = Rule {
     id: "status-bad-code",
     about: About::App,
-    explanation: "The status must start with a 3-digit code, then a space and a reason phrase.",
+    explanation: "A client reads the three digits of the status line to know what happened, and \
+                  the status string becomes that line, so it must be the code, a space and a \
+                  reason phrase, as in '404 Not Found'.",
     fix: "Write code, space, reason: '404 Not Found'.",
     reference: START_RESPONSE,
 };
@@ -276,8 +291,9 @@ pub const STATUS_BAD_CODE: Rule = Rule {
 pub const STATUS_NO_REASON: Rule = Rule {
     id: "status-no-reason",
     about: About::App,
-    explanation: "The status has no reason phrase after its code; PEP 3333 asks for both, \
-                  separated by one space.",
+    explanation: "PEP 3333 asks for the status as a code and a reason phrase separated by one \
+                  space; HTTP lets the reason be empty, but it is what a person reading the wire \
+                  (or a log) sees.",
     fix: "Add the reason phrase: '200 OK', not '200'.",
     reference: START_RESPONSE,
 };
@@ -327,8 +343,8 @@ pub const STATUS_CONTROL_CHAR: Rule = Rule {
 pub const STATUS_NOT_LATIN1: Rule = Rule {
     id: "status-not-latin1",
     about: About::App,
-    explanation: "The status has characters outside latin-1, which cannot go on the wire as \
-                  PEP 3333 asks.",
+    explanation: "The status goes on the wire as bytes, and PEP 3333 makes those bytes from the \
+                  string as latin-1; a character outside latin-1 has no byte to become.",
     fix: "Use an ASCII reason phrase.",
     reference: UNICODE,
 };
@@ -338,7 +354,9 @@ pub const STATUS_NOT_LATIN1: Rule = Rule {
 pub const HEADERS_NOT_LIST: Rule = Rule {
     id: "headers-not-list",
     about: About::App,
-    explanation: "response_headers must be a Python list of (name, value) tuples.",
+    explanation: "PEP 3333 asks for a real Python list of (name, value) tuples so that the server \
+                  and any middleware may add, remove or change headers in place; a tuple or a dict \
+                  cannot be changed that way, and wsgiref refuses them.",
     fix: "Pass a list: `[('Content-Type', 'text/plain')]` (a dict or a tuple is not one).",
     reference: START_RESPONSE,
 };
@@ -346,7 +364,8 @@ pub const HEADERS_NOT_LIST: Rule = Rule {
 pub const HEADER_NOT_TUPLE: Rule = Rule {
     id: "header-not-tuple",
     about: About::App,
-    explanation: "Each response header must be a (name, value) tuple of two items.",
+    explanation: "Each header becomes one `Name: value` line of the head; a (name, value) tuple is \
+                  the one shape every server and middleware reads the same way.",
     fix: "Write each header as a 2-tuple: `('Content-Type', 'text/plain')`.",
     reference: START_RESPONSE,
 };
@@ -354,8 +373,9 @@ pub const HEADER_NOT_TUPLE: Rule = Rule {
 pub const HEADER_NOT_STR: Rule = Rule {
     id: "header-not-str",
     about: About::App,
-    explanation: "Header names and values must be str (holding latin-1 text), not numbers or \
-                  bytes.",
+    explanation: "Header lines go on the wire as bytes that the server makes from native strings \
+                  as latin-1; a number or a bytes object is not such a string, and PEP 3333 leaves \
+                  the conversion to the app.",
     fix: "Convert the value to text: `('Content-Length', str(len(body)))`.",
     reference: UNICODE,
 };
@@ -363,8 +383,9 @@ pub const HEADER_NOT_STR: Rule = Rule {
 pub const HEADER_NAME_NOT_TOKEN: Rule = Rule {
     id: "header-name-not-token",
     about: About::App,
-    explanation: "A header name must be a token: letters, digits and !#$%&'*+-.^_`|~, no spaces \
-                  and no colon.",
+    explanation: "A header name ends at its colon, so it must be a token (letters, digits and \
+                  !#$%&'*+-.^_`|~): a space or a colon inside it would change where the name ends, \
+                  and a client or a proxy may refuse or misread such a line.",
     fix: "Use a name such as 'X-Request-Id'.",
     reference: "RFC 9110 §5.1",
 };
@@ -381,8 +402,8 @@ pub const HEADER_VALUE_CONTROL: Rule = Rule {
 pub const HEADER_VALUE_NOT_LATIN1: Rule = Rule {
     id: "header-value-not-latin1",
     about: About::App,
-    explanation: "A header value has characters outside latin-1, which PEP 3333 cannot put on \
-                  the wire.",
+    explanation: "Header values go on the wire as bytes that the server makes from the string as \
+                  latin-1, as PEP 3333 asks; a character outside latin-1 has no byte to become.",
     fix: "Use ASCII, or encode the value (RFC 8187 for file names, percent-encoding for URLs).",
     reference: UNICODE,
 };

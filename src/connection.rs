@@ -167,6 +167,9 @@ pub struct Connection {
     pub exchange: Option<Exchange>,
     /// The time spent in the parser so far (the record's `parse_request`).
     pub parse_time: Duration,
+    /// When this request's first byte arrived (or step mode let it begin): the record's
+    /// `receiving` counts from here.
+    began: Instant,
     /// Whether the request line was already reported to the live view.
     pub line_reported: bool,
     /// `Expect: 100-continue` asks for an interim answer before the body; it is due once.
@@ -188,6 +191,7 @@ impl Connection {
             state: State::Idle,
             exchange: None,
             parse_time: Duration::ZERO,
+            began: now,
             line_reported: false,
             continue_due: false,
         }
@@ -291,6 +295,7 @@ impl Connection {
     /// The first bytes arrived: the request exists now, as `exchange`. `held`: step mode keeps
     /// it from being parsed until [`Connection::release`].
     pub fn begin(&mut self, exchange: Exchange, held: bool) {
+        self.began = Instant::now();
         self.exchange = Some(exchange);
         self.state = if held { State::Held } else { State::Head };
     }
@@ -302,7 +307,15 @@ impl Connection {
             self.state = State::Head;
             self.accepted = now;
             self.last_heard = now;
+            self.began = now;
         }
+    }
+
+    /// How long this request has been arriving: since its first byte (or since step mode let
+    /// it begin). Asked when it is complete, refused or abandoned, it is the record's
+    /// `receiving`.
+    pub fn receiving(&self) -> Duration {
+        self.began.elapsed()
     }
 
     /// Feed the bytes received so far to the parser, and say what is still missing.

@@ -217,13 +217,22 @@ impl Default for OnConnection {
     }
 }
 
-/// The time each phase took.
+/// The time each phase took, and how long the request took to arrive.
+///
+/// The four phases are the server's own time. `receiving` is the client's: from the request's
+/// first byte to its last (or to the moment the server gave up on it), so a student who
+/// typed into telnet for 17 seconds sees 17 s there and the server's few hundred µs in the
+/// phases. The parser runs each time bytes arrive, so `parse_request` lies inside it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
     pub parse_request: Duration,
     pub get_environ: Duration,
     pub application: Duration,
     pub finish_response: Duration,
+    /// From the first byte of the request to its last. While step mode holds a request its
+    /// clock starts again when the class lets it begin: the server made it wait, not the
+    /// client.
+    pub receiving: Duration,
 }
 
 impl Timings {
@@ -237,7 +246,15 @@ impl Timings {
         }
     }
 
-    /// All phases together.
+    /// Whether the request reached `phase`: a phase that never ran keeps its time at exactly
+    /// zero (one that ran took at least the nanoseconds of reading the clock). A refused
+    /// request reaches only `parse_request`; an app that raised never reaches
+    /// `finish_response`.
+    pub fn reached(&self, phase: Phase) -> bool {
+        !self.of(phase).is_zero()
+    }
+
+    /// All phases together: the server's time, without [`Timings::receiving`].
     pub fn total(&self) -> Duration {
         self.parse_request + self.get_environ + self.application + self.finish_response
     }

@@ -111,6 +111,9 @@ pub struct Lesson {
 pub struct Section {
     pub heading: String,
     pub lines: Vec<String>,
+    /// For each of `lines`, whether it is inside a code block: kept as written, where the
+    /// panel re-wraps the prose around it.
+    pub code: Vec<bool>,
 }
 
 /// A request block, its response block, and the app they are meant for.
@@ -209,32 +212,41 @@ impl Lesson {
     }
 
     /// The lesson cut at its `## ` headings, without the app comments and the title; the
-    /// fences of code blocks are left out, their contents kept.
+    /// fences of code blocks are left out, their contents kept (and marked in `code`).
     pub fn sections(&self) -> Vec<Section> {
         let mut sections: Vec<Section> = Vec::new();
+        let mut in_code = false;
         for line in self.text.lines() {
-            if app_comment(line).is_some()
-                || nginx_comment(line).is_some()
-                || line.starts_with("# ")
-                || line.starts_with("```")
+            if line.starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            if !in_code
+                && (app_comment(line).is_some()
+                    || nginx_comment(line).is_some()
+                    || line.starts_with("# "))
             {
                 continue;
             }
-            if let Some(heading) = line.strip_prefix("## ") {
+            if let Some(heading) = line.strip_prefix("## ").filter(|_| !in_code) {
                 sections.push(Section {
                     heading: heading.trim().to_string(),
                     lines: Vec::new(),
+                    code: Vec::new(),
                 });
             } else if let Some(section) = sections.last_mut() {
                 section.lines.push(line.to_string());
+                section.code.push(in_code);
             }
         }
         for section in &mut sections {
             while section.lines.last().is_some_and(|l| l.trim().is_empty()) {
                 section.lines.pop();
+                section.code.pop();
             }
             while section.lines.first().is_some_and(|l| l.trim().is_empty()) {
                 section.lines.remove(0);
+                section.code.remove(0);
             }
         }
         sections

@@ -208,13 +208,20 @@ pub fn trace_text(ex: &Exchange) -> String {
     push_wire(&mut t, &ex.response_raw.stored, ex.response_raw.cut());
     t.push_str("--- timings\n   ");
     for phase in Phase::ALL {
-        t.push_str(&format!(
-            " {} {}µs",
-            phase.name(),
-            ex.timings.of(phase).as_micros()
-        ));
+        if ex.timings.reached(phase) {
+            t.push_str(&format!(
+                " {} {}µs",
+                phase.name(),
+                ex.timings.of(phase).as_micros()
+            ));
+        } else {
+            t.push_str(&format!(" {} not reached", phase.name()));
+        }
     }
-    t.push('\n');
+    t.push_str(&format!(
+        "; receiving (the client's time) {}µs\n",
+        ex.timings.receiving.as_micros()
+    ));
     for line in &ex.output {
         t.push_str(&format!("--- {}: {}\n", line.stream, line.text));
     }

@@ -155,7 +155,7 @@ pub struct ResponseRecord {
     pub framing: Option<String>,
 }
 
-/// The time of each phase, in microseconds.
+/// The time of each phase, and of receiving the request, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimingsRecord {
@@ -163,6 +163,9 @@ pub struct TimingsRecord {
     pub get_environ: u64,
     pub application: u64,
     pub finish_response: u64,
+    /// The client's time: from the request's first byte to its last (see
+    /// [`crate::exchange::Timings`]).
+    pub receiving: u64,
 }
 
 /// One thing that went wrong (see [`crate::exchange::Failure`]).
@@ -276,6 +279,7 @@ impl From<&Exchange> for Record {
                 get_environ: us(ex.timings.get_environ),
                 application: us(ex.timings.application),
                 finish_response: us(ex.timings.finish_response),
+                receiving: us(ex.timings.receiving),
             },
             error: ex
                 .errors

@@ -897,15 +897,16 @@ impl WSGIServer {
         }
         // The client closed its side: served if its request is complete (it may half-close
         // after sending), else over.
-        let Some(conn) = self.connections.remove(&key) else {
+        let Some(mut conn) = self.connections.remove(&key) else {
             return;
         };
-        match conn.exchange {
+        match conn.exchange.take() {
             // A kept-alive connection closed between requests is the normal end of one.
             None if conn.served > 0 => {}
             None => self.closed_idle.by_client += 1,
             Some(mut exchange) => {
                 exchange.timings.parse_request = conn.parse_time;
+                exchange.timings.receiving = conn.receiving();
                 exchange.fail(
                     "request-incomplete",
                     "the client closed the connection before the request was complete",
@@ -1024,6 +1025,7 @@ impl WSGIServer {
             return;
         };
         exchange.timings.parse_request = conn.parse_time;
+        exchange.timings.receiving = conn.receiving();
         if let Some(request) = conn.head() {
             record_request_line(request, &mut exchange);
         }
@@ -1160,6 +1162,7 @@ impl WSGIServer {
             record_request_line(request, &mut exchange);
             note_request(request, &mut exchange);
         }
+        exchange.timings.receiving = conn.receiving();
         conn.exchange = Some(exchange);
     }
 

@@ -499,12 +499,11 @@ fn inspector_keeps_the_newest_5000_exchanges() {
 fn soak() {
     let _alone = measuring_alone();
     const CLIENTS: u64 = 32;
-    const SETTLE: Duration = Duration::from_secs(2);
     let requests: u64 = std::env::var("SOAK_REQUESTS").map_or(10_000, |n| n.parse().unwrap());
     let tui = std::env::var("SOAK_TUI").map_or(true, |v| v != "0");
     let warm_up = 6 * MAX_EXCHANGES as u64;
     let app = path("apps/hello.py");
-    let (addr, pid, _server, _tmux) = if tui {
+    let (addr, pid, _server, tmux) = if tui {
         let tmux = Tmux::start(&app);
         (tmux.addr, tmux.pid, None, Some(tmux))
     } else {
@@ -517,13 +516,19 @@ fn soak() {
     pin_threads(0, 1);
     let (failed, examples) = load(addr, CLIENTS, warm_up);
     assert_eq!(failed, 0, "warm-up failures: {examples:#?}");
-    // The inspector takes in what the server sent it at its own pace: let it catch up.
-    thread::sleep(SETTLE);
+    // The inspector takes in what the server sent it at its own pace: wait until its header
+    // counts every exchange (shown or not), so that its memory is measured at rest.
+    let caught_up = |total: u64| {
+        if let Some(tmux) = &tmux {
+            tmux.wait_until_counted(total);
+        }
+    };
+    caught_up(warm_up);
     let before = rss_kib(pid);
     let started = Instant::now();
     let (failed, examples) = load(addr, CLIENTS, requests);
     let took = started.elapsed();
-    thread::sleep(SETTLE);
+    caught_up(warm_up + requests);
     let after = rss_kib(pid);
     eprintln!(
         "soak{}: {requests} requests from {CLIENTS} connections in {took:.1?} ({:.0} req/s), \
@@ -623,6 +628,40 @@ impl Tmux {
             thread::sleep(Duration::from_millis(50));
         };
         Tmux { socket, addr, pid }
+    }
+}
+
+impl Tmux {
+    /// Wait until the inspector's header counts `total` exchanges: its requests plus those it
+    /// did not show (`live · 40000 requests · 0 errors · 12 not shown · …`).
+    fn wait_until_counted(&self, total: u64) {
+        let number_before = |screen: &str, word: &str| -> u64 {
+            screen
+                .split(word)
+                .next()
+                .filter(|_| screen.contains(word))
+                .and_then(|head| head.rsplit(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let out = std::process::Command::new("tmux")
+                .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+                .output()
+                .expect("tmux runs");
+            let screen = String::from_utf8_lossy(&out.stdout);
+            let counted =
+                number_before(&screen, " requests") + number_before(&screen, " not shown");
+            if counted >= total {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the inspector counted {counted} of {total} exchanges:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

@@ -77,6 +77,13 @@ fn step_mode_holds_the_response_until_each_phase_is_advanced() {
     let tmux = Session::start("step", "--step --port 0 apps/hello.py");
     let port = tmux.port();
     let mut conn = send(port, GET);
+    // Before parse_request the server waits for the class, not for the client: the whole
+    // request is there.
+    let screen = tmux.wait_for("paused before parse_request; Space parses the bytes");
+    assert!(
+        !screen.contains("blank line that ends the headers"),
+        "{screen}"
+    );
     for phase in [
         "parse_request(",
         "get_environ(",
@@ -303,6 +310,31 @@ fn idle_connections_are_counted_in_the_header_and_make_no_row() {
     tmux.quit_cleanly();
 }
 
+/// At 80 columns the list keeps its column titles, a long path ends in `…`, and the header
+/// keeps the request and error counts (`1 request`, not `1 requests`).
+#[test]
+fn at_80_columns_the_list_keeps_its_titles_and_marks_cut_paths() {
+    let tmux = Session::start_sized("narrow", "--port 0 apps/hello.py", 80, 24);
+    let port = tmux.port();
+    let long = "/a-path-much-too-long-for-the-column-of-an-eighty-column-list";
+    let mut conn = send(
+        port,
+        format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+    );
+    response_within(&mut conn, PATIENCE).expect("a response");
+    let screen = tmux.wait_for("1 request · 0 errors");
+    assert!(
+        screen.contains("served in") && screen.contains("path"),
+        "{screen}"
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("/a-path"))
+        .expect("the exchange's row");
+    assert!(row.contains("…") && !row.contains(long), "{row}");
+    tmux.quit_cleanly();
+}
+
 /// The method and path show as soon as the request line is typed, while the headers are
 /// still to come; the blank line then gets the answer.
 #[test]
@@ -468,5 +500,62 @@ fn switching_step_mode_off_serves_the_requests_it_held() {
     let response = response_within(&mut held, Duration::from_secs(5))
         .expect("the held request is answered once step mode is off");
     assert!(response.ends_with("hello world!"), "{response}");
+    tmux.quit_cleanly();
+}
+
+/// `wsgiscope lesson 1` in a real terminal: its third page is longer than the panel at
+/// 120×40, so the panel says more follows, and `}` scrolls until the page's last row (as the
+/// panel wraps it) is in view and the panel says the page ends there.
+#[test]
+fn the_lesson_panel_scrolls_a_long_page_to_its_end() {
+    use ratatui::layout::Rect;
+    use wsgiscope::inspector::lesson::{LessonPanel, panel_area, text_area};
+    use wsgiscope::inspector::ui::body_area;
+
+    let dir = wsgiscope::lessons::find_dir(None).expect("the lessons folder");
+    let lesson = wsgiscope::lessons::list(&dir)
+        .expect("the lessons load")
+        .into_iter()
+        .find(|l| l.number == 1)
+        .expect("lesson 1");
+    let mut panel = LessonPanel::new(&lesson);
+    panel.next();
+    panel.next();
+    let text = text_area(panel_area(body_area(Rect::new(0, 0, 120, 40))).0);
+    let rows: Vec<String> = panel
+        .rows(text.width)
+        .iter()
+        .map(|row| row.to_string().trim_end().to_string())
+        .collect();
+    assert!(
+        rows.len() > usize::from(text.height),
+        "lesson 1's third page fits its panel now; pick a longer page for this test"
+    );
+    let first = rows[0].clone();
+    let last = rows.last().expect("the page has rows").clone();
+
+    let tmux = Session::start("lesson", "lesson 1 --port 0");
+    tmux.port();
+    tmux.keys("]");
+    tmux.keys("]");
+    let mut screen = tmux.wait_for(&format!("3/{} ", lesson.sections().len()));
+    assert!(
+        screen.contains("more lines") && !screen.contains(&last),
+        "{screen}"
+    );
+    for _ in 0..rows.len() {
+        if screen.contains("end of page") {
+            break;
+        }
+        tmux.keys("}");
+        screen = tmux.wait_for_change(&screen);
+    }
+    assert!(
+        screen.contains("end of page") && screen.contains(&last),
+        "{screen}"
+    );
+    assert!(!screen.contains(&first), "scrolled past the top:\n{screen}");
+    tmux.keys("{");
+    tmux.wait_for("more line");
     tmux.quit_cleanly();
 }

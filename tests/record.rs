@@ -130,6 +130,31 @@ fn trace_shows_line_endings_visibly() {
     }
 }
 
+/// A request refused before the app never reached the phases after parse_request, and
+/// `--trace` says so instead of timing them at 0 µs.
+#[test]
+fn trace_says_which_phases_a_refused_request_never_reached() {
+    let server = start_server_with(&["--trace", &path("apps/hello.py")], &[]);
+    let reply = server.send(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n");
+    assert!(reply.starts_with(b"HTTP/1.1 400 "));
+    let timings = loop {
+        let line = server.next_line();
+        if line.starts_with("--- timings") {
+            break server.next_line();
+        }
+    };
+    assert!(
+        timings.contains("parse_request ") && timings.contains("µs"),
+        "{timings}"
+    );
+    for phase in ["get_environ", "application", "finish_response"] {
+        assert!(
+            timings.contains(&format!("{phase} not reached")),
+            "{timings}"
+        );
+    }
+}
+
 /// The default text log prints one access line per request, as wsgiref does.
 #[test]
 fn default_log_is_an_access_line() {
@@ -193,4 +218,21 @@ fn a_chunked_body_spans_its_framing_and_a_refused_request_has_no_spans() {
     let r = server.next_typed();
     assert_eq!(r.request.spans, None);
     assert_eq!(r.error[0].rule, "request-line-spacing");
+}
+
+/// `receiving` is the client's time, which the four phases leave out: a request typed in two
+/// parts 500 ms apart (a person at telnet) took about that long to arrive, while the server's
+/// phases took a small part of it. (The server reads the first part a moment after it was
+/// sent, and that moment may be later than the read of the second part is, hence the margin.)
+#[test]
+fn receiving_counts_the_time_the_client_took_to_send_the_request() {
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+    const MARGIN: std::time::Duration = std::time::Duration::from_millis(100);
+    let server = start_server(&[&path("apps/hello.py")]);
+    let reply = server.send_slowly(&[b"GET / HTTP/1.1\r\n", b"Host: x\r\n\r\n"], PAUSE);
+    assert!(reply.ends_with(b"hello world!"));
+    let t = server.next_typed().timings_us;
+    assert!(t.receiving >= (PAUSE - MARGIN).as_micros() as u64, "{t:?}");
+    let served = t.parse_request + t.get_environ + t.application + t.finish_response;
+    assert!(served < t.receiving, "{t:?}");
 }

@@ -22,8 +22,8 @@ const EXCHANGES: &str = include_str!("fixtures/exchanges.jsonl");
 
 /// Fixture `n` (from 1): 1 an upload that printed a line, 2 an app that raised after writing
 /// to wsgi.errors, 3 a 404 longer than the record's copy (HTTP/1.0, bare LF), 4 a 200 with a
-/// Status header and no Content-Type (two findings), 5 a chunked body on a kept-alive
-/// connection.
+/// Status header and no Content-Type (two findings), 5 a request refused for a space in its
+/// target, 6 a chunked body on a kept-alive connection.
 pub fn exchange(n: usize) -> Exchange {
     let line = EXCHANGES
         .lines()
@@ -150,6 +150,7 @@ fn from_record(r: &Record) -> Exchange {
         get_environ: us(r.timings_us.get_environ),
         application: us(r.timings_us.application),
         finish_response: us(r.timings_us.finish_response),
+        receiving: us(r.timings_us.receiving),
     };
     ex.errors = r
         .error

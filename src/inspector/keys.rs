@@ -52,6 +52,9 @@ pub enum Command {
     ToggleLesson,
     LessonPrevious,
     LessonNext,
+    /// Scroll the lesson's page by the panel's height.
+    LessonScrollUp,
+    LessonScrollDown,
     /// Leave (q, Ctrl-C).
     Quit,
     /// While typing a filter: a character, Backspace, Enter (keep), Esc (drop the edit),
@@ -94,7 +97,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("r", "step mode: run the rest of this request"),
     (
         "l [ ]",
-        "lesson N: hide / show the lesson, its previous / next part",
+        "lesson N: hide / show the lesson, its previous / next page",
+    ),
+    (
+        "} {",
+        "lesson N: scroll the page down / up (↓ says more follows)",
     ),
     ("?", "this help"),
     ("Esc", "close the help, leave the maximised view"),
@@ -158,6 +165,8 @@ pub fn command(key: KeyEvent, typing: bool) -> Option<Command> {
         KeyCode::Char('l') => Command::ToggleLesson,
         KeyCode::Char('[') => Command::LessonPrevious,
         KeyCode::Char(']') => Command::LessonNext,
+        KeyCode::Char('{') => Command::LessonScrollUp,
+        KeyCode::Char('}') => Command::LessonScrollDown,
         KeyCode::Char('q') => Command::Quit,
         _ => return None,
     })

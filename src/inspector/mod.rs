@@ -536,7 +536,8 @@ fn run(
             FRAME
         };
         if dirty && last_draw.elapsed() >= frame {
-            guard.terminal.draw(|frame| ui::render(&state, frame))?;
+            let drawn = guard.terminal.draw(|frame| ui::render(&state, frame))?;
+            state.screen = drawn.area;
             last_draw = Instant::now();
             dirty = false;
             answer_key = false;

@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use chrono::{DateTime, Local};
+use ratatui::layout::Rect;
 
 use crate::exchange::{ConnectionCounts, Event, Exchange, OutputLine, Phase, Waiting};
 
@@ -247,6 +248,9 @@ pub struct State {
     pub spent: Vec<Exchange>,
     /// The lesson beside the exchanges, when started with `wsgiscope lesson N`.
     pub lesson: Option<LessonPanel>,
+    /// The terminal's size, set by the loop: scrolling the lesson stops at the end of its
+    /// page, which depends on how wide the panel is.
+    pub screen: Rect,
 }
 
 /// The three groups of the environ view, in PEP 3333's order.
@@ -345,6 +349,7 @@ impl State {
             now,
             spent: Vec::new(),
             lesson: None,
+            screen: Rect::default(),
         }
     }
 
@@ -750,6 +755,12 @@ impl State {
             }
             Command::LessonPrevious => self.lesson.iter_mut().for_each(LessonPanel::previous),
             Command::LessonNext => self.lesson.iter_mut().for_each(LessonPanel::next),
+            Command::LessonScrollUp | Command::LessonScrollDown => {
+                let body = super::ui::body_area(self.screen);
+                if let Some(lesson) = self.lesson.as_mut().filter(|l| l.shown) {
+                    lesson.scroll_by_a_panel(command == Command::LessonScrollDown, body);
+                }
+            }
             Command::Quit => return Action::Quit,
             Command::Type(_)
             | Command::Backspace

@@ -5,25 +5,29 @@
 //! screens with snapshots. From top to bottom:
 //!
 //! ```text
-//! header      where to connect (telnet hint), the app, Python, mode, counts
-//! exchanges   one row per exchange: time, client, method, path (with a ⚠N badge when the
-//!             checks found N things), status, bytes, duration
+//! header      where to connect (telnet hint) and the app; the mode, the counts, Python
+//! exchanges   one row per exchange: time, client, conn, method, path (with a ⚠N badge when
+//!             the checks found N things), status, bytes, how long the request took to
+//!             arrive (the client's time) and to serve (the server's)
 //! detail      the selected exchange in one of five views (1 raw request, 2 environ,
 //!             3 start_response, 4 response, 5 checks); what a finding points at is lit in
 //!             views 3 and 4
-//! timeline    the tutorial's four phases and how long each took
+//! timeline    the tutorial's four phases and how long each took, or that it was not reached
 //! log         what the app printed, the server's notes (or the step prompt, in step mode)
 //! footer      the keys, or the filter being typed
 //! ```
 //!
 //! Bytes are shown as the wire carries them: `\r` and `\n` as visible marks (the line break
 //! kept), other control and non-ASCII bytes as `\xNN`, so a student sees exactly what was sent.
+//!
+//! Nothing is cut silently: a line of the header or a path too long for its place ends in
+//! `…`, and a log line wider than the log wraps under its text.
 
 use std::ops::Range;
 use std::time::Duration;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
@@ -38,7 +42,7 @@ use super::step::explain;
 
 /// Screens at least this wide show the environ and the request bytes side by side.
 const SIDE_BY_SIDE_WIDTH: u16 = 100;
-/// Screens at least this tall get a taller list and log, and column titles.
+/// Screens at least this tall get a taller list and log.
 const TALL_HEIGHT: u16 = 30;
 /// The most rows of exchanges on a short screen; a tall one gives the list up to a third.
 const SHORT_LIST_ROWS: u16 = 6;
@@ -60,12 +64,7 @@ const FINDING: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOL
 /// Draw the whole screen.
 pub fn render(state: &State, frame: &mut Frame) {
     let area = frame.area();
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, footer] = screen_parts(area);
     render_header(state, frame, header);
     render_footer(state, frame, footer);
     let body = super::lesson::split(state.lesson.as_ref(), frame, body);
@@ -83,11 +82,16 @@ pub fn render(state: &State, frame: &mut Frame) {
         } else {
             SHORT_LIST_ROWS
         };
-        let list_rows = (state.visible().count() as u16).max(1) + u16::from(tall);
-        let log_rows = state
-            .log
+        // One row for the column titles.
+        let list_rows = (state.visible().count() as u16).max(1) + 1;
+        // As many rows as the newest lines need, up to a part of the screen; the newest line
+        // is shown whole even on a short screen, up to the tall screen's share.
+        let most_log = if tall { TALL_LOG_ROWS } else { SHORT_LOG_ROWS };
+        let newest = log_rows(state, body.width, TALL_LOG_ROWS, 1).len();
+        let log_rows = log_rows(state, body.width, most_log, usize::MAX)
             .len()
-            .clamp(1, if tall { TALL_LOG_ROWS } else { SHORT_LOG_ROWS });
+            .max(newest)
+            .max(1);
         let bottom = if state.stepping {
             STEP_ROWS
         } else {
@@ -100,7 +104,7 @@ pub fn render(state: &State, frame: &mut Frame) {
             Constraint::Length(bottom),
         ])
         .areas(body);
-        render_list(state, frame, list, tall);
+        render_list(state, frame, list);
         render_detail(state, frame, detail);
         render_timeline(state, frame, timeline);
         if state.stepping {
@@ -112,6 +116,23 @@ pub fn render(state: &State, frame: &mut Frame) {
     if state.help {
         render_help(frame, area);
     }
+}
+
+/// The screen's three bands: the header, the body (the exchanges and the lesson) and the
+/// footer.
+fn screen_parts(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The part of a screen of this size between the header and the footer: what the state needs
+/// to know of the layout to scroll the lesson panel.
+pub fn body_area(screen: Rect) -> Rect {
+    screen_parts(screen)[1]
 }
 
 fn panel(title: Line<'_>) -> Block<'_> {
@@ -131,65 +152,93 @@ fn render_header(state: &State, frame: &mut Frame, area: Rect) {
         (false, _) => Span::raw("live"),
     };
     let errors = Span::styled(
-        format!(
-            "{} error{}",
-            state.errors,
-            if state.errors == 1 { "" } else { "s" }
-        ),
+        count(state.errors, "error"),
         if state.errors > 0 {
             Style::new().fg(Color::Red)
         } else {
             Style::new()
         },
     );
+    // The counts come first, the Python last: on a narrow screen what is cut off (with a `…`)
+    // is what the log's start-up lines say too.
     let mut second = vec![
-        Span::raw(format!("app {} · Python {} · ", info.app, info.python)),
         mode,
-        Span::raw(format!(
-            " · {} request{} · ",
-            state.requests,
-            if state.requests == 1 { "" } else { "s" }
-        )),
+        Span::raw(format!(" · {} · ", count(state.requests, "request"))),
+        errors,
     ];
     let counts = state.connections;
     if counts.open > 0 || counts.closed_idle > 0 {
         // The event loop's side: sockets open (a browser keeps spares), and those that
         // never sent a byte, which make no row.
         let mut text = format!(
-            "{} connection{}, {} idle",
-            counts.open,
-            if counts.open == 1 { "" } else { "s" },
+            " · {}, {} idle",
+            count(counts.open, "connection"),
             counts.idle
         );
         if counts.closed_idle > 0 {
             text.push_str(&format!(" ({} idle closed)", counts.closed_idle));
         }
-        second.push(Span::raw(text + " · "));
+        second.push(Span::raw(text));
     }
     if state.not_shown > 0 {
-        // Next to the count it corrects; the log says what it means.
+        // Next to the counts it corrects; the log says what it means.
+        second.push(Span::raw(" · "));
         second.push(Span::styled(
             format!("{} not shown", state.not_shown),
             Style::new().fg(Color::Yellow),
         ));
-        second.push(Span::raw(" · "));
     }
-    second.push(errors);
     if !state.filter.0.is_empty() {
         second.push(Span::raw(format!(" · filter: {}", state.filter.0)));
     }
-    let text = vec![
-        Line::from(vec![
-            Span::styled("wsgiscope ", TITLE),
-            Span::raw(format!("http://{} · try: ", info.address)),
-            Span::styled(
-                format!("telnet {} {}", info.address.ip(), info.address.port()),
-                Style::new().fg(Color::Green),
-            ),
-        ]),
-        Line::from(second),
+    second.push(Span::raw(format!(" · Python {}", info.python)));
+    let first = vec![
+        Span::styled("wsgiscope ", TITLE),
+        Span::raw(format!("http://{} · try: ", info.address)),
+        Span::styled(
+            format!("telnet {} {}", info.address.ip(), info.address.port()),
+            Style::new().fg(Color::Green),
+        ),
+        Span::raw(format!(" · app {}", info.app)),
     ];
+    let width = usize::from(area.width);
+    let text = vec![fit(first, width), fit(second, width)];
     frame.render_widget(Paragraph::new(text), area);
+}
+
+/// `n` and the noun, plural unless `n` is 1: "1 request", "2 requests".
+fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// How many columns `text` takes. (Every character the inspector draws in these lines is
+/// one column wide: ASCII, `·`, `…`, `⚠`.)
+fn columns(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// `spans` cut to `width` columns, ending in a `…` when something was left out: a cut is
+/// never silent.
+pub(super) fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    let total: usize = spans.iter().map(|s| columns(&s.content)).sum();
+    if total <= width {
+        return Line::from(spans);
+    }
+    let mut room = width.saturating_sub(1);
+    let mut kept = Vec::new();
+    for span in spans {
+        let n = columns(&span.content);
+        if n <= room {
+            room -= n;
+            kept.push(span);
+            continue;
+        }
+        let part: String = span.content.chars().take(room).collect();
+        kept.push(Span::styled(part, span.style));
+        break;
+    }
+    kept.push(Span::styled("…", DIM));
+    Line::from(kept)
 }
 
 fn render_footer(state: &State, frame: &mut Frame, area: Rect) {
@@ -245,7 +294,81 @@ pub fn human(d: Duration) -> String {
     }
 }
 
-fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
+/// The list's columns, on a wide screen and on a narrow one: what each holds, and how wide
+/// it is. Narrow, the time loses its milliseconds and only the server's time is shown (the
+/// raw request view and the timeline say how long the client took); narrower still (the list
+/// beside a lesson), the client's address goes too, and `conn` tells the connections apart.
+struct Columns {
+    wide: bool,
+    client: bool,
+}
+
+/// Lists at least this wide show the client's address (`127.0.0.1:50001`) whole.
+const CLIENT_COLUMN_WIDTH: u16 = 76;
+
+impl Columns {
+    fn for_width(width: u16) -> Self {
+        Columns {
+            wide: width >= SIDE_BY_SIDE_WIDTH,
+            client: width >= CLIENT_COLUMN_WIDTH,
+        }
+    }
+
+    fn titles(&self) -> Vec<&'static str> {
+        let mut titles = vec!["time", "client", "conn", "method", "path", "sts", "bytes"];
+        if !self.client {
+            titles.remove(1);
+        }
+        if self.wide {
+            titles.push("arrived in");
+        }
+        titles.push("served in");
+        titles
+    }
+
+    fn widths(&self) -> Vec<Constraint> {
+        let mut widths = if self.wide {
+            vec![
+                Constraint::Length(12),
+                Constraint::Length(21),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Min(8),
+                Constraint::Length(3),
+                Constraint::Length(10),
+                // "arrived in", or "wait 12.3s".
+                Constraint::Length(10),
+            ]
+        } else {
+            vec![
+                Constraint::Length(8),
+                Constraint::Length(15),
+                Constraint::Length(5),
+                Constraint::Length(7),
+                Constraint::Min(8),
+                Constraint::Length(3),
+                Constraint::Length(7),
+            ]
+        };
+        if !self.client {
+            widths.remove(1);
+        }
+        // Room for the longest phase name, `finish_response`, while it runs.
+        widths.push(Constraint::Length(15));
+        widths
+    }
+
+    /// The path column's width in a list `width` columns wide, as the table lays it out.
+    fn path_width(&self, width: u16) -> usize {
+        let rects = Layout::horizontal(self.widths())
+            .flex(Flex::Start)
+            .spacing(1)
+            .split(Rect::new(0, 0, width, 1));
+        usize::from(rects[if self.client { 4 } else { 3 }].width)
+    }
+}
+
+fn render_list(state: &State, frame: &mut Frame, area: Rect) {
     let visible: Vec<&Entry> = state.visible().collect();
     let title = format!(
         " exchanges {}{} ",
@@ -263,8 +386,8 @@ fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
     let block = panel(Line::styled(title, TITLE));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let header_rows = usize::from(tall);
-    let rows_fit = (inner.height as usize).saturating_sub(header_rows).max(1);
+    // The column titles take a row of their own, on every screen.
+    let rows_fit = (inner.height as usize).saturating_sub(1).max(1);
     let selected = state
         .selected
         .and_then(|id| visible.iter().position(|e| e.exchange.id == id));
@@ -273,41 +396,33 @@ fn render_list(state: &State, frame: &mut Frame, area: Rect, tall: bool) {
         .unwrap_or(visible.len().saturating_sub(1))
         .saturating_sub(rows_fit - 1)
         .min(visible.len().saturating_sub(rows_fit));
-    let wide = area.width >= SIDE_BY_SIDE_WIDTH;
+    let columns = Columns::for_width(area.width);
+    let path_width = columns.path_width(inner.width);
     let rows = visible[start..]
         .iter()
         .take(rows_fit)
-        .map(|e| list_row(state, e));
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(if wide { 21 } else { 15 }),
-        Constraint::Length(if wide { 7 } else { 5 }),
-        Constraint::Length(7),
-        Constraint::Min(8),
-        Constraint::Length(3),
-        Constraint::Length(if wide { 10 } else { 7 }),
-        Constraint::Length(if wide { 12 } else { 9 }),
-    ];
-    let mut table = Table::new(rows, widths).row_highlight_style(Style::new().bg(Color::DarkGray));
-    if tall {
-        table = table.header(
-            Row::new([
-                "time", "client", "conn", "method", "path", "sts", "bytes", "took",
-            ])
-            .style(DIM),
-        );
-    }
+        .map(|e| list_row(state, e, &columns, path_width));
+    let table = Table::new(rows, columns.widths())
+        .flex(Flex::Start)
+        .row_highlight_style(Style::new().bg(Color::DarkGray))
+        .header(Row::new(columns.titles()).style(DIM));
     let mut table_state = TableState::default().with_selected(selected.map(|s| s - start));
     frame.render_stateful_widget(table, inner, &mut table_state);
 }
 
-fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
+fn list_row<'a>(state: &State, e: &'a Entry, columns: &Columns, path_width: usize) -> Row<'a> {
     let ex = &e.exchange;
-    let took = match state.waiting(e) {
+    let waiting = state.waiting(e);
+    let quiet = match waiting {
+        Some((w, quiet)) if w != Waiting::Turn && quiet >= Duration::from_secs(1) => Some(quiet),
+        _ => None,
+    };
+    // The server's time, or what it does now.
+    let served = match waiting {
         // Complete, and behind the request the app is serving: one at a time.
         Some((Waiting::Turn, _)) => Span::styled("queued", Style::new().fg(Color::Yellow)),
-        Some((_, quiet)) if quiet >= Duration::from_secs(1) => Span::styled(
-            format!("wait {}", human(quiet)),
+        _ if quiet.is_some() && !columns.wide => Span::styled(
+            format!("wait {}", human(quiet.unwrap_or_default())),
             Style::new().fg(Color::Yellow),
         ),
         _ if !e.finished => Span::styled(
@@ -317,6 +432,15 @@ fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
         _ if e.not_shown => Span::styled("not shown", Style::new().fg(Color::Yellow)),
         _ => Span::raw(human(ex.timings.total())),
     };
+    // The client's time: how long the request took to arrive, or how long it has been silent.
+    let arrived = match quiet {
+        Some(quiet) => Span::styled(
+            format!("wait {}", human(quiet)),
+            Style::new().fg(Color::Yellow),
+        ),
+        None if e.finished && !e.not_shown => Span::raw(human(ex.timings.receiving)),
+        None => Span::raw(""),
+    };
     let path = Span::raw(ex.target.clone().unwrap_or_else(|| {
         if e.finished {
             ex.request_line()
@@ -324,18 +448,26 @@ fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
             String::new()
         }
     }));
-    // The badge goes first, where a narrow column cannot cut it off.
+    // The badge goes first, where a narrow column cannot cut it off; a cut path ends in `…`.
     let path = if ex.checks.is_empty() {
-        Line::from(path)
+        fit(vec![path], path_width)
     } else {
-        Line::from(vec![
-            Span::styled(format!("⚠{} ", ex.checks.len()), FINDING),
-            path,
-        ])
+        fit(
+            vec![
+                Span::styled(format!("⚠{} ", ex.checks.len()), FINDING),
+                path,
+            ],
+            path_width,
+        )
     };
-    Row::new(vec![
-        Cell::from(clock(&ex.started)),
-        Cell::from(ex.client.to_string()),
+    let time = clock(&ex.started);
+    let mut cells = vec![
+        Cell::from(if columns.wide {
+            time
+        } else {
+            // Without the milliseconds: "10:00:02".
+            time.chars().take(8).collect()
+        }),
         // Which connection, and which request on it: "3·2" is the second request that
         // connection 3 carried (--keep-alive); a trailing "+" says it stayed open after.
         Cell::from(format!(
@@ -352,8 +484,15 @@ fn list_row<'a>(state: &State, e: &'a Entry) -> Row<'a> {
         } else {
             String::new()
         }),
-        Cell::from(took),
-    ])
+    ];
+    if columns.client {
+        cells.insert(1, Cell::from(ex.client.to_string()));
+    }
+    if columns.wide {
+        cells.push(Cell::from(arrived));
+    }
+    cells.push(Cell::from(served));
+    Row::new(cells)
 }
 
 fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
@@ -403,13 +542,18 @@ fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
             if entry.not_shown {
                 text.push_line(Line::styled(NOT_SHOWN, Style::new().fg(Color::Yellow)));
             }
-            if let Some((waiting, quiet)) = state.waiting(entry) {
+            if let Some(awaited) = awaited(state, entry) {
+                text.push_line(Line::styled(awaited, Style::new().fg(Color::Yellow)));
+            } else if entry.finished && !entry.not_shown {
+                let timings = &entry.exchange.timings;
                 text.push_line(Line::styled(
                     format!(
-                        "… the server waits for {waiting} (quiet for {})",
-                        human(quiet)
+                        "(the client sent these bytes in {}, from the first to the last; the \
+                         server's phases then took {})",
+                        human(timings.receiving),
+                        human(timings.total())
                     ),
-                    Style::new().fg(Color::Yellow),
+                    DIM,
                 ));
             }
             scrolled(frame, inner, text, state.scroll);
@@ -446,6 +590,33 @@ fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
         }
         View::Checks => scrolled(frame, inner, checks_text(entry), state.scroll),
     }
+}
+
+/// What the server waits for now, said for the state the request is in: step mode's pause
+/// before it is parsed, the rest of the request line, more header lines, body bytes, its
+/// turn. None when it waits for nothing.
+fn awaited(state: &State, entry: &Entry) -> Option<String> {
+    let id = entry.exchange.id;
+    if state.paused == Some((id, Phase::ParseRequest)) {
+        return Some(
+            "… step mode: the server is paused before parse_request; Space parses the bytes \
+             received so far"
+                .into(),
+        );
+    }
+    let (waiting, quiet) = state.waiting(entry)?;
+    let what = match waiting {
+        Waiting::Head if entry.exchange.request_raw.total == 0 => "the request's first byte".into(),
+        Waiting::Head if entry.exchange.method.is_none() => {
+            "the rest of the request line (method, target, version) and its line end".into()
+        }
+        Waiting::Head => "more header lines, or the blank line that ends the headers".into(),
+        other => other.to_string(),
+    };
+    Some(format!(
+        "… the server waits for {what} (quiet for {})",
+        human(quiet)
+    ))
 }
 
 /// The Checks view: each finding with its rule, what happened, why the rule exists, how to
@@ -799,7 +970,15 @@ fn py_str(s: &str) -> String {
 fn start_response_text(entry: &Entry) -> Text<'static> {
     let ex = &entry.exchange;
     let mut lines = Vec::new();
-    if ex.start_response.is_empty() {
+    let app_called = !entry.finished || ex.timings.reached(Phase::Application);
+    if !app_called {
+        // A refused request: say why, and nothing of write() or a body the app never made.
+        lines.push(Line::styled(
+            "The app was not called: the request never got past parse_request (the error \
+             below, and view 1, say why).",
+            DIM,
+        ));
+    } else if ex.start_response.is_empty() {
         lines.push(Line::styled(
             if entry.finished {
                 "The app never called start_response."
@@ -863,8 +1042,13 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
         }
     }
     let writes_lit = points_at(&|s| matches!(s, Spot::Write { .. }));
-    lines.push(lit(
+    let raised = ex.traceback.is_some();
+    let writes = app_called.then(|| {
         Line::raw(match ex.write_calls {
+            0 if raised => "write() calls: none; the app raised (the traceback is below), so \
+                            what body went out, if any, is in view 4"
+                .to_string(),
+            0 if !entry.finished => "write() calls: none so far".to_string(),
             0 => "write() calls: none (the body came from the returned iterable)".to_string(),
             n => format!(
                 "write() calls: {n}, of {} bytes{}",
@@ -879,9 +1063,9 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
                     ""
                 }
             ),
-        }),
-        writes_lit,
-    ));
+        })
+    });
+    lines.extend(writes.map(|line| lit(line, writes_lit)));
     if let Some(result) = &entry.app_result {
         lines.push(Line::raw(format!("the app returned: {result}")));
     }
@@ -903,62 +1087,127 @@ fn render_timeline(state: &State, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(""), area);
         return;
     };
+    let wide = area.width >= SIDE_BY_SIDE_WIDTH;
+    let arrow = if wide { " ▸ " } else { "  " };
     let current = entry.phase.map(|p| Phase::ALL.iter().position(|&q| q == p));
+    let timings = &entry.exchange.timings;
     let mut spans = vec![];
+    let mut not_reached = vec![];
     for (i, phase) in Phase::ALL.into_iter().enumerate() {
-        if i > 0 {
-            let arrow = if area.width >= SIDE_BY_SIDE_WIDTH {
-                " ▸ "
-            } else {
-                "  "
-            };
-            spans.push(Span::styled(arrow, DIM));
-        }
-        let took = entry.exchange.timings.of(phase);
+        let took = timings.of(phase);
         let (text, style) = match current {
             _ if entry.not_shown => (phase.name().to_string(), DIM),
+            // A refused request never reached the phases after parse_request; an app that
+            // raised, finish_response: said once, after the phases that ran.
+            _ if entry.finished && !timings.reached(phase) => {
+                not_reached.push(phase.name());
+                continue;
+            }
             _ if entry.finished => (format!("{} {}", phase.name(), human(took)), Style::new()),
             Some(Some(c)) if c == i => (phase.name().to_string(), HIGHLIGHT),
             Some(Some(c)) if c > i => (phase.name().to_string(), Style::new().fg(Color::Green)),
             _ => (phase.name().to_string(), DIM),
         };
+        if !spans.is_empty() {
+            spans.push(Span::styled(arrow, DIM));
+        }
         spans.push(Span::styled(text, style));
     }
-    if entry.finished && !entry.not_shown && area.width >= SIDE_BY_SIDE_WIDTH {
+    if !not_reached.is_empty() {
+        if !spans.is_empty() {
+            spans.push(Span::styled(arrow, DIM));
+        }
         spans.push(Span::styled(
-            format!("   total {}", human(entry.exchange.timings.total())),
+            format!("not reached: {}", not_reached.join(", ")),
             DIM,
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if entry.finished && !entry.not_shown && wide {
+        spans.push(Span::styled(
+            format!(
+                "   served in {} · arrived in {}",
+                human(timings.total()),
+                human(timings.receiving)
+            ),
+            DIM,
+        ));
+    }
+    frame.render_widget(Paragraph::new(fit(spans, usize::from(area.width))), area);
+}
+
+/// How wide the log's first column is: who wrote the line (`#12 wsgi.errors`), right-aligned.
+const LOG_WHO: usize = 14;
+
+/// The newest log lines (at most `lines` of them) as rows of a log `width` columns wide, at
+/// most `most` rows, oldest first. A line longer than the log wraps, its later rows under its text: an error's
+/// explanation or the export's curl command is read whole, not cut at the edge.
+fn log_rows(state: &State, width: u16, most: usize, lines: usize) -> Vec<Line<'static>> {
+    let room = usize::from(width).saturating_sub(LOG_WHO + 1).max(1);
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    for l in state.log.iter().rev().take(lines) {
+        if rows.len() >= most {
+            break;
+        }
+        let who = match l.exchange {
+            Some(id) => format!("#{id} {}", l.stream),
+            None => l.stream.clone(),
+        };
+        let style = match l.stream.as_str() {
+            "error" | "stderr" => Style::new().fg(Color::Red),
+            "inspector" => Style::new().fg(Color::Green),
+            _ => Style::new(),
+        };
+        let mut line_rows: Vec<Line<'static>> = wrap_plain(&l.text, room)
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let lead = if i == 0 {
+                    format!("{who:>LOG_WHO$} ")
+                } else {
+                    " ".repeat(LOG_WHO + 1)
+                };
+                Line::from(vec![Span::styled(lead, DIM), Span::styled(part, style)])
+            })
+            .collect();
+        line_rows.append(&mut rows);
+        rows = line_rows;
+    }
+    // The newest rows: a line taller than the log shows its end.
+    let extra = rows.len().saturating_sub(most);
+    rows.split_off(extra)
+}
+
+/// `text` cut into rows of at most `width` characters, at spaces where it can be, inside a
+/// word where the word alone is wider.
+fn wrap_plain(text: &str, width: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = row.chars().count();
+        if used > 0 && used + 1 + word.len() > width {
+            rows.push(std::mem::take(&mut row));
+        }
+        if !row.is_empty() {
+            row.push(' ');
+        }
+        while row.chars().count() + word.len() > width {
+            let fits = width - row.chars().count();
+            row.extend(word.drain(..fits));
+            rows.push(std::mem::take(&mut row));
+        }
+        row.extend(word);
+    }
+    rows.push(row);
+    rows
 }
 
 fn render_log(state: &State, frame: &mut Frame, area: Rect) {
     let block = panel(Line::styled(" log: app output and server notes ", TITLE));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let skip = state.log.len().saturating_sub(inner.height as usize);
-    let lines: Vec<Line> = state
-        .log
-        .iter()
-        .skip(skip)
-        .map(|l| {
-            let who = match l.exchange {
-                Some(id) => format!("#{id} {}", l.stream),
-                None => l.stream.clone(),
-            };
-            let style = match l.stream.as_str() {
-                "error" | "stderr" => Style::new().fg(Color::Red),
-                "inspector" => Style::new().fg(Color::Green),
-                _ => Style::new(),
-            };
-            Line::from(vec![
-                Span::styled(format!("{who:>14} "), DIM),
-                Span::styled(l.text.clone(), style),
-            ])
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    let rows = log_rows(state, inner.width, usize::from(inner.height), usize::MAX);
+    frame.render_widget(Paragraph::new(rows), inner);
 }
 
 fn render_step(state: &State, frame: &mut Frame, area: Rect) {

@@ -9,13 +9,18 @@ use std::time::{Duration, Instant};
 /// How long a test waits for the screen to show something before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A wsgiscope running in a detached tmux session of 120×40.
+/// A wsgiscope running in a detached tmux session (120×40 unless started sized).
 pub struct Session {
     socket: String,
 }
 
 impl Session {
     pub fn start(test: &str, args: &str) -> Session {
+        Session::start_sized(test, args, 120, 40)
+    }
+
+    /// [`Session::start`] in a terminal of `width` × `height`.
+    pub fn start_sized(test: &str, args: &str, width: u16, height: u16) -> Session {
         let socket = format!("wsgiscope-{test}-{}", std::process::id());
         let command = format!(
             "{} {args}; echo EXITED $?; stty -a | grep -o -- '-\\?icanon'; sleep 60",
@@ -24,7 +29,8 @@ impl Session {
         let session = Session { socket };
         let status = Command::new("tmux")
             .args(["-L", &session.socket, "-f", "/dev/null"])
-            .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", "t"])
+            .args(["new-session", "-d", "-s", "t"])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
             .arg("-c")
             .arg(env!("CARGO_MANIFEST_DIR"))
             .arg(command)
@@ -58,6 +64,22 @@ impl Session {
             assert!(
                 Instant::now() < deadline,
                 "the screen never showed {needle:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the screen shows something else than `before`; return it.
+    pub fn wait_for_change(&self, before: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen != before {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never changed from:\n{before}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
