@@ -114,7 +114,7 @@ fn start_response_with_exc_info_replaces_the_status_before_sending() {
     let calls = record["start_response"].as_array().unwrap();
     assert_eq!(calls.len(), 2, "{record}");
     assert_eq!(calls[0]["status"], "200 OK");
-    assert!(calls[0]["exc_info"].is_null());
+    assert_eq!(calls[0].get("exc_info"), Some(&serde_json::Value::Null));
     assert_eq!(calls[1]["status"], "500 Internal Server Error");
     assert!(
         calls[1]["exc_info"]

@@ -4,10 +4,10 @@
     python3 lessons/code/stage1_socket.py --port 0    # a free port; the first line says which
 
 Listen, accept a connection, read from it, print what it read (on stderr), send one fixed
-response, close; again, forever. Every request gets the same answer. Simplification, named: one recv() is taken for the whole
-request. It returns what has arrived so far: all of it when curl sends it in one piece, only
-the first line when you type it into telnet, so the server answers before you have finished
-(stage 3 reads until the blank line).
+response, close; again, forever. Every request gets the same answer. Simplification, named:
+one recv() is taken for the whole request. It returns what has arrived so far: all of it
+when curl sends it in one piece, only the first line when you type it into telnet, so the
+server answers before you have finished (stage 3 reads until the blank line).
 """
 
 import socket
