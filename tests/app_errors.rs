@@ -8,9 +8,9 @@ mod common;
 use common::*;
 
 /// GET `path` and return the reply and its record.
-fn fetch(server: &Server, path: &str) -> (Reply, serde_json::Value) {
+fn fetch(server: &Server, path: &str) -> (Reply, Record) {
     let reply = parse_reply(&server.get(path));
-    (reply, server.next_record())
+    (reply, server.next_typed())
 }
 
 /// Each error that happens before anything was sent becomes a 500 whose body names the
@@ -42,7 +42,7 @@ fn app_errors_before_sending_give_a_500_and_the_server_goes_on() {
             "{path}: a traceback without --debug: {}",
             reply.text()
         );
-        assert_eq!(record["response"]["status"], 500, "{path}: {record}");
+        assert_eq!(record.response.status, Some(500), "{path}: {record:?}");
         assert_error(&record, &[rule], &[says]);
 
         let (index, _) = fetch(&server, "/");
@@ -64,10 +64,12 @@ fn debug_puts_the_traceback_in_the_500_body() {
     );
     assert!(reply.text().contains("errors.py"), "{}", reply.text());
     assert!(
-        record["traceback"]
-            .as_str()
+        record
+            .traceback
+            .as_deref()
             .unwrap_or_default()
-            .contains("RuntimeError")
+            .contains("RuntimeError"),
+        "{record:?}"
     );
 }
 
@@ -111,17 +113,18 @@ fn start_response_with_exc_info_replaces_the_status_before_sending() {
         reply.text(),
         "the app caught its error and sent this page instead\n"
     );
-    let calls = record["start_response"].as_array().unwrap();
-    assert_eq!(calls.len(), 2, "{record}");
-    assert_eq!(calls[0]["status"], "200 OK");
-    assert_eq!(calls[0].get("exc_info"), Some(&serde_json::Value::Null));
-    assert_eq!(calls[1]["status"], "500 Internal Server Error");
+    let calls = &record.start_response;
+    assert_eq!(calls.len(), 2, "{record:?}");
+    assert_eq!(calls[0].status, "200 OK");
+    assert_eq!(calls[0].exc_info, None);
+    assert_eq!(calls[1].status, "500 Internal Server Error");
     assert!(
-        calls[1]["exc_info"]
-            .as_str()
+        calls[1]
+            .exc_info
+            .as_deref()
             .unwrap_or_default()
             .contains("ValueError"),
-        "{record}"
+        "{record:?}"
     );
     assert_no_error(&record);
 }
@@ -132,7 +135,7 @@ fn start_response_with_exc_info_replaces_the_status_before_sending() {
 fn a_write_kept_from_an_earlier_exchange_raises_instead_of_sending() {
     let server = start_server(&[&path("tests/apps/kept_write.py")]);
     server.get("/first");
-    server.next_record();
+    server.next_typed();
     let (reply, record) = fetch(&server, "/second");
     assert_eq!(reply.status, 200);
     assert!(

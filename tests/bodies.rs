@@ -23,7 +23,7 @@ fn chunked_body_is_decoded_into_wsgi_input() {
     let reply = assert_reply(&raw, 200, &[]);
     assert_eq!(reply.text(), "hello world");
     assert_eq!(reply.header("Content-Type").as_deref(), Some("text/plain"));
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(environ(&record, "CONTENT_LENGTH"), Some("'11'"));
     assert_eq!(environ(&record, "wsgi.input_terminated"), Some("True"));
     assert_eq!(
@@ -45,10 +45,7 @@ fn content_length_body_is_echoed_and_get_shows_the_form() {
         reply.header("Content-Type").as_deref(),
         Some("application/json")
     );
-    assert_eq!(
-        environ(&server.next_record(), "CONTENT_LENGTH"),
-        Some("'8'")
-    );
+    assert_eq!(environ(&server.next_typed(), "CONTENT_LENGTH"), Some("'8'"));
 
     let form = assert_reply(&server.get("/"), 200, &[]);
     assert!(
@@ -74,8 +71,8 @@ fn expect_100_continue_is_answered_before_the_body_is_sent() {
     conn.write_all(b"hello").unwrap();
     let reply = assert_reply(&read_to_end(&mut conn), 200, &[]);
     assert_eq!(reply.text(), "hello");
-    let record = server.next_record();
-    let raw = record["response"]["raw"].as_str().unwrap();
+    let record = server.next_typed();
+    let raw = &record.response.raw;
     assert!(
         raw.starts_with("HTTP/1.1 100 Continue\\r\\n\\r\\nHTTP/1.1 200 OK"),
         "{raw}"
@@ -91,17 +88,13 @@ fn client_disconnecting_mid_body_does_not_stop_the_server() {
     conn.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b")
         .unwrap();
     hang_up(&conn);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(
         &record,
         &["request-incomplete"],
         &["before the request was complete"],
     );
-    assert_eq!(
-        record["response"].get("status"),
-        Some(&serde_json::Value::Null),
-        "{record}"
-    );
+    assert_eq!(record.response.status, None, "{record:?}");
 
     let raw = server.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnext");
     assert_eq!(assert_reply(&raw, 200, &[]).text(), "next");
@@ -122,8 +115,8 @@ fn silent_clients_are_dropped_after_the_timeout_and_the_next_is_served() {
     assert_eq!(reply.text(), "hello world!");
     // Records come as exchanges end: this one ended first, before either timeout.
     assert_eq!(
-        server.next_record()["request"]["target"],
-        "/meanwhile",
+        server.next_typed().request.target.as_deref(),
+        Some("/meanwhile"),
         "the third client was not served before the silent ones timed out"
     );
 
@@ -135,7 +128,7 @@ fn silent_clients_are_dropped_after_the_timeout_and_the_next_is_served() {
         took >= Duration::from_millis(900) && took < Duration::from_secs(5),
         "the 408 came after {took:?}"
     );
-    assert_eq!(server.next_record()["response"]["status"], 408);
+    assert_eq!(server.next_typed().response.status, Some(408));
 
     let got = read_to_end(&mut silent);
     assert!(
@@ -148,6 +141,10 @@ fn silent_clients_are_dropped_after_the_timeout_and_the_next_is_served() {
     // No record for the silent client: the next one is the next request's.
     let reply = assert_reply(&server.get("/last"), 200, &[]);
     assert_eq!(reply.text(), "hello world!");
-    let record = server.next_record();
-    assert_eq!(record["request"]["target"], "/last", "{record}");
+    let record = server.next_typed();
+    assert_eq!(
+        record.request.target.as_deref(),
+        Some("/last"),
+        "{record:?}"
+    );
 }

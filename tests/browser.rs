@@ -103,8 +103,8 @@ fn load_in_chromium(server: &Server, url: &str) -> Load {
             .records_so_far()
             .iter()
             .map(|r| match target(r) {
-                Some(target) => format!("{target} {}", r["response"]["status"]),
-                None => format!("(no request: {})", r["error"]),
+                Some(target) => format!("{target} {:?}", r.response.status),
+                None => format!("(no request: {:?})", r.error),
             })
             .collect();
         kill_group(&mut chromium);
@@ -145,8 +145,8 @@ fn page_says(dom: &str) -> Option<&str> {
 }
 
 /// The record's target, or None for a connection that sent no request.
-fn target(record: &serde_json::Value) -> Option<&str> {
-    record["request"]["target"].as_str()
+fn target(record: &Record) -> Option<&str> {
+    record.request.target.as_deref()
 }
 
 /// Chromium loads a page from 127.0.0.1 that preconnects to localhost and takes six anonymous
@@ -189,15 +189,15 @@ fn chromium_loads_a_page_with_preconnects_and_cross_origin_images_within_five_se
     // name, as an anonymous CORS request from the page's origin. Chromium also asks for
     // /favicon.ico, and its silent sockets give records without a request: neither matters.
     let mut page_seen = false;
-    let mut images: Vec<Option<serde_json::Value>> = vec![None; IMAGES];
+    let mut images: Vec<Option<Record>> = vec![None; IMAGES];
     while !page_seen || images.iter().any(Option::is_none) {
-        let record = server.next_record();
+        let record = server.next_typed();
         let Some(target) = target(&record) else {
             continue;
         };
         if target == "/" {
             assert_eq!(environ(&record, "HTTP_HOST"), Some(&*format!("'{here}'")));
-            assert_eq!(record["response"]["status"], 200, "{record}");
+            assert_eq!(record.response.status, Some(200), "{record:?}");
             page_seen = true;
         } else if let Some(n) = target
             .strip_prefix("/img/")
@@ -210,26 +210,22 @@ fn chromium_loads_a_page_with_preconnects_and_cross_origin_images_within_five_se
     }
     for (n, record) in images.into_iter().flatten().enumerate() {
         let n = n + 1;
-        assert_eq!(record["response"]["status"], 200, "image {n}: {record}");
+        assert_eq!(record.response.status, Some(200), "image {n}: {record:?}");
         assert_eq!(
             environ(&record, "HTTP_HOST"),
             Some(&*format!("'{other}'")),
-            "image {n} was not asked for over the other loopback name: {record}"
+            "image {n} was not asked for over the other loopback name: {record:?}"
         );
         assert_eq!(
             environ(&record, "HTTP_ORIGIN"),
             Some(&*format!("'http://{here}'")),
-            "image {n} was not a cross-origin request from the page: {record}"
+            "image {n} was not a cross-origin request from the page: {record:?}"
         );
         assert_eq!(
             environ(&record, "HTTP_SEC_FETCH_MODE"),
             Some("'cors'"),
-            "image {n} was not fetched in CORS mode (crossorigin=\"anonymous\"): {record}"
+            "image {n} was not fetched in CORS mode (crossorigin=\"anonymous\"): {record:?}"
         );
-        assert_eq!(
-            record["checks"].as_array().map(Vec::len),
-            Some(0),
-            "image {n} has findings: {record}"
-        );
+        assert_eq!(record.checks, [], "image {n} has findings: {record:?}");
     }
 }

@@ -7,20 +7,24 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use serde_json::Value;
-
 use common::*;
+use wsgiscope::checks::Spot;
 
 /// The rule ids of a record's findings, sorted.
-fn rules(record: &Value) -> Vec<String> {
-    let mut rules: Vec<String> = record["checks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("checks is not a list: {record}"))
-        .iter()
-        .map(|c| c["rule"].as_str().unwrap_or_default().to_string())
-        .collect();
+fn rules(record: &Record) -> Vec<String> {
+    let mut rules: Vec<String> = record.checks.iter().map(|c| c.rule.clone()).collect();
     rules.sort();
     rules
+}
+
+/// The message of a record's first finding, or "" when it has none.
+fn first_message(record: &Record) -> &str {
+    record.checks.first().map_or("", |c| c.message.as_str())
+}
+
+/// Where a record's first finding points, or None when it has none or points nowhere.
+fn first_at(record: &Record) -> Option<&Spot> {
+    record.checks.first()?.at.as_ref()
 }
 
 /// Each mistakes app, the status the client gets for `GET /`, and the exact findings.
@@ -120,13 +124,20 @@ fn each_mistake_is_named_by_its_rule_and_the_server_keeps_serving() {
                 "{file} (request {attempt}): {}",
                 reply.head
             );
-            let record = server.next_record();
-            assert_eq!(rules(&record), expected, "{file}: {record}");
-            for check in record["checks"].as_array().unwrap() {
-                for field in ["message", "fix", "reference", "pep3333", "explanation"] {
+            let record = server.next_typed();
+            assert_eq!(rules(&record), expected, "{file}: {record:?}");
+            for check in &record.checks {
+                let fields = [
+                    ("message", Some(&check.message)),
+                    ("fix", Some(&check.fix)),
+                    ("reference", Some(&check.reference)),
+                    ("pep3333", Some(&check.pep3333)),
+                    ("explanation", check.explanation.as_ref()),
+                ];
+                for (field, text) in fields {
                     assert!(
-                        check[field].as_str().is_some_and(|s| !s.is_empty()),
-                        "{file}: no {field} in {check}"
+                        text.is_some_and(|s| !s.is_empty()),
+                        "{file}: no {field} in {check:?}"
                     );
                 }
             }
@@ -150,8 +161,8 @@ fn findings_name_the_offending_part() {
     for (file, says) in cases {
         let server = start_server(&[&path(&format!("apps/mistakes/{file}"))]);
         server.get("/");
-        let record = server.next_record();
-        let message = record["checks"][0]["message"].as_str().unwrap_or_default();
+        let record = server.next_typed();
+        let message = first_message(&record);
         assert!(message.contains(says), "{file}: {message:?} lacks {says:?}");
     }
 }
@@ -162,16 +173,28 @@ fn findings_name_the_offending_part() {
 fn findings_point_at_the_header_or_chunk() {
     let server = start_server(&[&path("apps/mistakes/header_newline.py")]);
     server.get("/");
-    let at = &server.next_record()["checks"][0]["at"];
-    assert_eq!(at["header"]["call"], 0, "{at}");
-    assert_eq!(at["header"]["index"], 1, "{at}");
-    assert_eq!(at["header"]["name"], "X-User", "{at}");
+    let record = server.next_typed();
+    assert_eq!(
+        first_at(&record),
+        Some(&Spot::Header {
+            call: 0,
+            index: 1,
+            name: "X-User".into()
+        }),
+        "{record:?}"
+    );
 
     let server = start_server(&[&path("apps/mistakes/chunk_str.py")]);
     server.get("/");
-    let at = &server.next_record()["checks"][0]["at"];
-    assert_eq!(at["chunk"]["index"], 0, "{at}");
-    assert_eq!(at["chunk"]["offset"], 0, "{at}");
+    let record = server.next_typed();
+    assert_eq!(
+        first_at(&record),
+        Some(&Spot::Chunk {
+            index: 0,
+            offset: 0
+        }),
+        "{record:?}"
+    );
 }
 
 /// A mistake that can be served is served as the app asked: a status without reason goes out
@@ -232,7 +255,7 @@ fn impossible_heads_give_a_500_naming_the_rule() {
         let head = reply.head.to_ascii_lowercase();
         assert_eq!(head.matches("content-length:").count(), 1, "{file}: {head}");
         assert!(!head.contains("100 continue"), "{file}: {head}");
-        assert_error(&server.next_record(), &["app-raised"], &[rule]);
+        assert_error(&server.next_typed(), &["app-raised"], &[rule]);
     }
 }
 
@@ -251,13 +274,13 @@ fn latin1_header_values_are_served_and_del_is_refused() {
         "{:?}",
         String::from_utf8_lossy(&raw)
     );
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
 
     let reply = parse_reply(&server.get("/del"));
     assert_eq!(reply.status, 500, "{}", reply.head);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(rules(&record), ["header-value-control"]);
-    let message = record["checks"][0]["message"].as_str().unwrap_or_default();
+    let message = first_message(&record);
     assert!(
         message.contains("the control character '\\x7f': 'rub\\x7fout'"),
         "{message}"
@@ -272,9 +295,9 @@ fn a_body_on_head_is_a_note() {
     let reply = parse_reply(&server.send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"));
     assert_eq!(reply.status, 200);
     assert!(reply.body.is_empty());
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(rules(&record), ["body-on-head"]);
-    assert_eq!(record["checks"][0]["about"], "note");
+    assert_eq!(record.checks[0].about, "note", "{record:?}");
 }
 
 /// A request with obsolete line folding is refused with 400, and the record says why with the
@@ -284,7 +307,7 @@ fn obsolete_line_folding_is_refused_and_noted() {
     let server = start_server(&[&path("apps/hello.py")]);
     let raw = server.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: one\r\n two\r\n\r\n");
     assert_eq!(parse_reply(&raw).status, 400);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(rules(&record), ["obsolete-line-folding"]);
 }
 
@@ -306,7 +329,7 @@ fn reading_to_the_end_is_fine_when_the_length_is_known() {
     let server = start_server(&[&path("apps/mistakes/read_no_length.py")]);
     let raw = server.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     assert_eq!(parse_reply(&raw).text(), "read 3 bytes\n");
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
 }
 
 /// The requests a conforming app is checked with: a GET, and a POST with a body.
@@ -325,8 +348,8 @@ fn assert_clean(server: &Server, app: &str) {
             "{app}: {}",
             String::from_utf8_lossy(&raw)
         );
-        let record = server.next_record();
-        assert_eq!(rules(&record), Vec::<String>::new(), "{app}: {record}");
+        let record = server.next_typed();
+        assert_eq!(rules(&record), Vec::<String>::new(), "{app}: {record:?}");
         assert_no_error(&record);
     }
 }
@@ -361,13 +384,13 @@ fn every_teaching_app_is_clean() {
 fn streaming_and_chunked_uploads_are_clean() {
     let server = start_server(&[&path("apps/stream.py")]);
     server.get("/?n=50");
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
 
     let server = start_server(&[&path("apps/echo.py")]);
     server.send(
         b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     );
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
 }
 
 /// Flask reads a JSON body through werkzeug, which trusts `wsgi.input_terminated`: no finding.
@@ -385,7 +408,7 @@ fn flask_json_post_is_clean() {
         "{}",
         String::from_utf8_lossy(&raw)
     );
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
 }
 
 /// `--strict`: a servable mistake becomes a 500 that names the rule, the record says why, and
@@ -400,7 +423,7 @@ fn strict_turns_findings_about_the_app_into_500s() {
         "{}",
         reply.text()
     );
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(rules(&record), ["status-no-reason"]);
     assert_error(&record, &["strict-500"], &["--strict", "status-no-reason"]);
 
@@ -421,7 +444,7 @@ fn strict_after_the_head_closes_the_connection() {
     let server = start_server(&["--strict", &path("apps/mistakes/content_length_wrong.py")]);
     // The body is known before the head goes out here, so this one is still a 500.
     assert_eq!(parse_reply(&server.get("/")).status, 500);
-    server.next_record();
+    server.next_typed();
 
     let server = start_server(&["--strict", &path("tests/apps/late_mistake.py")]);
     let raw = server.get("/");
@@ -433,7 +456,7 @@ fn strict_after_the_head_closes_the_connection() {
         "the last chunk was sent: {:?}",
         reply.raw_body
     );
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(rules(&record), ["write-not-bytes"]);
     assert_error(
         &record,
@@ -450,22 +473,22 @@ fn an_exception_from_iter_is_the_apps_error_not_a_mistake() {
     let server = start_server(&[&path("tests/apps/broken_results.py")]);
     let reply = parse_reply(&server.get("/iter-raises"));
     assert_eq!(reply.status, 500, "{}", reply.head);
-    let record = server.next_record();
-    assert_eq!(rules(&record), Vec::<String>::new(), "{record}");
+    let record = server.next_typed();
+    assert_eq!(rules(&record), Vec::<String>::new(), "{record:?}");
     assert_error(
         &record,
         &["app-raised"],
         &["ValueError: the data source is down"],
     );
-    let traceback = record["traceback"].as_str().unwrap_or_default();
+    let traceback = record.traceback.as_deref().unwrap_or_default();
     assert!(
         traceback.contains("broken_results.py") && traceback.contains("__iter__"),
-        "{record}"
+        "{record:?}"
     );
 
     let reply = parse_reply(&server.get("/iter-none"));
     assert_eq!(reply.status, 500, "{}", reply.head);
-    assert_eq!(rules(&server.next_record()), ["result-not-iterable"]);
+    assert_eq!(rules(&server.next_typed()), ["result-not-iterable"]);
 }
 
 /// `start_response` reads its headers argument once: a generator gives its items only once,
@@ -491,18 +514,17 @@ fn headers_from_a_generator_are_read_once_and_sent() {
         reply.head
     );
     assert_eq!(reply.text(), "headers from a generator\n");
-    let record = server.next_record();
-    assert_eq!(rules(&record), ["headers-not-list"], "{record}");
-    assert_eq!(
-        record["start_response"][0]["headers"],
-        serde_json::json!([["Content-Type", "text/plain"], ["X-From", "a generator"]]),
-        "{record}"
-    );
+    let record = server.next_typed();
+    assert_eq!(rules(&record), ["headers-not-list"], "{record:?}");
+    let headers = record.start_response.first().map(|call| &call.headers[..]);
+    let sent = [("Content-Type", "text/plain"), ("X-From", "a generator")]
+        .map(|(n, v)| (n.into(), v.into()));
+    assert_eq!(headers, Some(&sent[..]), "{record:?}");
 
     let reply = parse_reply(&server.get("/raises"));
     assert_eq!(reply.status, 500, "{}", reply.head);
-    let record = server.next_record();
-    assert_eq!(rules(&record), Vec::<String>::new(), "{record}");
+    let record = server.next_typed();
+    assert_eq!(rules(&record), Vec::<String>::new(), "{record:?}");
     assert_error(
         &record,
         &["app-raised"],

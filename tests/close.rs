@@ -14,22 +14,20 @@ use std::path::Path;
 use common::*;
 
 /// Assert close() ran: the marker file says so, and so does the exchange's output.
-fn assert_closed(marker: &Path, record: &serde_json::Value) {
+fn assert_closed(marker: &Path, record: &Record) {
     let text = std::fs::read_to_string(marker).unwrap_or_else(|e| {
         panic!(
-            "close() wrote no marker {} ({e}); {record}",
+            "close() wrote no marker {} ({e}); {record:?}",
             marker.display()
         )
     });
     assert_eq!(text, "close() called\n");
-    let output = &record["output"];
     assert!(
-        output
-            .as_array()
-            .unwrap()
+        record
+            .output
             .iter()
-            .any(|l| l["stream"] == "wsgi.errors" && l["text"] == "close() called"),
-        "close() is not in the exchange's output: {record}"
+            .any(|l| l.stream == "wsgi.errors" && l.text == "close() called"),
+        "close() is not in the exchange's output: {record:?}"
     );
     let _ = std::fs::remove_file(marker);
 }
@@ -50,7 +48,7 @@ fn close_is_called_when_the_response_completes() {
     let marker = scratch("close-normal");
     let reply = assert_reply(&server.send(&request("/normal", &marker)), 200, &[]);
     assert_eq!(reply.text(), "one\ntwo\n");
-    assert_closed(&marker, &server.next_record());
+    assert_closed(&marker, &server.next_typed());
 }
 
 /// The result raises while the server iterates it: close() still runs.
@@ -59,7 +57,7 @@ fn close_is_called_after_an_exception_during_iteration() {
     let server = start_server(&[&path("tests/apps/close_tracker.py")]);
     let marker = scratch("close-raise");
     server.send(&request("/raise", &marker));
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(
         &record,
         &["app-failed-after-headers"],
@@ -75,7 +73,7 @@ fn a_failing_close_after_a_failed_iteration_is_recorded_too() {
     let server = start_server(&[&path("tests/apps/broken_results.py")]);
     let reply = parse_reply(&server.get("/both-fail"));
     assert_eq!(reply.status, 500, "{}", reply.head);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(
         &record,
         &["app-raised", "close-raised"],
@@ -84,7 +82,7 @@ fn a_failing_close_after_a_failed_iteration_is_recorded_too() {
             "close() raised OSError: close() failed too",
         ],
     );
-    let traceback = record["traceback"].as_str().unwrap_or_default();
+    let traceback = record.traceback.as_deref().unwrap_or_default();
     let iteration = traceback.find("failed during iteration");
     let close = traceback.find("close() failed too");
     assert!(
@@ -105,13 +103,13 @@ fn close_is_called_when_the_client_disconnects_mid_response() {
     assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"));
     drop(conn);
 
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(&record, &["client-gone"], &["client went away"]);
-    let sent = record["response"]["body_bytes"].as_u64().unwrap();
+    let sent = record.response.body_bytes;
     assert!(sent < 200 * 1024 * 1024, "the whole body was sent: {sent}");
     assert_closed(&marker, &record);
 
     let reply = assert_reply(&server.send(&request("/normal", &marker)), 200, &[]);
     assert_eq!(reply.text(), "one\ntwo\n");
-    assert_closed(&marker, &server.next_record());
+    assert_closed(&marker, &server.next_typed());
 }

@@ -155,11 +155,11 @@ fn load_of_10_000_requests_from_32_connections_is_all_answered_and_rss_stays_fla
 }
 
 /// Send `bytes`, hang up, and return the exchange's record.
-fn hang_up_after(server: &Server, bytes: &[u8]) -> serde_json::Value {
+fn hang_up_after(server: &Server, bytes: &[u8]) -> Record {
     let conn = server.connect();
     (&conn).write_all(bytes).unwrap();
     hang_up(&conn);
-    server.next_record()
+    server.next_typed()
 }
 
 /// A client that hangs up in the middle of the request line costs only its own exchange.
@@ -202,8 +202,8 @@ fn client_that_hangs_up_mid_body_costs_nothing_but_its_exchange() {
         &["before the request was complete"],
     );
     assert!(
-        record["start_response"].as_array().unwrap().is_empty(),
-        "the app ran on half a body: {record}"
+        record.start_response.is_empty(),
+        "the app ran on half a body: {record:?}"
     );
     assert_serves(&server);
 }
@@ -220,7 +220,7 @@ fn client_that_hangs_up_mid_response_costs_nothing_but_its_exchange() {
     assert!(first.starts_with(b"HTTP/1.1 200 OK"));
     // Unread data in our receive buffer: closing now sends a reset.
     drop(conn);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(&record, &["client-gone"], &["client went away"]);
     assert_serves(&server);
 }
@@ -232,8 +232,8 @@ fn client_that_connects_and_sends_nothing_costs_nothing() {
     let server = start_server(&[FAULTS]);
     drop(server.connect());
     assert_serves(&server);
-    let record = server.next_record();
-    assert_eq!(record["request"]["target"], "/", "{record}");
+    let record = server.next_typed();
+    assert_eq!(record.request.target.as_deref(), Some("/"), "{record:?}");
     assert_no_error(&record);
 }
 
@@ -260,11 +260,11 @@ fn silent_client_is_dropped_after_the_timeout_and_the_next_one_is_served_meanwhi
         (Duration::from_millis(900)..Duration::from_secs(5)).contains(&dropped_after),
         "dropped after {dropped_after:?}, --timeout is 1 s"
     );
-    assert_eq!(server.next_record()["request"]["target"], "/");
+    assert_eq!(server.next_typed().request.target.as_deref(), Some("/"));
     // A record for the silent client would come before this request's.
     assert_serves(&server);
-    let record = server.next_record();
-    assert_eq!(record["request"]["target"], "/", "{record}");
+    let record = server.next_typed();
+    assert_eq!(record.request.target.as_deref(), Some("/"), "{record:?}");
     assert_no_error(&record);
 }
 
@@ -312,7 +312,7 @@ fn client_trickling_a_byte_every_500_ms_gets_a_408_at_the_whole_request_deadline
     hang_up(&conn);
     assert!(sender.join().unwrap().is_err(), "the trickle was never cut");
     assert_error(
-        &server.next_record(),
+        &server.next_typed(),
         &["request-too-slow"],
         &["408", "not complete 5 seconds after"],
     );
@@ -336,11 +336,13 @@ fn body_longer_than_announced_is_cut_and_the_rest_is_not_a_request() {
         assert_eq!(reply.body, b"hello");
         assert_eq!(raw.windows(9).filter(|w| w == b"HTTP/1.1 ").count(), 1);
     }
-    let record = server.next_record();
-    assert_eq!(record["request"]["target"], "/echo");
+    let record = server.next_typed();
+    assert_eq!(
+        record.request.target.as_deref(),
+        Some("/echo"),
+        "{record:?}"
+    );
     assert_serves(&server);
-    // Read as the typed record: a field name that went wrong fails here instead of comparing
-    // null with the target.
     let last = server.next_typed();
     assert_ne!(last.request.target.as_deref(), Some("/leak?mib=64"));
 }
@@ -384,7 +386,7 @@ fn close_that_raises_is_recorded_and_the_server_goes_on() {
     let reply = server.send(b"GET /close-raises HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_reply(&reply, 200, &["closing badly"]);
     assert_error(
-        &server.next_record(),
+        &server.next_typed(),
         &["close-raised"],
         &["close() raised", "failed on purpose"],
     );
@@ -402,7 +404,7 @@ fn app_yielding_forever_stops_when_the_client_hangs_up() {
     let mut some = vec![0u8; 64 * 1024];
     conn.read_exact(&mut some).unwrap();
     drop(conn);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(&record, &["client-gone"], &["client went away"]);
     assert_serves(&server);
 }
@@ -417,14 +419,14 @@ fn upload_of_1_mib_is_stored_as_64_kib_and_counted_exactly() {
     request.extend(std::iter::repeat_n(b'u', MIB));
     let reply = parse_reply(&server.send(&request));
     assert_eq!(reply.body.len(), MIB, "the app got the whole body");
-    let record = server.next_record();
-    assert_eq!(record["request"]["bytes"], (head.len() + MIB) as u64);
-    let stored = unescape(record["request"]["raw"].as_str().unwrap());
+    let record = server.next_typed();
+    assert_eq!(record.request.bytes, (head.len() + MIB) as u64);
+    let stored = unescape(&record.request.raw);
     assert_eq!(stored.len(), MAX_STORED_BYTES);
     assert_eq!(stored[..], request[..MAX_STORED_BYTES]);
     // The echo's response is 1 MiB too.
-    assert_eq!(record["response"]["body_bytes"], MIB as u64);
-    let stored = unescape(record["response"]["raw"].as_str().unwrap());
+    assert_eq!(record.response.body_bytes, MIB as u64);
+    let stored = unescape(&record.response.raw);
     assert_eq!(stored.len(), MAX_STORED_BYTES);
 }
 
@@ -434,10 +436,10 @@ fn response_of_1_mib_is_stored_as_64_kib_and_counted_exactly() {
     let server = start_server(&[FAULTS]);
     let raw = server.send(format!("GET /big?n={MIB} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
     assert_eq!(parse_reply(&raw).body.len(), MIB);
-    let record = server.next_record();
-    assert_eq!(record["response"]["bytes"], raw.len() as u64);
-    assert_eq!(record["response"]["body_bytes"], MIB as u64);
-    let stored = unescape(record["response"]["raw"].as_str().unwrap());
+    let record = server.next_typed();
+    assert_eq!(record.response.bytes, raw.len() as u64);
+    assert_eq!(record.response.body_bytes, MIB as u64);
+    let stored = unescape(&record.response.raw);
     assert_eq!(stored[..], raw[..MAX_STORED_BYTES]);
 }
 

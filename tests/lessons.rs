@@ -1181,7 +1181,7 @@ fn lesson_3_starts_its_app_with_the_lessons_arguments() {
     let target = format!("{}/hello?x=1", mount.as_deref().unwrap_or(""));
     let raw = server.get(&target);
     assert_reply(&raw, 200, &[]);
-    let record = server.next_record();
+    let record = server.next_typed();
     if let Some(mount) = mount {
         assert_eq!(
             environ(&record, "SCRIPT_NAME"),
@@ -1223,13 +1223,12 @@ fn an_app_path_is_still_an_app() {
 fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
     let server = start_server(&[&path("apps/corners.py")]);
     server.get("/errors");
-    let record = server.next_record();
-    let logged: Vec<&str> = record["output"]
-        .as_array()
-        .expect("a list of lines")
+    let record = server.next_typed();
+    let logged: Vec<&str> = record
+        .output
         .iter()
-        .filter(|line| line["stream"] == "wsgi.errors")
-        .filter_map(|line| line["text"].as_str())
+        .filter(|line| line.stream == "wsgi.errors")
+        .map(|line| line.text.as_str())
         .collect();
     assert_eq!(
         logged,
@@ -1241,7 +1240,7 @@ fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
     );
 
     server.send(b"POST /input HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\nab\r\ncd\r\nef\r\n");
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(
         environ(&record, "wsgi.input"),
         Some("<wsgiscope.WsgiInput 12 bytes, 0 read>")
@@ -1249,10 +1248,10 @@ fn lesson_19_corners_logs_counts_and_flags_as_the_lesson_says() {
 
     for target in ["/long", "/short"] {
         server.get(target);
-        assert_check(&server.next_record(), "content-length-mismatch");
+        assert_check(&server.next_typed(), "content-length-mismatch");
     }
     server.send(b"HEAD /head HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert_eq!(server.next_record()["checks"], serde_json::json!([]));
+    assert_eq!(server.next_typed().checks, []);
 }
 
 /// Lesson 19's comparison: wsgiref's own server gives demo_app the same required keys as

@@ -28,16 +28,16 @@ fn assert_refused(cases: &[Case<'_>]) {
             "{what}: {}",
             String::from_utf8_lossy(&raw)
         );
-        let record = server.next_record();
-        assert_eq!(record["response"]["status"], *status, "{what}: {record}");
+        let record = server.next_typed();
+        assert_eq!(record.response.status, Some(*status), "{what}: {record:?}");
         assert_error(&record, &[*rule], &[]);
         // The body says the sentence the record keeps, after the status line.
-        let message = record["error"][0]["message"].as_str().unwrap_or_default();
+        let message = record.error.first().map_or("", |e| e.message.as_str());
         let sentence = message.split_once(": ").map_or(message, |(_, s)| s);
         assert!(
             reply.text().starts_with(&format!("{status} "))
                 && reply.text().ends_with(&format!("\n\n{sentence}\n")),
-            "{what}: the body is not the record's sentence: {}\n{record}",
+            "{what}: the body is not the record's sentence: {}\n{record:?}",
             reply.text()
         );
     }
@@ -191,12 +191,8 @@ fn enter_before_the_request_line_is_served_in_telnet_and_in_netcat() {
         let reply = parse_reply(&server.send(request));
         assert_eq!(reply.status, 200, "{client}: {}", reply.text());
         assert!(reply.text().contains("<form"), "{client}: {}", reply.text());
-        let record = server.next_record();
-        assert_eq!(
-            record["checks"],
-            serde_json::json!([]),
-            "{client}: {record}"
-        );
+        let record = server.next_typed();
+        assert_eq!(record.checks, [], "{client}: {record:?}");
     }
 }
 
@@ -252,28 +248,19 @@ fn host_values_of_every_form_are_served() {
         let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
         let reply = parse_reply(&server.send(request.as_bytes()));
         assert_eq!(reply.status, 200, "Host: {host}: {}", reply.text());
-        let record = server.next_record();
+        let record = server.next_typed();
         assert_eq!(
-            record["environ"]["HTTP_HOST"],
-            format!("'{host}'"),
-            "{record}"
+            environ(&record, "HTTP_HOST"),
+            Some(&*format!("'{host}'")),
+            "{record:?}"
         );
-        assert_eq!(
-            record["checks"],
-            serde_json::json!([]),
-            "Host: {host}: {record}"
-        );
+        assert_eq!(record.checks, [], "Host: {host}: {record:?}");
     }
     let reply = parse_reply(&server.send(b"GET / HTTP/1.1\r\n\r\n"));
     assert_eq!(reply.status, 200, "{}", reply.text());
-    let record = server.next_record();
-    let rules: Vec<&str> = record["checks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("checks is not a list: {record}"))
-        .iter()
-        .filter_map(|check| check["rule"].as_str())
-        .collect();
-    assert_eq!(rules, ["missing-host"], "{record}");
+    let record = server.next_typed();
+    let rules: Vec<&str> = record.checks.iter().map(|c| c.rule.as_str()).collect();
+    assert_eq!(rules, ["missing-host"], "{record:?}");
 }
 
 /// The body's length must be unambiguous (RFC 9112 §6.3): Content-Length with
@@ -519,11 +506,7 @@ fn chunk_extensions_within_the_grammar_are_served() {
         let what = String::from_utf8_lossy(size);
         assert_eq!(reply.status, 200, "{what}: {}", reply.text());
         assert_eq!(reply.text(), "hello", "{what}");
-        assert_eq!(
-            server.next_record()["checks"],
-            serde_json::json!([]),
-            "{what}"
-        );
+        assert_eq!(server.next_typed().checks, [], "{what}");
     }
 }
 

@@ -19,24 +19,23 @@ fn solution(file: &str) -> String {
 }
 
 /// The rule ids of a record's findings.
-fn rules(record: &Value) -> Vec<String> {
-    record["checks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("checks is not a list: {record}"))
-        .iter()
-        .map(|c| c["rule"].as_str().unwrap_or_default().to_string())
-        .collect()
+fn rules(record: &Record) -> Vec<String> {
+    record.checks.iter().map(|c| c.rule.clone()).collect()
 }
 
 /// Everything the app wrote to `wsgi.errors` during the exchange, one line each.
-fn errors_output(record: &Value) -> String {
-    record["output"]
-        .as_array()
-        .unwrap_or_else(|| panic!("output is not a list: {record}"))
+fn errors_output(record: &Record) -> String {
+    record
+        .output
         .iter()
-        .filter(|line| line["stream"] == "wsgi.errors")
-        .map(|line| format!("{}\n", line["text"].as_str().unwrap_or_default()))
+        .filter(|line| line.stream == "wsgi.errors")
+        .map(|line| format!("{}\n", line.text))
         .collect()
+}
+
+/// Whether any line the app wrote during the exchange, on any stream, contains `text`.
+fn output_mentions(record: &Record, text: &str) -> bool {
+    record.output.iter().any(|line| line.text.contains(text))
 }
 
 /// A POST of `body` to `/` with a Content-Length.
@@ -76,7 +75,7 @@ fn lesson_3_rebuilds_the_url_asked_for() {
             "GET {target}: {}",
             reply.text()
         );
-        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+        assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
     }
 }
 
@@ -106,7 +105,7 @@ fn lesson_5_close_runs_after_the_whole_body() {
     let server = start_server(&[&solution("lesson05_closing.py")]);
     let reply = assert_reply(&server.get("/?delay=0"), 200, &[]);
     assert_eq!(reply.text(), "5\n4\n3\n2\n1\n");
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(errors_output(&record), "closed after all 5 lines\n");
 }
 
@@ -121,7 +120,7 @@ fn lesson_5_close_runs_when_the_client_leaves_mid_stream() {
     // The head and the first line, "10", as its chunk.
     read_until(&mut conn, b"\r\n\r\n3\r\n10\n\r\n");
     drop(conn);
-    let record = server.next_record();
+    let record = server.next_typed();
     let said = errors_output(&record);
     assert!(said.starts_with("closed early, after "), "{said}");
     assert!(said.contains(" of 10 lines"), "{said}");
@@ -176,7 +175,7 @@ fn lesson_6_refuses_what_is_not_a_list_of_numbers() {
         let answer: Value = serde_json::from_slice(&reply.body)
             .unwrap_or_else(|e| panic!("{body:?}: the 400 is not JSON ({e}): {}", reply.text()));
         assert!(answer["error"].is_string(), "{body:?}: {answer}");
-        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+        assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
     }
 }
 
@@ -191,7 +190,7 @@ fn lesson_7_turns_an_error_before_the_body_into_a_500_page() {
         let reply = parse_reply(&server.get(target));
         assert_eq!(reply.status, 500, "{target}: {}", reply.text());
         assert!(reply.text().starts_with("sorry, "), "{}", reply.text());
-        let record = server.next_record();
+        let record = server.next_typed();
         assert_no_error(&record);
         let log = errors_output(&record);
         assert!(log.contains("Traceback (most recent call last)"), "{log}");
@@ -199,7 +198,7 @@ fn lesson_7_turns_an_error_before_the_body_into_a_500_page() {
     }
     let reply = assert_reply(&server.get("/"), 200, &["all is well"]);
     assert!(reply.complete);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(errors_output(&record), "fragile: its result was closed\n");
 }
 
@@ -229,7 +228,7 @@ fn lesson_7_keeps_streaming_and_lets_a_late_error_abort() {
         reply.text(),
         "line 1, sent at once\nline 2, a second later\n"
     );
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(
         &record,
         &["app-failed-after-headers"],
@@ -239,18 +238,16 @@ fn lesson_7_keeps_streaming_and_lets_a_late_error_abort() {
     assert!(log.contains("Traceback (most recent call last)"), "{log}");
     assert!(log.ends_with("fragile: its result was closed\n"), "{log}");
     // The middleware's second start_response call, with exc_info, raised.
-    let calls = record["start_response"]
-        .as_array()
-        .expect("a list of calls");
-    assert_eq!(calls.len(), 2, "{record}");
-    assert!(calls[1]["exc_info"].is_string(), "{record}");
-    assert!(calls[1]["error"].is_string(), "{record}");
+    let calls = &record.start_response;
+    assert_eq!(calls.len(), 2, "{record:?}");
+    assert!(calls[1].exc_info.is_some(), "{record:?}");
+    assert!(calls[1].error.is_some(), "{record:?}");
 }
 
 // ---- Lesson 8: an access log written after the body ----
 
 /// The app's wsgi.errors lines of an exchange, without the time at the end of the access line.
-fn logged_lines(record: &Value) -> Vec<String> {
+fn logged_lines(record: &Record) -> Vec<String> {
     errors_output(record)
         .lines()
         .map(|line| line.split(" in ").next().unwrap_or_default().to_string())
@@ -266,14 +263,14 @@ fn lesson_8_access_log_logs_each_response_after_its_body() {
         assert_reply(&server.get("/"), 200, &[]).text(),
         "hello world!\n"
     );
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(logged_lines(&record), ["access: GET / 200 13 bytes"]);
     assert_eq!(rules(&record), Vec::<String>::new());
 
     let reply = assert_reply(&server.get("/write"), 200, &[]);
     assert_eq!(reply.text(), "written, then returned\n");
     assert_eq!(
-        logged_lines(&server.next_record()),
+        logged_lines(&server.next_typed()),
         ["access: GET /write 200 23 bytes"]
     );
 }
@@ -297,7 +294,7 @@ fn lesson_8_access_log_streams_and_passes_close_on() {
     let reply = parse_reply(&got);
     assert!(reply.complete, "{}", reply.text());
     assert_eq!(reply.text(), "line 1 of 3\nline 2 of 3\nline 3 of 3\n");
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(
         logged_lines(&record),
         [
@@ -317,7 +314,7 @@ fn lesson_8_access_log_logs_a_client_that_left() {
         .unwrap();
     read_until(&mut conn, b"line 1 of 3\n\r\n");
     drop(conn);
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_error(&record, &["client-gone"], &["went away"]);
     let lines = logged_lines(&record);
     assert_eq!(lines.len(), 2, "{lines:?}");
@@ -440,7 +437,7 @@ fn lesson_17_gzip_honours_the_weights_and_always_says_vary() {
             );
             assert_eq!(reply.body, greeting(), "{accept:?}");
         }
-        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+        assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
     }
 }
 
@@ -455,14 +452,14 @@ fn lesson_17_gzip_passes_write_through_and_streams() {
         String::from_utf8(gunzip(&reply.body)).unwrap(),
         "written with write(), then returned\n"
     );
-    let record = server.next_record();
-    assert_eq!(record["write_calls"], 1, "{record}");
+    let record = server.next_typed();
+    assert_eq!(record.write_calls, 1, "{record:?}");
     assert_eq!(rules(&record), Vec::<String>::new());
 
     let reply = get_with(&server, "/stream", "Accept-Encoding: gzip\r\n");
     let lines: String = (1..=50).map(|n| format!("line {n} of 50\n")).collect();
     assert_eq!(String::from_utf8(gunzip(&reply.body)).unwrap(), lines);
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
     // Fifty blocks in, few chunks out (lesson 17): the compressor kept the small lines until
     // the end, and the middleware yielded b"" meanwhile, which the server does not send.
     let (chunks, complete) = chunks_of(&reply.raw_body);
@@ -493,7 +490,7 @@ fn lesson_17_gzip_leaves_encoded_bodies_204_and_304_alone() {
         "compressed once, not twice"
     );
     assert!(varies_on_accept_encoding(&reply));
-    assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
 
     for (target, extra, status) in [
         ("/empty", "", 204),
@@ -505,7 +502,7 @@ fn lesson_17_gzip_leaves_encoded_bodies_204_and_304_alone() {
         assert_eq!(reply.header("Content-Encoding"), None, "{}", reply.head);
         assert!(reply.body.is_empty());
         assert!(varies_on_accept_encoding(&reply), "{}", reply.head);
-        assert_eq!(rules(&server.next_record()), Vec::<String>::new());
+        assert_eq!(rules(&server.next_typed()), Vec::<String>::new());
     }
 }
 
@@ -561,11 +558,10 @@ const GET_AND_POST: [&[u8]; 2] = [
 ];
 
 /// What the validator says in the app's output: an assertion, a warning, an unclosed result.
-fn validator_complaints(record: &Value) -> Vec<String> {
-    let output = record["output"].to_string();
+fn validator_complaints(record: &Record) -> Vec<String> {
     ["AssertionError", "Warning", "garbage collected"]
         .iter()
-        .filter(|bad| output.contains(*bad))
+        .filter(|bad| output_mentions(record, bad))
         .map(|bad| bad.to_string())
         .collect()
 }
@@ -580,11 +576,11 @@ fn lesson_16_each_bug_is_caught_by_the_checker_the_lesson_names() {
         let reply = parse_reply(&strict.get("/"));
         assert_eq!(reply.status, 500, "{name} under --strict: {}", reply.text());
         assert!(reply.text().contains(rule), "{name}: {}", reply.text());
-        assert_eq!(rules(&strict.next_record()), [rule], "{name}");
+        assert_eq!(rules(&strict.next_typed()), [rule], "{name}");
 
         let checked = start_server(&[&validated(&buggy)]);
         let reply = parse_reply(&checked.get("/"));
-        let record = checked.next_record();
+        let record = checked.next_typed();
         if validator_catches {
             assert_eq!(
                 reply.status,
@@ -620,11 +616,11 @@ fn lesson_16_the_validator_refuses_every_read_without_a_size() {
         parse_reply(&alone.send(with_length)).text(),
         "read 3 bytes\n"
     );
-    assert_eq!(rules(&alone.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&alone.next_typed()), Vec::<String>::new());
 
     let checked = start_server(&[&validated("apps/mistakes/read_no_length.py")]);
     assert_eq!(parse_reply(&checked.send(with_length)).status, 500);
-    assert_error(&checked.next_record(), &["app-raised"], &["AssertionError"]);
+    assert_error(&checked.next_typed(), &["app-raised"], &["AssertionError"]);
 }
 
 /// A softer rule is only a warning under the validator: the response goes out, the warning is
@@ -636,10 +632,10 @@ fn lesson_16_a_validator_warning_is_printed_once_and_the_finding_every_time() {
     for attempt in 1..=2 {
         let reply = parse_reply(&server.get("/"));
         assert_eq!(reply.status, 200, "request {attempt}: {}", reply.head);
-        let record = server.next_record();
+        let record = server.next_typed();
         assert_eq!(rules(&record), ["status-no-reason"], "request {attempt}");
-        let warned = record["output"].to_string().contains("WSGIWarning");
-        assert_eq!(warned, attempt == 1, "request {attempt}: {record}");
+        let warned = output_mentions(&record, "WSGIWarning");
+        assert_eq!(warned, attempt == 1, "request {attempt}: {record:?}");
     }
 }
 
@@ -664,8 +660,8 @@ fn lesson_16_each_fix_is_clean_under_strict_and_the_validator() {
                     "{args:?}: {}",
                     String::from_utf8_lossy(&raw)
                 );
-                let record = server.next_record();
-                assert_eq!(rules(&record), Vec::<String>::new(), "{args:?}: {record}");
+                let record = server.next_typed();
+                assert_eq!(rules(&record), Vec::<String>::new(), "{args:?}: {record:?}");
                 assert_no_error(&record);
                 assert_eq!(
                     validator_complaints(&record),
@@ -722,7 +718,7 @@ fn lesson_18_proxy_fix_trusts_only_the_configured_proxies() {
             "url = https://example.org/shop/hello",
         ],
     );
-    assert_eq!(rules(&one.next_record()), Vec::<String>::new());
+    assert_eq!(rules(&one.next_typed()), Vec::<String>::new());
 
     // A scheme that is neither http nor https is not believed.
     let reply = get_with(&one, "/", "X-Forwarded-Proto: gopher\r\n");
@@ -774,7 +770,7 @@ fn lesson_18_proxy_fix_behind_nginx_ignores_forged_headers() {
         ],
     );
     // The app's server was told the forged address, after nginx's own.
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(
         environ(&record, "HTTP_X_FORWARDED_FOR"),
         Some("'6.6.6.6, 127.0.0.1'")
@@ -811,7 +807,7 @@ fn lesson_19_mount_dispatches_by_the_first_segment() {
             "{target}"
         );
         assert_eq!(
-            rules(&server.next_record()),
+            rules(&server.next_typed()),
             Vec::<String>::new(),
             "{target}"
         );

@@ -19,9 +19,9 @@ fn tutorial_transcript_answers_hello_world_and_notes_missing_host() {
     assert_eq!(reply.header("Content-Length").as_deref(), Some("12"));
     assert_eq!(reply.header("Connection").as_deref(), Some("close"));
 
-    let record = server.next_record();
-    assert_eq!(record["request"]["method"], "GET");
-    assert_eq!(record["response"]["status"], 200);
+    let record = server.next_typed();
+    assert_eq!(record.request.method.as_deref(), Some("GET"), "{record:?}");
+    assert_eq!(record.response.status, Some(200), "{record:?}");
     assert_check(&record, "missing-host");
 }
 
@@ -38,9 +38,9 @@ fn request_arriving_one_byte_at_a_time_is_served() {
         &[],
     );
     assert_eq!(reply.text(), "hello world!");
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(
-        record["request"]["raw"],
+        record.request.raw,
         "GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"
     );
 }
@@ -57,7 +57,7 @@ fn request_typed_line_by_line_is_served() {
         &[],
     );
     assert_eq!(reply.text(), "hello world!");
-    assert_eq!(server.next_record()["checks"], serde_json::json!([]));
+    assert_eq!(server.next_typed().checks, []);
 }
 
 /// netcat and some telnets end lines with LF alone; RFC 9112 §2.2 lets a server accept that.
@@ -75,9 +75,9 @@ fn http_1_0_request_is_served_without_host() {
     let server = start_server(&[&path("apps/hello.py")]);
     let reply = assert_reply(&server.send(b"GET / HTTP/1.0\r\n\r\n"), 200, &[]);
     assert_eq!(reply.text(), "hello world!");
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(environ(&record, "SERVER_PROTOCOL"), Some("'HTTP/1.0'"));
-    assert_eq!(record["checks"], serde_json::json!([]), "{record}");
+    assert_eq!(record.checks, [], "{record:?}");
 }
 
 /// HEAD gets the app's headers and no body (RFC 9110 §9.3.2). The server adds no
@@ -117,7 +117,7 @@ fn path_info_is_percent_decoded_as_latin1_and_query_string_stays_raw() {
         reply.header("Content-Type").as_deref(),
         Some("text/plain; charset=utf-8")
     );
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(
         environ(&record, "PATH_INFO"),
         Some("'/a b/caf\u{c3}\u{a9}'")
@@ -140,7 +140,7 @@ fn underscore_headers_are_dropped_and_noted() {
         &["HTTP_X_USER = 'alice'"],
     );
     assert!(!reply.text().contains("mallory"), "{}", reply.text());
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(environ(&record, "HTTP_X_USER"), Some("'alice'"));
     assert_check(&record, "underscore-header-dropped");
 }
@@ -162,7 +162,7 @@ fn streamed_body_is_chunked_for_http11_and_ends_at_close_for_http10() {
     let framed = format!("{}{}{}{}0\r\n\r\n", chunk(1), chunk(2), chunk(3), chunk(4));
     assert_eq!(String::from_utf8_lossy(&reply.raw_body), framed);
     assert_eq!(reply.text(), lines);
-    assert_eq!(server.next_record()["response"]["body_bytes"], 48);
+    assert_eq!(server.next_typed().response.body_bytes, 48);
 
     let reply = assert_reply(&server.send(b"GET /?n=4 HTTP/1.0\r\n\r\n"), 200, &[]);
     assert_eq!(reply.header("Transfer-Encoding"), None);
@@ -181,7 +181,7 @@ fn raw_utf8_in_the_query_reaches_the_app_as_bytes_as_str() {
         200,
         &["QUERY_STRING = 'q=caf\u{c3}\u{a9}'"],
     );
-    let record = server.next_record();
+    let record = server.next_typed();
     assert_eq!(
         environ(&record, "QUERY_STRING"),
         Some("'q=caf\u{c3}\u{a9}'")
