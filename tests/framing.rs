@@ -445,21 +445,10 @@ fn split_head(raw: &[u8], what: &str) -> (String, Vec<u8>) {
 /// The last-chunk, with no trailer.
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
-/// `(id, request, kept_open)` of a record's `connection` field; fails the test when the field
-/// is missing or malformed.
-fn connection(record: &Value) -> (u64, u64, bool) {
-    let c = &record["connection"];
-    match (
-        c["id"].as_u64(),
-        c["request"].as_u64(),
-        c["kept_open"].as_bool(),
-    ) {
-        (Some(id), Some(request), Some(kept_open)) => (id, request, kept_open),
-        _ => panic!(
-            "the record's \"connection\" should be {{\"id\": N, \"request\": K, \"kept_open\": B}}, \
-             it is {c}; the record: {record}"
-        ),
-    }
+/// `(id, request, kept_open)` of a record's `connection` field.
+fn connection(record: &Record) -> (u64, u64, bool) {
+    let c = &record.connection;
+    (c.id, u64::from(c.request), c.kept_open)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1025,7 +1014,7 @@ fn keep_alive_serves_100_requests_on_one_connection() {
     }
     client.assert_closed("the 100th response, asked with Connection: close");
 
-    let records: Vec<Value> = (0..REQUESTS).map(|_| server.next_record()).collect();
+    let records: Vec<Record> = (0..REQUESTS).map(|_| server.next_typed()).collect();
     let (id, _, _) = connection(&records[0]);
     for (i, record) in (1..).zip(&records) {
         let expected = (id, i, i < REQUESTS as u64);
@@ -1033,7 +1022,7 @@ fn keep_alive_serves_100_requests_on_one_connection() {
             connection(record),
             expected,
             "record {i} of {REQUESTS} on one connection: (connection.id, connection.request, \
-             connection.kept_open) should be {expected:?}; the record: {record}"
+             connection.kept_open) should be {expected:?}; the record: {record:?}"
         );
     }
 }
@@ -1279,14 +1268,18 @@ fn keep_alive_closes_an_idle_connection_after_the_timeout_without_a_record() {
         "the kept-alive connection was closed {silent:?} after its response; --timeout is 1 s"
     );
 
-    assert_eq!(server.next_record()["request"]["target"], "/before-idle");
+    assert_eq!(
+        server.next_typed().request.target.as_deref(),
+        Some("/before-idle")
+    );
     let mut client = Client::new(&server);
     client.send(&request("GET", "/after-idle", "Connection: close\r\n"));
     client.response(false, "GET /after-idle");
     let line = server.next_line();
-    let record: Value = serde_json::from_str(&line).unwrap_or_default();
+    let record: Option<Record> = serde_json::from_str(&line).ok();
     assert_eq!(
-        record["request"]["target"], "/after-idle",
+        record.and_then(|r| r.request.target).as_deref(),
+        Some("/after-idle"),
         "the line printed after the idle close is not the next request's record: {line}"
     );
 }
@@ -1314,7 +1307,7 @@ fn keep_alive_closes_after_1000_requests() {
     client.assert_closed("the 1,000th response on one connection");
     let _ = sender.join();
     for i in 1..=MAX_REQUESTS as u64 {
-        let (_, number, kept_open) = connection(&server.next_record());
+        let (_, number, kept_open) = connection(&server.next_typed());
         assert_eq!(
             (number, kept_open),
             (i, i < MAX_REQUESTS as u64),
@@ -1349,13 +1342,13 @@ fn record_says_which_connection_which_request_and_whether_it_stayed_open() {
         ("/c", (1, 3, false)),
         ("/d", (2, 1, false)),
     ] {
-        let record = server.next_record();
-        assert_eq!(record["request"]["target"], target, "{record}");
+        let record = server.next_typed();
+        assert_eq!(record.request.target.as_deref(), Some(target), "{record:?}");
         assert_eq!(
             connection(&record),
             expected,
             "GET {target}: (connection.id, connection.request, connection.kept_open) should \
-             be {expected:?}; the record: {record}"
+             be {expected:?}; the record: {record:?}"
         );
     }
 }
@@ -1368,11 +1361,11 @@ fn without_keep_alive_each_record_is_the_only_request_of_its_connection() {
         let mut client = Client::new(&server);
         client.send(&get("/"));
         client.response(false, "GET /");
-        let record = server.next_record();
+        let record = server.next_typed();
         assert_eq!(
             connection(&record),
             (id, 1, false),
-            "connection {id} without --keep-alive: the record: {record}"
+            "connection {id} without --keep-alive: the record: {record:?}"
         );
     }
 }

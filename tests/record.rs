@@ -96,7 +96,7 @@ fn record_ids_count_connections() {
     let server = start_server(&[&path("apps/hello.py")]);
     for id in 1..=3 {
         server.get("/");
-        assert_eq!(server.next_record()["id"], id);
+        assert_eq!(server.next_typed().id, id);
     }
 }
 

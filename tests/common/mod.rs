@@ -327,7 +327,11 @@ impl Server {
         self.stdout.recv_timeout(wait)
     }
 
-    /// The next exchange record (`--log json`), skipping output that belongs to no exchange.
+    /// The next exchange record as JSON: [`Server::next_typed`], written back out. Only
+    /// tests/fixtures.rs needs this: it writes records to the inspector's fixture file and
+    /// compares them field by field with what is there, as the JSON the file holds, so that it
+    /// can blank out what changes from run to run and name each field that differs. Every
+    /// other test reads the typed record, where a wrong field name does not compile.
     pub fn next_record(&self) -> Value {
         serde_json::to_value(self.next_typed()).expect("a record is JSON")
     }
