@@ -275,7 +275,7 @@ fn idle_connections_are_closed_after_the_timeout_without_a_record_and_counted_at
     // The first line on standard output is this request's record: nothing at all was printed
     // for the four connections that sent nothing.
     let first = server.next_line();
-    let record: Option<Record> = serde_json::from_str(&first).ok();
+    let record = parse_record(&first);
     assert_eq!(
         record.and_then(|r| r.request.target).as_deref(),
         Some("/after-idle"),

@@ -341,7 +341,7 @@ impl Server {
     /// not records (app output between exchanges) are skipped.
     pub fn next_typed(&self) -> Record {
         loop {
-            if let Some(record) = as_record(&self.next_line()) {
+            if let Some(record) = parse_record(&self.next_line()) {
                 return record;
             }
         }
@@ -378,7 +378,7 @@ impl Server {
 /// A line of `--log json` output as a [`Record`], or None when it is not a record (a line of
 /// app output that belongs to no exchange has no `id`). Fails the test when the line is not
 /// JSON, or is a record that src/record.rs cannot read.
-fn as_record(line: &str) -> Option<Record> {
+pub fn parse_record(line: &str) -> Option<Record> {
     let value: Value =
         serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
     value.get("id")?;
