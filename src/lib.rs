@@ -54,6 +54,9 @@
 // (`wait`), the terminal's crash handler (`inspector::terminal`), the open-file limit
 // (`server::connection_limit`) and the GIL check (`python::without_gil`).
 #![deny(unsafe_code)]
+// The docs are a guide to the whole source, private items included (`cargo doc
+// --document-private-items` renders every one), so they link to private items freely.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod checks;
 pub mod cli;
