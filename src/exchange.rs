@@ -379,16 +379,6 @@ impl Exchange {
         });
     }
 
-    /// The errors as one text for a line of the log: each sentence, with "; then" between
-    /// them (the order they happened in).
-    pub fn error_text(&self) -> Option<String> {
-        if self.errors.is_empty() {
-            return None;
-        }
-        let sentences: Vec<&str> = self.errors.iter().map(|e| e.message.as_str()).collect();
-        Some(sentences.join("; then "))
-    }
-
     /// Add a finding of `rule`.
     pub fn check(&mut self, rule: &'static crate::checks::Rule, message: String) {
         self.checks.push(Check::new(rule, message));

@@ -50,6 +50,21 @@ pub struct Exported {
     pub curl: Option<String>,
 }
 
+impl Exported {
+    /// What the log view says after an export: where the files are, and how to replay.
+    pub fn note(&self) -> String {
+        let curl = match &self.curl {
+            Some(curl) => format!("; the same request with curl: {curl}"),
+            None => "; no curl command: the server did not serve this request".to_string(),
+        };
+        format!(
+            "exported to {}; the same bytes again: {}{curl}",
+            self.transcript.display(),
+            self.replay
+        )
+    }
+}
+
 /// Quote for a POSIX shell: inside single quotes everything is literal except `'` itself.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))

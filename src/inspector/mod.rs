@@ -576,17 +576,7 @@ fn export_selected(state: &mut State, id: u64) {
         return;
     };
     let note = match export::export(&entry.exchange, state.info.address) {
-        Ok(out) => {
-            let curl = match &out.curl {
-                Some(curl) => format!("; the same request with curl: {curl}"),
-                None => "; no curl command: the server did not serve this request".to_string(),
-            };
-            format!(
-                "exported to {}; the same bytes again: {}{curl}",
-                out.transcript.display(),
-                out.replay
-            )
-        }
+        Ok(out) => out.note(),
         Err(e) => format!("export failed: {e}"),
     };
     state.note(Some(id), "inspector", note);

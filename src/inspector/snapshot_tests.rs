@@ -316,14 +316,16 @@ fn a_refused_request_shows_the_phases_it_never_reached() {
 #[test]
 fn long_log_lines_wrap_instead_of_being_cut() {
     let mut s = state();
-    s.note(
-        Some(3),
-        "inspector",
-        "exported to wsgiscope-exports/exchange-3.txt; the same bytes again: wsgiscope telnet \
-         127.0.0.1 8888 < 'wsgiscope-exports/exchange-3.request'; the same request with curl: \
-         curl -i 'http://127.0.0.1:8888/missing' -H 'User-Agent: a-long-client-name/1.0'"
-            .into(),
-    );
+    let exported = super::export::Exported {
+        transcript: "wsgiscope-exports/exchange-3.txt".into(),
+        request: "wsgiscope-exports/exchange-3.request".into(),
+        replay: "wsgiscope telnet 127.0.0.1 8888 < 'wsgiscope-exports/exchange-3.request'".into(),
+        curl: Some(
+            "curl -i 'http://127.0.0.1:8888/missing' -H 'User-Agent: a-long-client-name/1.0'"
+                .into(),
+        ),
+    };
+    s.note(Some(3), "inspector", exported.note());
     check("long_log_lines", &s);
 }
 
