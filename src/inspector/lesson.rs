@@ -193,8 +193,10 @@ fn render(panel: &LessonPanel, frame: &mut Frame, area: Rect) {
         heading,
     );
     let rows = page_rows(section, text.width);
-    // Drawn from the clamped scroll: a smaller terminal may have fewer rows to scroll.
-    let first = usize::from(panel.scroll.min(panel.last_scroll(text)));
+    // Drawn from the clamped scroll: a smaller terminal may have fewer rows to scroll. (The
+    // rows just wrapped give the last useful scroll: no need to wrap the page again.)
+    let last = rows.len().saturating_sub(usize::from(text.height));
+    let first = usize::from(panel.scroll).min(last);
     let shown: Vec<Line> = rows
         .iter()
         .skip(first)
