@@ -352,12 +352,7 @@ impl PythonServer {
 
 impl Drop for PythonServer {
     fn drop(&mut self) {
-        // SAFETY: kill(2) only sends SIGTERM to the child we started; it touches no memory.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        if wait_with_limit(&mut self.child, Duration::from_secs(5)).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        stop_child(&mut self.child, libc::SIGTERM);
     }
 }
 

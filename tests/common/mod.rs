@@ -395,6 +395,18 @@ impl Drop for Server {
     }
 }
 
+/// Ask `child` to stop with `signal` (SIGTERM, or nginx's SIGQUIT), give it 5 s to exit
+/// cleanly, then kill it: what a test's server does when the test is over.
+pub fn stop_child(child: &mut Child, signal: i32) {
+    // SAFETY: kill(2) only sends a signal to the child this test started; it touches no
+    // memory.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    if wait_with_limit(child, Duration::from_secs(5)).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// Wait for `child` to exit, at most `limit`; None if it is still running.
 pub fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use wsgiscope::lessons::fill_nginx_config;
 
-use super::{STARTUP, scratch, wait_with_limit};
+use super::{STARTUP, scratch, stop_child};
 
 /// How often the start-up check looks again whether nginx accepts connections.
 const POLL: Duration = Duration::from_millis(20);
@@ -144,11 +144,7 @@ fn start_in(dir: &Path, conf: &Path, port: u16) -> Result<Child, String> {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // SAFETY: kill(2) sends SIGQUIT to the nginx master we started; it touches no memory.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGQUIT) };
-        if wait_with_limit(&mut self.child, Duration::from_secs(5)).is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        // SIGQUIT: nginx's graceful stop.
+        stop_child(&mut self.child, libc::SIGQUIT);
     }
 }
