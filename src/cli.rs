@@ -73,6 +73,9 @@ struct Cli {
     /// path/to/file.py[:callable], or module:factory(). Left out: a built-in demo app that
     /// answers with the environ it received. The words `lessons` and `lesson N` start the
     /// course instead (a module named lessons is served as `lessons:application`).
+    // The words above are the --help text, where `[:callable]` means "optional" as in every
+    // usage line; rustdoc would take it for a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     app: Option<String>,
 
     /// The lesson's number, after `lesson` (or the host, after `telnet`).

@@ -39,7 +39,9 @@ use std::time::{Duration, Instant};
 
 use crate::exchange::{Exchange, Waiting};
 use crate::python;
-use crate::request::{self, BodyFraming, ChunkStatus, ChunkedDecoder, Request, RequestError};
+use crate::request::{
+    self, BodyFraming, ChunkStatus, ChunkedDecoder, HeadScan, Request, RequestError,
+};
 use crate::wait::{Ready, Wait, is_readable, wait_for};
 
 /// How many bytes one `read()` from the socket asks for.
@@ -72,8 +74,8 @@ enum State {
     /// Bytes arrived, but step mode has not let this request begin: another one is being
     /// stepped through, and the class follows one at a time. Its bytes are kept, not parsed.
     Held,
-    /// Reading the head, up to the blank line.
-    Head,
+    /// Reading the head, up to the blank line; the scan remembers the lines checked so far.
+    Head(HeadScan),
     /// The head is parsed; reading the body.
     Body {
         request: Box<Request>,
@@ -249,6 +251,18 @@ impl Connection {
         &self.buf
     }
 
+    /// The method and target of this request's line, once that line has arrived and passed
+    /// its checks (the head may still be arriving); None before, and while held.
+    pub fn request_line(&self) -> Option<(String, String)> {
+        let request = match &self.state {
+            State::Head(scan) => return scan.request_line(&self.buf),
+            State::Body { request, .. } => request,
+            State::Complete(complete) => &complete.request,
+            State::Idle | State::Held | State::Lingering { .. } => return None,
+        };
+        Some((request.method.clone(), request.target.clone()))
+    }
+
     /// Read what the client sent, without waiting: at most `READS_PER_TURN` reads into
     /// `scratch`, appended to the buffer (or, while lingering, counted and dropped).
     pub fn receive(&mut self, scratch: &mut [u8], now: Instant) -> Received {
@@ -297,14 +311,18 @@ impl Connection {
     pub fn begin(&mut self, exchange: Exchange, held: bool) {
         self.began = Instant::now();
         self.exchange = Some(exchange);
-        self.state = if held { State::Held } else { State::Head };
+        self.state = if held {
+            State::Held
+        } else {
+            State::Head(HeadScan::default())
+        };
     }
 
     /// Step mode lets a held request be parsed now. Its deadlines start again: while it was
     /// held, the server made it wait, not the client.
     pub fn release(&mut self, now: Instant) {
         if self.is_held() {
-            self.state = State::Head;
+            self.state = State::Head(HeadScan::default());
             self.accepted = now;
             self.last_heard = now;
             self.began = now;
@@ -345,11 +363,12 @@ impl Connection {
             State::Held => (state, Some(Progress::Waiting(Waiting::Held))),
             State::Complete(_) => (state, Some(Progress::Complete)),
             State::Lingering { .. } => (state, Some(Progress::Waiting(Waiting::Nothing))),
-            State::Head => {
-                let request = match request::parse_request(&self.buf, max_body) {
+            State::Head(mut scan) => {
+                let request = match request::parse_request_resuming(&self.buf, max_body, &mut scan)
+                {
                     Ok(Some(request)) => request,
-                    Ok(None) => return (state, Some(Progress::Waiting(Waiting::Head))),
-                    Err(e) => return (state, Some(Progress::Refused(e))),
+                    Ok(None) => return (State::Head(scan), Some(Progress::Waiting(Waiting::Head))),
+                    Err(e) => return (State::Head(scan), Some(Progress::Refused(e))),
                 };
                 let has_body = match request.body {
                     BodyFraming::Length(n) => n > 0,
@@ -503,7 +522,7 @@ impl Connection {
             // The server keeps these waiting (its turn, or step mode), not the client.
             State::Complete(_) | State::Held => None,
             State::Idle => self.last_heard.checked_add(timeout),
-            State::Head | State::Body { .. } => {
+            State::Head(_) | State::Body { .. } => {
                 let silence = self.last_heard.checked_add(timeout);
                 let whole = timeout
                     .checked_mul(REQUEST_TIME_FACTOR)

@@ -66,7 +66,7 @@ use crate::exchange::{
     Phase, Waiting,
 };
 use crate::python;
-use crate::request::{self, Request, RequestError, RequestNote, Version};
+use crate::request::{Request, RequestError, RequestNote, Version};
 use crate::response::{self, Response};
 use crate::result::{self, AppFailure};
 use crate::start_response::{self, StartResponse};
@@ -1097,7 +1097,7 @@ impl WSGIServer {
         if conn.line_reported {
             return;
         }
-        let Some((method, target)) = request::request_line(conn.bytes()) else {
+        let Some((method, target)) = conn.request_line() else {
             return;
         };
         conn.line_reported = true;

@@ -1,14 +1,17 @@
 //! `parse_request` on any bytes: it never panics, and it reads a request the same way however
 //! much of it has arrived.
 //!
-//! The server calls `parse_request` again with the whole buffer each time more bytes arrive
-//! (from telnet, one line at a time; from a slow client, one byte at a time). So every prefix of
-//! the input must agree with the whole input:
+//! The server parses again each time more bytes arrive (from telnet, one line at a time; from a
+//! slow client, one byte at a time), with a `HeadScan` that remembers the lines already
+//! checked. So every prefix of the input must agree with the whole input, and a scan resumed
+//! over the growing prefixes must agree with a fresh parse of each:
 //! - while the head is incomplete, a prefix is `Ok(None)` ("need more"), never an error and
 //!   never a request;
 //! - once the head is complete, a longer buffer gives the same request (the body bytes after
 //!   `head_len` do not change the head);
-//! - an error, once found in a prefix, stays the same error in every longer buffer.
+//! - an error, once found in a prefix, stays the same error in every longer buffer;
+//! - one `HeadScan` fed the prefixes in order answers each as `parse_request` does, until its
+//!   first answer that is not "need more" (where the server stops feeding it).
 //!
 //! And the spans it hands back point at what it parsed: the bytes at the method's and the
 //! target's span are the method and the target, each field's name and value are the header's,
@@ -16,7 +19,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wsgiscope::request::{Request, RequestError, parse_request};
+use wsgiscope::request::{HeadScan, Request, RequestError, parse_request, parse_request_resuming};
 
 /// `--max-body`'s default, 16 MiB; a second, tiny limit exercises the 413 path.
 const MAX_BODIES: [u64; 2] = [16 * 1024 * 1024, 10];
@@ -35,8 +38,16 @@ fn check(data: &[u8], max_body: u64) {
     let whole = parse_request(data, max_body);
     let step = (data.len() / ALL_PREFIXES_UP_TO).max(1);
     let mut first_error: Option<(usize, RequestError)> = None;
+    let mut scan = Some(HeadScan::default());
     for n in (0..data.len()).step_by(step) {
         let prefix = parse_request(&data[..n], max_body);
+        if let Some(resumed) = scan.as_mut() {
+            let answer = parse_request_resuming(&data[..n], max_body, resumed);
+            assert_eq!(answer, prefix, "a resumed scan of {n} bytes answers otherwise");
+            if answer != Ok(None) {
+                scan = None;
+            }
+        }
         match (&whole, &prefix) {
             (_, Err(e)) => {
                 // Once wrong, always wrong, and for the same reason.
@@ -64,6 +75,13 @@ fn check(data: &[u8], max_body: u64) {
                 panic!("the first {n} bytes give a request, the whole input does not")
             }
         }
+    }
+    if let Some(mut resumed) = scan {
+        assert_eq!(
+            parse_request_resuming(data, max_body, &mut resumed),
+            whole,
+            "a resumed scan of the whole input answers otherwise"
+        );
     }
     if let Ok(Some(req)) = &whole {
         assert!(req.head_len <= data.len());
