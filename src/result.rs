@@ -13,7 +13,7 @@ use std::io;
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyIterator, PyList, PyString, PyTuple};
 
 use crate::checks::{self, Check, Spot};
 use crate::exchange::Exchange;
@@ -103,16 +103,57 @@ pub enum AppFailure {
 }
 
 /// Iterate the result and send it, checking it on the way (see [`crate::checks`]).
+///
+/// The story, a step each: refuse a result that is not an iterable of bytes; note the length
+/// of a one-item list (the whole body); look for a result closed before it was handed over;
+/// then send the chunks one by one, and finish the response.
 pub fn send_result(
     result: &Bound<'_, PyAny>,
     response: &Mutex<Response>,
 ) -> Result<(), AppFailure> {
-    let broke = |rule, message: String| AppFailure::Broke(Check::new(rule, message));
+    check_result_type(result)?;
+    let list_like = result.is_instance_of::<PyList>() || result.is_instance_of::<PyTuple>();
+    note_whole_body_length(result, response);
+    // A list cannot be closed; only look further at other results (files, generators).
+    if !list_like {
+        check_not_closed(result, response)?;
+    }
+    let mut sent = Sent::default();
+    for (index, chunk) in iterate(result)?.enumerate() {
+        let chunk = chunk.map_err(AppFailure::Raised)?;
+        let spot = Spot::Chunk {
+            index,
+            offset: sent.bytes,
+        };
+        let bytes = chunk_bytes(&chunk, index, spot.clone())?;
+        if send_chunk(
+            result.py(),
+            response,
+            bytes.as_bytes(),
+            spot,
+            list_like,
+            &mut sent,
+        )? == Go::Stop
+        {
+            return Ok(());
+        }
+    }
+    finish(result.py(), response, &sent)
+}
+
+/// The finding for a result that breaks PEP 3333 without an exception.
+fn broke(rule: &'static checks::Rule, message: impl Into<String>) -> AppFailure {
+    AppFailure::Broke(Check::new(rule, message.into()))
+}
+
+/// Refuse the results that are not iterables of bytes, though they look close: `None` (a
+/// forgotten `return`), and `str` or `bytes`, which Python iterates as characters and
+/// integers.
+fn check_result_type(result: &Bound<'_, PyAny>) -> Result<(), AppFailure> {
     if result.is_none() {
         return Err(broke(
             &checks::RESULT_NONE,
-            "the app returned None instead of an iterable of bytes (did it forget `return`?)"
-                .into(),
+            "the app returned None instead of an iterable of bytes (did it forget `return`?)",
         ));
     }
     if result.is_instance_of::<PyString>() {
@@ -135,8 +176,12 @@ pub fn send_result(
             ),
         ));
     }
-    let list_like = result.is_instance_of::<PyList>() || result.is_instance_of::<PyTuple>();
-    // A one-item list is the whole body: its length is the Content-Length.
+    Ok(())
+}
+
+/// A one-item list is the whole body: its length is the Content-Length (PEP 3333, "Handling
+/// the Content-Length Header").
+fn note_whole_body_length(result: &Bound<'_, PyAny>, response: &Mutex<Response>) {
     if let Ok(list) = result.cast::<PyList>()
         && list.len() == 1
         && let Ok(item) = list.get_item(0)
@@ -144,18 +189,30 @@ pub fn send_result(
     {
         start_response::lock(result.py(), response).set_known_length(bytes.as_bytes().len() as u64);
     }
-    // A list cannot be closed; only look further at other results (files, generators).
-    if !list_like && let Some(closed) = closed_already(result) {
-        if closed.impossible {
-            return Err(broke(&checks::ITERATED_AFTER_CLOSE, closed.message));
-        }
-        start_response::lock(result.py(), response)
-            .flag(Check::new(&checks::ITERATED_AFTER_CLOSE, closed.message));
+}
+
+/// A result closed before the server got it (a file the app closed, a finished generator):
+/// refused when iterating it cannot work, a finding on the response when it may.
+fn check_not_closed(
+    result: &Bound<'_, PyAny>,
+    response: &Mutex<Response>,
+) -> Result<(), AppFailure> {
+    let Some(closed) = closed_already(result) else {
+        return Ok(());
+    };
+    if closed.impossible {
+        return Err(broke(&checks::ITERATED_AFTER_CLOSE, closed.message));
     }
-    let mut sent_any = false;
-    let iter = result.try_iter().map_err(|err| {
+    start_response::lock(result.py(), response)
+        .flag(Check::new(&checks::ITERATED_AFTER_CLOSE, closed.message));
+    Ok(())
+}
+
+/// `iter(result)`: a result that cannot be iterated is a finding; an `__iter__` that raised
+/// is the app's error, with its traceback.
+fn iterate<'py>(result: &Bound<'py, PyAny>) -> Result<Bound<'py, PyIterator>, AppFailure> {
+    result.try_iter().map_err(|err| {
         if !is_not_iterable(result, &err) {
-            // The result's own __iter__ raised: the app's error, with its traceback.
             return AppFailure::Raised(err);
         }
         broke(
@@ -166,62 +223,98 @@ pub fn send_result(
                 start_response::short_repr(result)
             ),
         )
-    })?;
-    let mut offset = 0u64;
-    for (index, chunk) in iter.enumerate() {
-        let chunk = chunk.map_err(AppFailure::Raised)?;
-        let spot = Spot::Chunk { index, offset };
-        let Ok(bytes) = chunk.cast::<PyBytes>() else {
-            return Err(AppFailure::Broke(
-                Check::new(
-                    &checks::CHUNK_NOT_BYTES,
-                    format!(
-                        "the app yielded {} {} (chunk {index}) where a bytes chunk was \
-                         expected; encode text first, e.g. text.encode('utf-8')",
-                        start_response::type_name(&chunk),
-                        start_response::short_repr(&chunk)
-                    ),
-                )
-                .at(spot),
-            ));
-        };
-        let mut response = start_response::lock(result.py(), response);
-        if response.head.is_none() {
-            return Err(AppFailure::Broke(if list_like {
-                Check::new(
-                    &checks::START_RESPONSE_NOT_CALLED,
-                    "the app returned its body before calling start_response, so there is no \
-                     status to send",
-                )
-            } else {
-                Check::new(
-                    &checks::BODY_BEFORE_START_RESPONSE,
-                    "the result yielded body bytes before calling start_response, so there is \
-                     no status to send",
-                )
-                .at(spot)
-            }));
-        }
-        if !bytes.as_bytes().is_empty() {
-            sent_any = true;
-        }
-        offset += bytes.as_bytes().len() as u64;
-        response
-            .send_body(bytes.as_bytes(), spot)
-            .map_err(AppFailure::ClientGone)?;
-        if response.stopped.is_some() {
-            // --strict replaced or cut the response: no point in running the app further.
-            return Ok(());
-        }
+    })
+}
+
+/// Chunk `index` as bytes, or the finding for a chunk of another type (PEP 3333: the result
+/// yields bytestrings; text must be encoded first).
+fn chunk_bytes<'a, 'py>(
+    chunk: &'a Bound<'py, PyAny>,
+    index: usize,
+    spot: Spot,
+) -> Result<&'a Bound<'py, PyBytes>, AppFailure> {
+    chunk.cast::<PyBytes>().map_err(|_| {
+        AppFailure::Broke(
+            Check::new(
+                &checks::CHUNK_NOT_BYTES,
+                format!(
+                    "the app yielded {} {} (chunk {index}) where a bytes chunk was expected; \
+                     encode text first, e.g. text.encode('utf-8')",
+                    start_response::type_name(chunk),
+                    start_response::short_repr(chunk)
+                ),
+            )
+            .at(spot),
+        )
+    })
+}
+
+/// What [`send_result`] has sent of the body so far.
+#[derive(Default)]
+struct Sent {
+    /// Whether any chunk had a byte (an all-empty body still has a known length: 0).
+    any: bool,
+    /// The body's bytes so far: where the next chunk starts.
+    bytes: u64,
+}
+
+/// Whether to go on with the app's result after a chunk.
+#[derive(PartialEq, Eq)]
+enum Go {
+    On,
+    /// --strict replaced or cut the response: no point in running the app further.
+    Stop,
+}
+
+/// Send one chunk, after checking that there is a status to send it under.
+fn send_chunk(
+    py: Python<'_>,
+    response: &Mutex<Response>,
+    bytes: &[u8],
+    spot: Spot,
+    list_like: bool,
+    sent: &mut Sent,
+) -> Result<Go, AppFailure> {
+    let mut response = start_response::lock(py, response);
+    if response.head.is_none() {
+        return Err(AppFailure::Broke(if list_like {
+            Check::new(
+                &checks::START_RESPONSE_NOT_CALLED,
+                "the app returned its body before calling start_response, so there is no \
+                 status to send",
+            )
+        } else {
+            Check::new(
+                &checks::BODY_BEFORE_START_RESPONSE,
+                "the result yielded body bytes before calling start_response, so there is no \
+                 status to send",
+            )
+            .at(spot)
+        }));
     }
-    let mut response = start_response::lock(result.py(), response);
+    sent.any |= !bytes.is_empty();
+    sent.bytes += bytes.len() as u64;
+    response
+        .send_body(bytes, spot)
+        .map_err(AppFailure::ClientGone)?;
+    Ok(if response.stopped.is_some() {
+        Go::Stop
+    } else {
+        Go::On
+    })
+}
+
+/// The result is exhausted: there must have been a status, and an empty body's length is
+/// known (0); then the response ends.
+fn finish(py: Python<'_>, response: &Mutex<Response>, sent: &Sent) -> Result<(), AppFailure> {
+    let mut response = start_response::lock(py, response);
     if response.head.is_none() {
         return Err(broke(
             &checks::START_RESPONSE_NOT_CALLED,
-            "the app returned without calling start_response, so there is no status to send".into(),
+            "the app returned without calling start_response, so there is no status to send",
         ));
     }
-    if !sent_any && !response.headers_sent {
+    if !sent.any && !response.headers_sent {
         response.set_known_length(0);
     }
     response.finish().map_err(AppFailure::ClientGone)
