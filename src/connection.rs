@@ -363,105 +363,125 @@ impl Connection {
             State::Held => (state, Some(Progress::Waiting(Waiting::Held))),
             State::Complete(_) => (state, Some(Progress::Complete)),
             State::Lingering { .. } => (state, Some(Progress::Waiting(Waiting::Nothing))),
-            State::Head(mut scan) => {
-                let request = match request::parse_request_resuming(&self.buf, max_body, &mut scan)
-                {
-                    Ok(Some(request)) => request,
-                    Ok(None) => return (State::Head(scan), Some(Progress::Waiting(Waiting::Head))),
-                    Err(e) => return (State::Head(scan), Some(Progress::Refused(e))),
-                };
-                let has_body = match request.body {
-                    BodyFraming::Length(n) => n > 0,
-                    BodyFraming::Chunked => true,
-                    BodyFraming::None => false,
-                };
-                // RFC 9110 §10.1.1: tell the client to go on before it sends a large body,
-                // unless the body has begun already.
-                self.continue_due =
-                    request.expect_continue && has_body && self.buf.len() == request.head_len;
-                self.fed = request.head_len;
-                let decoder =
-                    (request.body == BodyFraming::Chunked).then(|| ChunkedDecoder::new(max_body));
-                let body = State::Body {
-                    request: Box::new(request),
-                    body: Vec::new(),
-                    decoder,
-                };
-                (body, None)
-            }
+            State::Head(scan) => self.read_head(scan, max_body),
             State::Body {
                 request,
-                mut body,
+                body,
                 decoder: None,
-            } => {
-                let n = match request.body {
-                    BodyFraming::Length(n) => n as usize,
-                    _ => 0,
+            } => self.read_sized_body(request, body),
+            State::Body {
+                request,
+                body,
+                decoder: Some(decoder),
+            } => self.read_chunked_body(request, body, decoder),
+        }
+    }
+
+    /// The head: still arriving, refused, or parsed, and then the body is next (framed by
+    /// Content-Length or chunked, or empty).
+    fn read_head(&mut self, mut scan: HeadScan, max_body: u64) -> (State, Option<Progress>) {
+        let request = match request::parse_request_resuming(&self.buf, max_body, &mut scan) {
+            Ok(Some(request)) => request,
+            Ok(None) => return (State::Head(scan), Some(Progress::Waiting(Waiting::Head))),
+            Err(e) => return (State::Head(scan), Some(Progress::Refused(e))),
+        };
+        let has_body = match request.body {
+            BodyFraming::Length(n) => n > 0,
+            BodyFraming::Chunked => true,
+            BodyFraming::None => false,
+        };
+        // RFC 9110 §10.1.1: tell the client to go on before it sends a large body,
+        // unless the body has begun already.
+        self.continue_due =
+            request.expect_continue && has_body && self.buf.len() == request.head_len;
+        self.fed = request.head_len;
+        let decoder = (request.body == BodyFraming::Chunked).then(|| ChunkedDecoder::new(max_body));
+        let body = State::Body {
+            request: Box::new(request),
+            body: Vec::new(),
+            decoder,
+        };
+        (body, None)
+    }
+
+    /// A body of Content-Length bytes (or none): complete once they are all here.
+    fn read_sized_body(
+        &mut self,
+        request: Box<Request>,
+        mut body: Vec<u8>,
+    ) -> (State, Option<Progress>) {
+        let n = match request.body {
+            BodyFraming::Length(n) => n as usize,
+            _ => 0,
+        };
+        let have = self.buf.len() - request.head_len;
+        if have < n {
+            let waiting = Waiting::Body((n - have) as u64);
+            let state = State::Body {
+                request,
+                body,
+                decoder: None,
+            };
+            return (state, Some(Progress::Waiting(waiting)));
+        }
+        let start = request.head_len;
+        body.extend_from_slice(&self.buf[start..start + n]);
+        let mut request = *request;
+        request.spans.body = Some(start..start + n);
+        let complete = State::Complete(Box::new(Complete {
+            request,
+            body,
+            trailers: Vec::new(),
+            unread: false,
+            end: start + n,
+            rest: Vec::new(),
+        }));
+        (complete, None)
+    }
+
+    /// A chunked body: the new bytes go through the decoder, which says whether the last
+    /// chunk (and the trailers) have come.
+    fn read_chunked_body(
+        &mut self,
+        request: Box<Request>,
+        mut body: Vec<u8>,
+        mut decoder: ChunkedDecoder,
+    ) -> (State, Option<Progress>) {
+        match decoder.feed(&self.buf[self.fed..], &mut body) {
+            Err(e) => {
+                let state = State::Body {
+                    request,
+                    body,
+                    decoder: Some(decoder),
                 };
-                let have = self.buf.len() - request.head_len;
-                if have < n {
-                    let waiting = Waiting::Body((n - have) as u64);
-                    let state = State::Body {
-                        request,
-                        body,
-                        decoder: None,
-                    };
-                    return (state, Some(Progress::Waiting(waiting)));
-                }
-                let start = request.head_len;
-                body.extend_from_slice(&self.buf[start..start + n]);
+                (state, Some(Progress::Refused(e)))
+            }
+            Ok(ChunkStatus::NeedMore) => {
+                // The raw chunks are decoded: keep only the head, so that a chunked
+                // upload is not held twice.
+                self.buf.truncate(request.head_len);
+                self.fed = self.buf.len();
+                let state = State::Body {
+                    request,
+                    body,
+                    decoder: Some(decoder),
+                };
+                (state, Some(Progress::Waiting(Waiting::Chunk)))
+            }
+            Ok(ChunkStatus::Done { consumed }) => {
                 let mut request = *request;
-                request.spans.body = Some(start..start + n);
+                let start = request.head_len;
+                request.spans.body = Some(start..start + decoder.consumed());
                 let complete = State::Complete(Box::new(Complete {
                     request,
                     body,
-                    trailers: Vec::new(),
+                    trailers: decoder.trailers().to_vec(),
                     unread: false,
-                    end: start + n,
+                    end: self.fed + consumed,
                     rest: Vec::new(),
                 }));
                 (complete, None)
             }
-            State::Body {
-                request,
-                mut body,
-                decoder: Some(mut decoder),
-            } => match decoder.feed(&self.buf[self.fed..], &mut body) {
-                Err(e) => {
-                    let state = State::Body {
-                        request,
-                        body,
-                        decoder: Some(decoder),
-                    };
-                    (state, Some(Progress::Refused(e)))
-                }
-                Ok(ChunkStatus::NeedMore) => {
-                    // The raw chunks are decoded: keep only the head, so that a chunked
-                    // upload is not held twice.
-                    self.buf.truncate(request.head_len);
-                    self.fed = self.buf.len();
-                    let state = State::Body {
-                        request,
-                        body,
-                        decoder: Some(decoder),
-                    };
-                    (state, Some(Progress::Waiting(Waiting::Chunk)))
-                }
-                Ok(ChunkStatus::Done { consumed }) => {
-                    let mut request = *request;
-                    let start = request.head_len;
-                    request.spans.body = Some(start..start + decoder.consumed());
-                    let complete = State::Complete(Box::new(Complete {
-                        request,
-                        body,
-                        trailers: decoder.trailers().to_vec(),
-                        unread: false,
-                        end: self.fed + consumed,
-                        rest: Vec::new(),
-                    }));
-                    (complete, None)
-                }
-            },
         }
     }
 
