@@ -1262,17 +1262,23 @@ fn body_framing(
         }
         return chunked_framing(&encodings);
     }
+    length_framing(&lengths, max_body)
+}
 
+/// The body framing of a request without Transfer-Encoding: no body without Content-Length;
+/// else exactly one Content-Length of digits only (RFC 9112 §6.3: anything else is a framing
+/// the server cannot trust), and no more than `max_body`.
+fn length_framing(lengths: &[&[u8]], max_body: u64) -> Result<BodyFraming, RequestError> {
     let Some(&first) = lengths.first() else {
         return Ok(BodyFraming::None);
     };
-    for &value in &lengths {
+    for &value in lengths {
         if value.contains(&b',') {
             return Err(bad(
                 "request-length-list",
                 format!(
                     "the Content-Length {} is a list, but it must be a single number of bytes \
-                 (RFC 9112 §6.3)",
+                     (RFC 9112 §6.3)",
                     quote(value)
                 ),
             ));
@@ -1282,7 +1288,7 @@ fn body_framing(
                 "request-length-not-digits",
                 format!(
                     "the Content-Length {} is not a number of bytes: only the digits 0-9 are \
-                 allowed, without sign or spaces (RFC 9110 §8.6)",
+                     allowed, without sign or spaces (RFC 9110 §8.6)",
                     quote(value)
                 ),
             ));
@@ -1293,7 +1299,7 @@ fn body_framing(
             "request-length-conflict",
             format!(
                 "conflicting Content-Length headers {} and {} make the body length ambiguous \
-             (RFC 9112 §6.3)",
+                 (RFC 9112 §6.3)",
                 quote(first),
                 quote(other)
             ),
