@@ -140,14 +140,37 @@ pub fn access_text(exchange: &Exchange) -> String {
     text
 }
 
-/// The whole record as readable text.
+/// The whole record as readable text: a section for each thing the server saw or did, in the
+/// order it happened (the connection, the request's bytes, the environ, the app's calls, the
+/// response's bytes, the timings), then what the app printed and what went wrong.
 pub fn trace_text(ex: &Exchange) -> String {
-    let mut t = format!(
+    let mut t = String::new();
+    trace_connection(&mut t, ex);
+    t.push_str(&format!(
+        "--- request, {} bytes, as received\n",
+        ex.request_raw.total
+    ));
+    push_wire(&mut t, &ex.request_raw.stored, ex.request_raw.cut());
+    trace_environ(&mut t, ex);
+    trace_app_calls(&mut t, ex);
+    t.push_str(&format!(
+        "--- response, {} bytes, as sent\n",
+        ex.response_raw.total
+    ));
+    push_wire(&mut t, &ex.response_raw.stored, ex.response_raw.cut());
+    trace_timings(&mut t, ex);
+    trace_outcome(&mut t, ex);
+    t
+}
+
+/// The heading: which exchange, from whom, when, and on which connection.
+fn trace_connection(t: &mut String, ex: &Exchange) {
+    t.push_str(&format!(
         "=== exchange {} from {} at {}\n",
         ex.id,
         ex.client,
         ex.started.format("%Y-%m-%d %H:%M:%S%.3f")
-    );
+    ));
     let on = ex.connection;
     t.push_str(&format!(
         "--- connection {}, request {} on it, {}{}\n",
@@ -162,19 +185,23 @@ pub fn trace_text(ex: &Exchange) -> String {
             .map(|f| format!("; body framing: {}", f.name()))
             .unwrap_or_default()
     ));
-    t.push_str(&format!(
-        "--- request, {} bytes, as received\n",
-        ex.request_raw.total
-    ));
-    push_wire(&mut t, &ex.request_raw.stored, ex.request_raw.cut());
-    if !ex.environ.is_empty() {
-        t.push_str("--- environ, as the app received it\n");
-        let mut environ: Vec<_> = ex.environ.iter().collect();
-        environ.sort();
-        for (key, value) in environ {
-            t.push_str(&format!("    {key} = {value}\n"));
-        }
+}
+
+/// The environ, sorted by key (none for a request refused before the app).
+fn trace_environ(t: &mut String, ex: &Exchange) {
+    if ex.environ.is_empty() {
+        return;
     }
+    t.push_str("--- environ, as the app received it\n");
+    let mut environ: Vec<_> = ex.environ.iter().collect();
+    environ.sort();
+    for (key, value) in environ {
+        t.push_str(&format!("    {key} = {value}\n"));
+    }
+}
+
+/// What the app called: each start_response with its arguments, then the write() calls.
+fn trace_app_calls(t: &mut String, ex: &Exchange) {
     for (i, call) in ex.start_response.iter().enumerate() {
         t.push_str(&format!("--- start_response call {}\n", i + 1));
         t.push_str(&format!("    status = {:?}\n", call.status));
@@ -201,11 +228,10 @@ pub fn trace_text(ex: &Exchange) -> String {
     } else if !ex.writes.is_empty() {
         t.push_str(&format!("--- write() calls: {:?} bytes\n", ex.writes));
     }
-    t.push_str(&format!(
-        "--- response, {} bytes, as sent\n",
-        ex.response_raw.total
-    ));
-    push_wire(&mut t, &ex.response_raw.stored, ex.response_raw.cut());
+}
+
+/// How long each phase took (or that it was never reached), and the client's own time.
+fn trace_timings(t: &mut String, ex: &Exchange) {
     t.push_str("--- timings\n   ");
     for phase in Phase::ALL {
         if ex.timings.reached(phase) {
@@ -222,6 +248,10 @@ pub fn trace_text(ex: &Exchange) -> String {
         "; receiving (the client's time) {}µs\n",
         ex.timings.receiving.as_micros()
     ));
+}
+
+/// What the app printed, the findings, the errors and the traceback.
+fn trace_outcome(t: &mut String, ex: &Exchange) {
     for line in &ex.output {
         t.push_str(&format!("--- {}: {}\n", line.stream, line.text));
     }
@@ -243,7 +273,6 @@ pub fn trace_text(ex: &Exchange) -> String {
             t.push_str(&format!("    {line}\n"));
         }
     }
-    t
 }
 
 /// One finding as two indented lines: the rule, what happened and where the rule is written,
