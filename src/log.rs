@@ -16,7 +16,7 @@ use std::io::{self, Write};
 
 use crate::checks::Check;
 use crate::clock::PerSecond;
-use crate::exchange::{Event, Exchange, Observer, OutputLine, Phase, escape_bytes};
+use crate::exchange::{CappedBytes, Event, Exchange, Observer, OutputLine, Phase, escape_bytes};
 
 /// Which text the log prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,18 +146,10 @@ pub fn access_text(exchange: &Exchange) -> String {
 pub fn trace_text(ex: &Exchange) -> String {
     let mut t = String::new();
     trace_connection(&mut t, ex);
-    t.push_str(&format!(
-        "--- request, {} bytes, as received\n",
-        ex.request_raw.total
-    ));
-    push_wire(&mut t, &ex.request_raw.stored, ex.request_raw.cut());
+    trace_wire(&mut t, "request", "as received", &ex.request_raw);
     trace_environ(&mut t, ex);
     trace_app_calls(&mut t, ex);
-    t.push_str(&format!(
-        "--- response, {} bytes, as sent\n",
-        ex.response_raw.total
-    ));
-    push_wire(&mut t, &ex.response_raw.stored, ex.response_raw.cut());
+    trace_wire(&mut t, "response", "as sent", &ex.response_raw);
     trace_timings(&mut t, ex);
     trace_outcome(&mut t, ex);
     t
@@ -284,13 +276,16 @@ fn finding_text(label: &str, check: &Check) -> String {
     )
 }
 
-/// Wire bytes, one line per line, with `\r\n` written out and the line break kept.
-fn push_wire(t: &mut String, bytes: &[u8], cut: u64) {
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
+/// The bytes of the request or the response (`what`), one line per line, with `\r\n` written
+/// out and the line break kept.
+fn trace_wire(t: &mut String, what: &str, how: &str, wire: &CappedBytes) {
+    t.push_str(&format!("--- {what}, {} bytes, {how}\n", wire.total));
+    for line in wire.stored.split_inclusive(|&b| b == b'\n') {
         t.push_str("    ");
         t.push_str(&escape_bytes(line));
         t.push('\n');
     }
+    let cut = wire.cut();
     if cut > 0 {
         t.push_str(&format!("    … {cut} more bytes not stored\n"));
     }
