@@ -128,6 +128,19 @@ fn trace_shows_line_endings_visibly() {
             "no {expected:?} in the trace:\n{text}"
         );
     }
+    // The sections come in the order things happened.
+    let sections = [
+        "=== exchange 1 from 127.0.0.1:",
+        "--- connection 1, request 1 on it, closed after it",
+        "--- request, ",
+        "--- environ, as the app received it",
+        "--- start_response call 1",
+        "--- response, ",
+        "--- timings",
+    ];
+    let at: Vec<Option<usize>> = sections.iter().map(|s| text.find(s)).collect();
+    assert!(at.iter().all(Option::is_some), "{at:?} in:\n{text}");
+    assert!(at.is_sorted(), "sections out of order: {at:?} in:\n{text}");
 }
 
 /// A request refused before the app never reached the phases after parse_request, and
