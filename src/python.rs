@@ -539,76 +539,19 @@ def application(environ, start_response):
     return [body]
 "#;
 
-/// Import the app named by `spec` (or the demo when it is None) and return its callable.
+/// Import the app named by `spec` (or the demo when it is None) and return its callable: the
+/// module (a file or an importable name), then the callable in it (named, made by a factory,
+/// or found as `application` or `app`), which must be callable.
 pub fn load_app(py: Python<'_>, spec: Option<&AppSpec>) -> Result<Py<PyAny>, LoadError> {
     let Some(spec) = spec else {
-        let code = CString::new(DEMO_APP).expect("the demo source has no NUL byte");
-        let module = PyModule::from_code(py, &code, c"<wsgiscope demo>", c"wsgiscope_demo")
-            .map_err(|e| {
-                LoadError(format!(
-                    "the built-in demo app failed: {}",
-                    describe(py, &e)
-                ))
-            })?;
-        return module
-            .getattr("application")
-            .map(Bound::unbind)
-            .map_err(|e| LoadError(describe(py, &e)));
+        return load_demo_app(py);
     };
     let fail = |what: String| LoadError(format!("cannot load the app '{}': {what}", spec.text));
     if let Some(folder) = spec.plain_folder() {
         return Err(fail(folder_hint(&folder)));
     }
-    let module = match &spec.source {
-        AppSource::File(path) => import_file(py, path).map_err(&fail)?,
-        AppSource::Module(name) => py.import(name.as_str()).map(Bound::into_any).map_err(|e| {
-            fail(format!(
-                "importing the module '{name}' failed with {}. Python looked in sys.path = {}. \
-                 Check the spelling, run from the folder that holds it, or pass --chdir.",
-                describe(py, &e),
-                sys_path(py)
-            ))
-        })?,
-    };
-    let app = match &spec.callable {
-        Some(expr) if expr.contains('(') => {
-            let globals = module
-                .getattr("__dict__")
-                .and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from))
-                .map_err(|e| fail(describe(py, &e)))?;
-            let code = CString::new(expr.as_str())
-                .map_err(|_| fail("the callable contains a NUL byte".into()))?;
-            py.eval(&code, Some(&globals), None).map_err(|e| {
-                fail(format!(
-                    "calling the factory `{expr}` in the module failed with {}",
-                    describe(py, &e)
-                ))
-            })?
-        }
-        Some(name) => {
-            let mut obj = module.clone();
-            for part in name.split('.') {
-                obj = obj.getattr(part).map_err(|_| {
-                    fail(format!(
-                        "the module has no attribute '{name}'. It has: {}.",
-                        public_names(&module)
-                    ))
-                })?;
-            }
-            obj
-        }
-        None => ["application", "app"]
-            .iter()
-            .find_map(|name| module.getattr(*name).ok())
-            .ok_or_else(|| {
-                fail(format!(
-                    "the module has neither 'application' nor 'app' (the names tried when none \
-                     is given). It has: {}. Name the callable, e.g. '{}:NAME'.",
-                    public_names(&module),
-                    spec.text
-                ))
-            })?,
-    };
+    let module = import_app_module(py, &spec.source).map_err(&fail)?;
+    let app = find_callable(py, &module, spec).map_err(&fail)?;
     if !app.is_callable() {
         let kind = app
             .get_type()
@@ -620,14 +563,101 @@ pub fn load_app(py: Python<'_>, spec: Option<&AppSpec>) -> Result<Py<PyAny>, Loa
              taking (environ, start_response) (PEP 3333)"
         )));
     }
-    // Everything the import made (the app, its framework, their modules) lives as long as the
-    // server: move it out of the garbage collector's sight (`gc.freeze`, Python 3.7+), so that
-    // a full collection during a request does not walk it all again (a pause of milliseconds
-    // with a framework loaded). Objects made later are collected as ever.
+    freeze_what_the_import_made(py);
+    Ok(app.unbind())
+}
+
+/// The built-in demo app, made from its source above.
+fn load_demo_app(py: Python<'_>) -> Result<Py<PyAny>, LoadError> {
+    let code = CString::new(DEMO_APP).expect("the demo source has no NUL byte");
+    let module =
+        PyModule::from_code(py, &code, c"<wsgiscope demo>", c"wsgiscope_demo").map_err(|e| {
+            LoadError(format!(
+                "the built-in demo app failed: {}",
+                describe(py, &e)
+            ))
+        })?;
+    module
+        .getattr("application")
+        .map(Bound::unbind)
+        .map_err(|e| LoadError(describe(py, &e)))
+}
+
+/// The app's module, from its file or by its name; what went wrong, for the error message.
+fn import_app_module<'py>(
+    py: Python<'py>,
+    source: &AppSource,
+) -> Result<Bound<'py, PyAny>, String> {
+    match source {
+        AppSource::File(path) => import_file(py, path),
+        AppSource::Module(name) => py.import(name.as_str()).map(Bound::into_any).map_err(|e| {
+            format!(
+                "importing the module '{name}' failed with {}. Python looked in sys.path = {}. \
+                 Check the spelling, run from the folder that holds it, or pass --chdir.",
+                describe(py, &e),
+                sys_path(py)
+            )
+        }),
+    }
+}
+
+/// The object in `module` that `spec` names: `factory(...)` is called, `a.b` is looked up
+/// attribute by attribute, and with no name `application` then `app` are tried (as gunicorn
+/// and flask do).
+fn find_callable<'py>(
+    py: Python<'py>,
+    module: &Bound<'py, PyAny>,
+    spec: &AppSpec,
+) -> Result<Bound<'py, PyAny>, String> {
+    match &spec.callable {
+        Some(expr) if expr.contains('(') => {
+            let globals = module
+                .getattr("__dict__")
+                .and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from))
+                .map_err(|e| describe(py, &e))?;
+            let code = CString::new(expr.as_str())
+                .map_err(|_| "the callable contains a NUL byte".to_owned())?;
+            py.eval(&code, Some(&globals), None).map_err(|e| {
+                format!(
+                    "calling the factory `{expr}` in the module failed with {}",
+                    describe(py, &e)
+                )
+            })
+        }
+        Some(name) => {
+            let mut obj = module.clone();
+            for part in name.split('.') {
+                obj = obj.getattr(part).map_err(|_| {
+                    format!(
+                        "the module has no attribute '{name}'. It has: {}.",
+                        public_names(module)
+                    )
+                })?;
+            }
+            Ok(obj)
+        }
+        None => ["application", "app"]
+            .iter()
+            .find_map(|name| module.getattr(*name).ok())
+            .ok_or_else(|| {
+                format!(
+                    "the module has neither 'application' nor 'app' (the names tried when none \
+                     is given). It has: {}. Name the callable, e.g. '{}:NAME'.",
+                    public_names(module),
+                    spec.text
+                )
+            }),
+    }
+}
+
+/// Everything the import made (the app, its framework, their modules) lives as long as the
+/// server: move it out of the garbage collector's sight (`gc.freeze`, Python 3.7+), so that a
+/// full collection during a request does not walk it all again (a pause of milliseconds with a
+/// framework loaded). Objects made later are collected as ever.
+fn freeze_what_the_import_made(py: Python<'_>) {
     if let Ok(gc) = py.import("gc") {
         let _ = gc.call_method0("freeze");
     }
-    Ok(app.unbind())
 }
 
 /// What to say when the app named is a folder: that it is one, and which of its files could be
