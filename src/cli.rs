@@ -10,18 +10,18 @@
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use pyo3::Python;
+use pyo3::{Py, PyAny, Python};
 
 use crate::exchange::Observer;
 use crate::inspector::lesson::LessonPanel;
-use crate::inspector::{self, Inspector, ServerInfo};
+use crate::inspector::{self, Inspector, InspectorLink, ServerInfo};
 use crate::lessons::Lesson;
 use crate::log::{Log, LogFormat};
-use crate::python::{self, AppSpec};
+use crate::python::{self, AppSpec, PythonInfo};
 use crate::server::{self as server, DEFAULT_MAX_CONNECTIONS, ServerConfig, WSGIServer};
 
 /// Which program runs the command line, and so which Python the app runs in and where the
@@ -196,22 +196,40 @@ enum LogKind {
 /// standard error says why). A second Ctrl-C while the app is stuck does not come back: its
 /// signal handler ends the process, with 130 (see `wait::StopSignal::on_signals`).
 pub fn main(args: Vec<OsString>, host: &Host) -> u8 {
+    report_panics_as_bugs();
+    let cli = match parse(&args) {
+        Ok(cli) => cli,
+        Err(exit_code) => return exit_code,
+    };
+    exit_code(dispatch(cli, &args, host))
+}
+
+/// Make a panic print one line saying the bug is wsgiscope's, not the student's app's.
+fn report_panics_as_bugs() {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "wsgiscope: internal error, this is a bug in wsgiscope and not in your app: {info}"
         );
     }));
+}
+
+/// Read the command line. `--help` or a mistake is printed here, and its exit code comes back
+/// as the error: 0 for help, 2 for a mistake.
+fn parse(args: &[OsString]) -> Result<Cli, u8> {
     // Not `Cli::parse()`, which would end the process itself: inside a Python, the Python
     // gets the exit code back and ends as it always does.
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            // --help goes to standard output, a mistake to standard error, as clap prints them.
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
-    };
-    let outcome = match cli.app.as_deref() {
+    Cli::try_parse_from(args).map_err(|e| {
+        // --help goes to standard output, a mistake to standard error, as clap prints them.
+        // If even that print fails there is nowhere left to say so; the exit code still tells.
+        let _ = e.print();
+        if e.use_stderr() { 2 } else { 0 }
+    })
+}
+
+/// Do what the command line asks: print the version, be the client, list or start a lesson,
+/// or serve the app. A word in the wrong place is refused before anything starts.
+fn dispatch(cli: Cli, args: &[OsString], host: &Host) -> Result<(), String> {
+    match cli.app.as_deref() {
         _ if cli.version => version(host),
         Some("telnet") => telnet_options(&cli).and_then(|o| crate::telnet::run(&o)),
         _ if cli.lf || cli.show_bytes => Err(
@@ -223,7 +241,7 @@ pub fn main(args: Vec<OsString>, host: &Host) -> u8 {
         )),
         Some("lessons") => course::list(host),
         Some("lesson") => {
-            course::start(&cli, &args, host).and_then(|(cli, lesson)| run(cli, Some(lesson)))
+            course::start(&cli, args, host).and_then(|(cli, lesson)| run(cli, Some(lesson)))
         }
         _ if cli.lesson.is_some() => Err(format!(
             "one app only, please: {:?} is one word too many (`wsgiscope lesson N` starts a \
@@ -231,7 +249,11 @@ pub fn main(args: Vec<OsString>, host: &Host) -> u8 {
             cli.lesson.unwrap_or_default()
         )),
         _ => run(cli, None),
-    };
+    }
+}
+
+/// The exit code of what the command did: 0, or 2 once the reason why not is on standard error.
+fn exit_code(outcome: Result<(), String>) -> u8 {
     match outcome {
         Ok(()) => 0,
         Err(message) => {
@@ -271,37 +293,76 @@ fn telnet_options(cli: &Cli) -> Result<crate::telnet::Options, String> {
 }
 
 /// Load the app, build the server and serve until stopped; with a lesson, show it too.
+///
+/// The order is the story a student can follow in the output: Python starts, the app is
+/// imported (its own errors come first), the socket is bound, the banner says what runs where,
+/// and only then does the server wait for clients.
 fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
-    if let Some(dir) = &cli.chdir {
-        std::env::set_current_dir(dir).map_err(|e| {
-            format!(
-                "cannot change to the folder {} given with --chdir: {e}",
-                dir.display()
-            )
-        })?;
-    }
+    change_folder(cli.chdir.as_deref())?;
     let spec = cli.app.as_deref().map(AppSpec::parse);
+    let python_info = start_python(spec.as_ref(), cli.venv.as_deref())?;
+    let tui = wants_inspector(&cli);
+    if tui {
+        restore_terminal_on_exit()?;
+    }
+    let app = load_app(spec.as_ref())?;
+    let (config, lowered) = server_config(&cli);
+    refuse_step_without_inspector(&cli, tui)?;
+    let (observer, link) = choose_observer(&cli, tui);
+    let mut server = start_server(config, app, observer)?;
+    if let Some(lesson) = lesson.as_ref().filter(|_| !tui) {
+        eprintln!("{}", lesson.plain_text());
+    }
+    let opening_lines = banner(&python_info, lowered, spec.as_ref());
+    announce(&mut server, opening_lines, tui);
+    // Only a terminal that shows the inspector has a link to it.
+    let inspector = link
+        .map(|link| open_inspector(link, &server, &python_info, spec.as_ref(), lesson.as_ref()))
+        .transpose()?;
+    serve(server, inspector)
+}
+
+/// `--chdir DIR`: make DIR the current folder, before the app is looked for in it.
+fn change_folder(dir: Option<&Path>) -> Result<(), String> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    std::env::set_current_dir(dir).map_err(|e| {
+        format!(
+            "cannot change to the folder {} given with --chdir: {e}",
+            dir.display()
+        )
+    })
+}
+
+/// Start the Python the app runs in, with the app's folder (and a venv's packages) on sys.path.
+fn start_python(spec: Option<&AppSpec>, venv: Option<&Path>) -> Result<PythonInfo, String> {
     let folder = spec
-        .as_ref()
         .map(AppSpec::folder)
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
-    let info = python::start(&folder, cli.venv.as_deref()).map_err(|e| e.to_string())?;
-    // The inspector when a person watches a terminal; the text log otherwise.
-    let tui =
-        !cli.no_tui && !cli.trace && cli.log == LogKind::Text && std::io::stdout().is_terminal();
-    if tui {
-        // An app calling os._exit() must not leave the terminal in raw mode.
-        Python::attach(|py| python::before_exit(py, inspector::terminal::emergency_restore))
-            .map_err(|e| format!("cannot wrap os._exit: {e}"))?;
-    }
-    let app =
-        Python::attach(|py| python::load_app(py, spec.as_ref())).map_err(|e| e.to_string())?;
+    python::start(&folder, venv).map_err(|e| e.to_string())
+}
 
-    let format = match (cli.log, cli.trace) {
-        (LogKind::Json, _) => LogFormat::Json,
-        (LogKind::Text, true) => LogFormat::Trace,
-        (LogKind::Text, false) => LogFormat::Access,
-    };
+/// Whether the inspector runs: a person watches a terminal, and no plain output was asked for.
+fn wants_inspector(cli: &Cli) -> bool {
+    !cli.no_tui && !cli.trace && cli.log == LogKind::Text && std::io::stdout().is_terminal()
+}
+
+/// Make an app that calls os._exit() put the terminal back first: it must not be left in the
+/// inspector's raw mode.
+fn restore_terminal_on_exit() -> Result<(), String> {
+    Python::attach(|py| python::before_exit(py, inspector::terminal::emergency_restore))
+        .map_err(|e| format!("cannot wrap os._exit: {e}"))
+}
+
+/// Import the app the command line names, or make the built-in demo app when it names none.
+fn load_app(spec: Option<&AppSpec>) -> Result<Py<PyAny>, String> {
+    Python::attach(|py| python::load_app(py, spec)).map_err(|e| e.to_string())
+}
+
+/// The server's settings from the options, and the sentence saying why `--max-connections`
+/// was lowered to fit the open-file limit, if it was (the limit is raised here if it can be).
+fn server_config(cli: &Cli) -> (ServerConfig, Option<String>) {
     let (connections, lowered) = server::connection_limit(cli.max_connections as usize);
     let config = ServerConfig {
         host: cli.host.clone(),
@@ -315,54 +376,93 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         one_at_a_time: cli.one_at_a_time,
         keep_alive: cli.keep_alive,
     };
+    (config, lowered)
+}
+
+/// `--step` waits for Space in the inspector, so without the inspector it is refused.
+fn refuse_step_without_inspector(cli: &Cli, tui: bool) -> Result<(), String> {
     if cli.step && !tui {
         return Err(
             "--step needs the inspector, which runs when standard output is a terminal and neither --no-tui, --trace nor --log json is given"
                 .into(),
         );
     }
-    let (observer, link): (Box<dyn Observer + Send>, _) = if tui {
+    Ok(())
+}
+
+/// Where each exchange's record goes: to the inspector (with the link it reads them from), or
+/// to the log on standard output in the format the options chose.
+fn choose_observer(cli: &Cli, tui: bool) -> (Box<dyn Observer + Send>, Option<InspectorLink>) {
+    if tui {
         let (observer, link) = inspector::channel(cli.step);
         // print() reaches the log view as the app writes it, not when the exchange ends.
         python::forward_output(observer.live_output());
         (Box::new(observer), Some(link))
     } else {
-        (Box::new(Log::stdout(format)), None)
-    };
-    let mut server = WSGIServer::new(config, app, observer).map_err(|e| e.to_string())?;
+        (Box::new(Log::stdout(log_format(cli))), None)
+    }
+}
+
+/// The log's format: `--log json`, else `--trace` for every exchange in full, else an access
+/// line per request.
+fn log_format(cli: &Cli) -> LogFormat {
+    match (cli.log, cli.trace) {
+        (LogKind::Json, _) => LogFormat::Json,
+        (LogKind::Text, true) => LogFormat::Trace,
+        (LogKind::Text, false) => LogFormat::Access,
+    }
+}
+
+/// Bind the listening socket and make Ctrl-C (and SIGTERM) stop the server.
+fn start_server(
+    config: ServerConfig,
+    app: Py<PyAny>,
+    observer: Box<dyn Observer + Send>,
+) -> Result<WSGIServer, String> {
+    let server = WSGIServer::new(config, app, observer).map_err(|e| e.to_string())?;
     server
         .stop_signal()
         .on_signals()
         .map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
+    Ok(server)
+}
 
-    let address = server.address();
-    if let Some(lesson) = lesson.as_ref().filter(|_| !tui) {
-        eprintln!("{}", lesson.plain_text());
-    }
-    // The banner: on standard error, and in the inspector's log too (its screen hides the
-    // terminal until it quits).
+/// The lines that open every run: wsgiscope's version, the Python, a lowered connection
+/// limit, the venv whose packages were added, and the app.
+fn banner(
+    python_info: &PythonInfo,
+    lowered: Option<String>,
+    spec: Option<&AppSpec>,
+) -> Vec<String> {
     let mut banner = vec![
         format!(
             "wsgiscope {} — a WSGI server for learning, not for production",
             env!("CARGO_PKG_VERSION")
         ),
-        format!("Python {} at {}", info.version, info.prefix),
+        format!("Python {} at {}", python_info.version, python_info.prefix),
     ];
-    banner.extend(lowered.clone());
-    if let Some(site) = &info.venv_site_packages {
+    banner.extend(lowered);
+    if let Some(site) = &python_info.venv_site_packages {
         banner.push(format!("Virtualenv packages from {}", site.display()));
     }
-    banner.push(match &spec {
+    banner.push(match spec {
         Some(spec) => format!("App: {}", spec.text),
         None => "App: none given, so the built-in demo app answers with the environ it receives"
             .to_string(),
     });
+    banner
+}
+
+/// Print the banner, the address and how to try it on standard error; the banner goes in the
+/// inspector's log too, since its screen hides the terminal until it quits.
+fn announce(server: &mut WSGIServer, banner: Vec<String>, tui: bool) {
     for line in banner {
         eprintln!("{line}");
         if tui {
             server.announce(line);
         }
     }
+    let address = server.address();
     eprintln!("Serving on http://{address}");
     eprintln!(
         "Try: telnet {} {}, then type GET / HTTP/1.1 and press Enter twice. {} stops.",
@@ -370,37 +470,42 @@ fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
         address.port(),
         if tui { "q" } else { "Ctrl-C" }
     );
-    let inspector = match link {
-        Some(link) => {
-            let info = ServerInfo {
-                address,
-                app: spec
-                    .as_ref()
-                    .map_or_else(|| "(built-in demo)".to_string(), |s| s.text.clone()),
-                python: info
-                    .version
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            };
-            let stop = server
-                .stop_signal()
-                .handle()
-                .map_err(|e| format!("cannot create the inspector's stop handle: {e}"))?;
-            Some(
-                Inspector::start_with_lesson(
-                    link,
-                    info,
-                    stop,
-                    lesson.as_ref().map(LessonPanel::new),
-                )
-                .map_err(|e| format!("cannot open the inspector on this terminal: {e}"))?,
-            )
-        }
-        None => None,
+}
+
+/// Open the inspector on this terminal, showing the lesson beside the exchanges if there is
+/// one; its `q` stops `server`.
+fn open_inspector(
+    link: InspectorLink,
+    server: &WSGIServer,
+    python_info: &PythonInfo,
+    spec: Option<&AppSpec>,
+    lesson: Option<&Lesson>,
+) -> Result<Inspector, String> {
+    let info = ServerInfo {
+        address: server.address(),
+        app: spec.map_or_else(|| "(built-in demo)".to_string(), |s| s.text.clone()),
+        // "3.12.3 (main, …) [GCC …]": the version number is the first word.
+        python: python_info
+            .version
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     };
+    let stop = server
+        .stop_signal()
+        .handle()
+        .map_err(|e| format!("cannot create the inspector's stop handle: {e}"))?;
+    Inspector::start_with_lesson(link, info, stop, lesson.map(LessonPanel::new))
+        .map_err(|e| format!("cannot open the inspector on this terminal: {e}"))
+}
+
+/// Serve until stopped, then close the inspector and say how the run ended: an error, or the
+/// idle connections closed to make room and "Stopped.".
+fn serve(mut server: WSGIServer, inspector: Option<Inspector>) -> Result<(), String> {
     let served = server.serve_forever();
+    // The inspector is closed even when serving failed, so the terminal is itself again
+    // before the error is printed on it.
     if let Some(inspector) = inspector {
         inspector
             .finish()

@@ -314,18 +314,64 @@ impl<'py> HeadersArg<'py> {
 /// Check the headers argument of call `call`, for a response with status `code`: a list of
 /// (name, value) tuples of str. Returns the headers to send (hop-by-hop ones dropped, a
 /// Content-Length at most once).
+///
+/// The steps, in order: the argument is a list; then, header by header, it is a pair, its name
+/// and value are str, and it passes the HTTP rules for one header (and, for a Content-Length,
+/// the rules across the whole response). The first impossible header refuses the call; the
+/// findings before it stay recorded.
 fn check_headers(
     headers: HeadersArg<'_>,
     code: u16,
     call: usize,
     findings: &mut Vec<Check>,
 ) -> PyResult<Vec<(String, String)>> {
+    let list = headers_list(headers, findings)?;
+    let mut checked = Vec::new();
+    // The length the first Content-Length kept announces, to compare a second one with.
+    let mut content_length = None;
+    for (index, item) in list.iter().enumerate() {
+        let place = HeaderPlace { call, index };
+        let (name, value) = header_pair(&item, place, findings)?;
+        let (name, value) = header_text(&item, &name, &value, place, findings)?;
+        let verdict = header_verdict(&name, &value, code, &mut content_length);
+        if let Some(header) = follow_verdict(verdict, name, value, place, findings)? {
+            checked.push(header);
+        }
+    }
+    Ok(checked)
+}
+
+/// Which header a finding is about: number `index` (from 0) of start_response call `call`.
+#[derive(Debug, Clone, Copy)]
+struct HeaderPlace {
+    call: usize,
+    index: usize,
+}
+
+impl HeaderPlace {
+    /// The spot of this header, named `name` ("" while it has no name that is a str).
+    fn spot(self, name: &str) -> Spot {
+        Spot::Header {
+            call: self.call,
+            index: self.index,
+            name: name.to_string(),
+        }
+    }
+}
+
+/// PEP 3333 §The start_response() Callable: response_headers "must be a Python list". Another
+/// iterable (a tuple, a generator) is served from its copy and flagged; a dict,
+/// str or bytes, or something that cannot be iterated, is refused (rule headers-not-list).
+fn headers_list<'py>(
+    headers: HeadersArg<'py>,
+    findings: &mut Vec<Check>,
+) -> PyResult<Bound<'py, PyList>> {
     let not_list = |what: String| Check::new(&checks::HEADERS_NOT_LIST, what);
-    let list = match headers {
+    match headers {
         HeadersArg::Items {
             list,
             copied_from: None,
-        } => list,
+        } => Ok(list),
         HeadersArg::Items {
             list,
             copied_from: Some(type_name),
@@ -334,126 +380,167 @@ fn check_headers(
                 "response_headers is a {type_name}, not a list; it was served, but wsgiref and \
                  other servers refuse it"
             )));
-            list
+            Ok(list)
         }
-        HeadersArg::NotHeaders { original } => {
-            return Err(refuse(
-                type_error,
-                not_list(format!(
-                    "response_headers is a {} {}, not a list of (name, value) tuples",
-                    type_name(&original),
-                    short_repr(&original)
-                )),
-                findings,
-            ));
-        }
-        HeadersArg::NotIterable { original } => {
-            return Err(refuse(
-                type_error,
-                not_list(format!(
-                    "response_headers is {}, not a list of (name, value) tuples",
-                    short_repr(&original)
-                )),
-                findings,
-            ));
-        }
+        HeadersArg::NotHeaders { original } => Err(refuse(
+            type_error,
+            not_list(format!(
+                "response_headers is a {} {}, not a list of (name, value) tuples",
+                type_name(&original),
+                short_repr(&original)
+            )),
+            findings,
+        )),
+        HeadersArg::NotIterable { original } => Err(refuse(
+            type_error,
+            not_list(format!(
+                "response_headers is {}, not a list of (name, value) tuples",
+                short_repr(&original)
+            )),
+            findings,
+        )),
         // The app's own exception, raised where iterating its headers raised it.
-        HeadersArg::Failed { error, .. } => return Err(error),
+        HeadersArg::Failed { error, .. } => Err(error),
+    }
+}
+
+/// PEP 3333 §The start_response() Callable: each header is a `(header_name, header_value)`
+/// tuple. Another sequence of two items (a list, say) is served and flagged; anything else is
+/// refused (rule header-not-tuple). Returns the two items, not yet known to be str.
+fn header_pair<'py>(
+    item: &Bound<'py, PyAny>,
+    place: HeaderPlace,
+    findings: &mut Vec<Check>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let index = place.index;
+    let pair = match item.cast::<PyTuple>() {
+        Ok(t) if t.len() == 2 => Some((t.get_item(0)?, t.get_item(1)?)),
+        Ok(_) => None,
+        // A str is a sequence too, but 'ab' is one header name, not a pair.
+        Err(_) => match item.cast::<PySequence>() {
+            Ok(seq) if !item.is_instance_of::<PyString>() && seq.len()? == 2 => {
+                findings.push(
+                    Check::new(
+                        &checks::HEADER_NOT_TUPLE,
+                        format!(
+                            "header {index} is the {} {}, not a tuple; it was served",
+                            type_name(item),
+                            short_repr(item)
+                        ),
+                    )
+                    .at(place.spot("")),
+                );
+                Some((seq.get_item(0)?, seq.get_item(1)?))
+            }
+            _ => None,
+        },
     };
-    let mut checked = Vec::new();
-    // The length the first Content-Length kept announces, to compare a second one with.
-    let mut content_length = None;
-    for (index, item) in list.iter().enumerate() {
-        let spot = |name: &str| Spot::Header {
-            call,
-            index,
-            name: name.to_string(),
-        };
-        let pair = match item.cast::<PyTuple>() {
-            Ok(t) if t.len() == 2 => Some((t.get_item(0)?, t.get_item(1)?)),
-            Ok(_) => None,
-            Err(_) => match item.cast::<PySequence>() {
-                Ok(seq) if !item.is_instance_of::<PyString>() && seq.len()? == 2 => {
-                    findings.push(
-                        Check::new(
-                            &checks::HEADER_NOT_TUPLE,
-                            format!(
-                                "header {index} is the {} {}, not a tuple; it was served",
-                                type_name(&item),
-                                short_repr(&item)
-                            ),
-                        )
-                        .at(spot("")),
-                    );
-                    Some((seq.get_item(0)?, seq.get_item(1)?))
-                }
-                _ => None,
-            },
-        };
-        let Some((name, value)) = pair else {
-            return Err(refuse(
-                type_error,
-                Check::new(
-                    &checks::HEADER_NOT_TUPLE,
-                    format!(
-                        "header {index} is {}, not a (name, value) tuple",
-                        short_repr(&item)
-                    ),
-                )
-                .at(spot("")),
-                findings,
-            ));
-        };
-        let (Ok(name_str), Ok(value_str)) = (name.cast::<PyString>(), value.cast::<PyString>())
-        else {
-            let (what, obj) = if name.cast::<PyString>().is_err() {
-                ("name", &name)
-            } else {
-                ("value", &value)
-            };
-            let label = name
-                .cast::<PyString>()
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            return Err(refuse(
-                type_error,
-                Check::new(
-                    &checks::HEADER_NOT_STR,
-                    format!(
-                        "header {index} {}: its {what} {} is a {}, not a str",
-                        short_repr(&item),
-                        short_repr(obj),
-                        type_name(obj)
-                    ),
-                )
-                .at(spot(&label)),
-                findings,
-            ));
-        };
-        let (name, value) = (name_str.to_string(), value_str.to_string());
-        let verdict = match checks::check_header(&name, &value) {
-            HeaderVerdict::Send if name.eq_ignore_ascii_case("Content-Length") => {
-                let verdict = checks::check_content_length(code, &value, content_length);
-                if verdict == HeaderVerdict::Send {
-                    content_length = checks::parse_content_length(&value);
-                }
-                verdict
+    pair.ok_or_else(|| {
+        refuse(
+            type_error,
+            Check::new(
+                &checks::HEADER_NOT_TUPLE,
+                format!(
+                    "header {index} is {}, not a (name, value) tuple",
+                    short_repr(item)
+                ),
+            )
+            .at(place.spot("")),
+            findings,
+        )
+    })
+}
+
+/// PEP 3333 §Unicode Issues: a header's name and value are native strings (`str`), which the
+/// server encodes as latin-1; a number or bytes is refused (rule header-not-str), the name
+/// checked before the value. `item` is the whole header, for the message.
+fn header_text(
+    item: &Bound<'_, PyAny>,
+    name: &Bound<'_, PyAny>,
+    value: &Bound<'_, PyAny>,
+    place: HeaderPlace,
+    findings: &mut Vec<Check>,
+) -> PyResult<(String, String)> {
+    if let (Ok(name), Ok(value)) = (name.cast::<PyString>(), value.cast::<PyString>()) {
+        return Ok((name.to_string(), value.to_string()));
+    }
+    let (what, obj) = if name.cast::<PyString>().is_err() {
+        ("name", name)
+    } else {
+        ("value", value)
+    };
+    // A name that is a str labels the spot even when its value is the mistake.
+    let label = name
+        .cast::<PyString>()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    Err(refuse(
+        type_error,
+        Check::new(
+            &checks::HEADER_NOT_STR,
+            format!(
+                "header {} {}: its {what} {} is a {}, not a str",
+                place.index,
+                short_repr(item),
+                short_repr(obj),
+                type_name(obj)
+            ),
+        )
+        .at(place.spot(&label)),
+        findings,
+    ))
+}
+
+/// What the HTTP rules allow for one header of a response with status `code`:
+/// [`checks::check_header`] (RFC 9110 §5.1 a token name, §5.5 no control characters; PEP 3333
+/// §Unicode Issues latin-1, §Other HTTP Features no hop-by-hop header, §The start_response()
+/// Callable no `Status`), then for a Content-Length the per-response
+/// rules of [`checks::check_content_length`] (RFC 9110 §8.6 none on a 1xx or 204, digits only;
+/// RFC 9112 §6.3 one length per response). `content_length` is the length a Content-Length
+/// kept earlier in this response announces; a Content-Length that is sent sets it.
+fn header_verdict(
+    name: &str,
+    value: &str,
+    code: u16,
+    content_length: &mut Option<u64>,
+) -> HeaderVerdict {
+    match checks::check_header(name, value) {
+        HeaderVerdict::Send if name.eq_ignore_ascii_case("Content-Length") => {
+            let verdict = checks::check_content_length(code, value, *content_length);
+            if verdict == HeaderVerdict::Send {
+                *content_length = checks::parse_content_length(value);
             }
-            verdict => verdict,
-        };
-        match verdict {
-            HeaderVerdict::Send => checked.push((name, value)),
-            HeaderVerdict::Flag(check) => {
-                findings.push(check.at(spot(&name)));
-                checked.push((name, value));
-            }
-            HeaderVerdict::Drop(check) => findings.push(check.at(spot(&name))),
-            HeaderVerdict::Impossible(check) => {
-                return Err(refuse(value_error, check.at(spot(&name)), findings));
-            }
+            verdict
+        }
+        verdict => verdict,
+    }
+}
+
+/// Do what a header's verdict says: the header to send (flagged or not), None for one the
+/// server drops (a hop-by-hop header, a Content-Length where none may go, or the same one
+/// again), or the refusal of an impossible one. The finding goes on record in every case but
+/// `Send`.
+fn follow_verdict(
+    verdict: HeaderVerdict,
+    name: String,
+    value: String,
+    place: HeaderPlace,
+    findings: &mut Vec<Check>,
+) -> PyResult<Option<(String, String)>> {
+    match verdict {
+        HeaderVerdict::Send => Ok(Some((name, value))),
+        HeaderVerdict::Flag(check) => {
+            findings.push(check.at(place.spot(&name)));
+            Ok(Some((name, value)))
+        }
+        HeaderVerdict::Drop(check) => {
+            findings.push(check.at(place.spot(&name)));
+            Ok(None)
+        }
+        HeaderVerdict::Impossible(check) => {
+            Err(refuse(value_error, check.at(place.spot(&name)), findings))
         }
     }
-    Ok(checked)
 }
 
 /// The items of `list` as (name, value) pairs of text for the record, or None when one of them
