@@ -553,14 +553,10 @@ pub fn load_app(py: Python<'_>, spec: Option<&AppSpec>) -> Result<Py<PyAny>, Loa
     let module = import_app_module(py, &spec.source).map_err(&fail)?;
     let app = find_callable(py, &module, spec).map_err(&fail)?;
     if !app.is_callable() {
-        let kind = app
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
         return Err(fail(format!(
-            "the object found is a {kind}, which is not callable; a WSGI app is a callable \
-             taking (environ, start_response) (PEP 3333)"
+            "the object found is {}, which is not callable; a WSGI app is a callable taking \
+             (environ, start_response) (PEP 3333)",
+            crate::start_response::a_type_name(&app)
         )));
     }
     freeze_what_the_import_made(py);

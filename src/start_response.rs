@@ -377,16 +377,17 @@ fn headers_list<'py>(
             copied_from: Some(type_name),
         } => {
             findings.push(not_list(format!(
-                "response_headers is a {type_name}, not a list; it was served, but wsgiref and \
-                 other servers refuse it"
+                "response_headers is {}, not a list; it was served, but wsgiref and other \
+                 servers refuse it",
+                with_article(&type_name)
             )));
             Ok(list)
         }
         HeadersArg::NotHeaders { original } => Err(refuse(
             type_error,
             not_list(format!(
-                "response_headers is a {} {}, not a list of (name, value) tuples",
-                type_name(&original),
+                "response_headers is {} {}, not a list of (name, value) tuples",
+                a_type_name(&original),
                 short_repr(&original)
             )),
             findings,
@@ -479,11 +480,11 @@ fn header_text(
         Check::new(
             &checks::HEADER_NOT_STR,
             format!(
-                "header {} {}: its {what} {} is a {}, not a str",
+                "header {} {}: its {what} {} is {}, not a str",
                 place.index,
                 short_repr(item),
                 short_repr(obj),
-                type_name(obj)
+                a_type_name(obj)
             ),
         )
         .at(place.spot(&label)),
@@ -587,6 +588,18 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_default()
 }
 
+/// `obj`'s type name with its article, as a sentence says it: "a list", "an int".
+pub fn a_type_name(obj: &Bound<'_, PyAny>) -> String {
+    with_article(&type_name(obj))
+}
+
+/// `name` after "a", or "an" before a vowel: "a dict", "an int". (By the letter, not the
+/// sound, which is right for Python's built-in type names.)
+pub fn with_article(name: &str) -> String {
+    let vowel = name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']);
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
 /// The `write(data)` callable start_response returns: sends body bytes right away.
 ///
 /// PEP 3333 keeps it for old frameworks that print their output; new apps return an iterable.
@@ -635,5 +648,19 @@ impl Write {
             response.flag(finding);
         }
         Err(refused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_take_a_or_an() {
+        assert_eq!(with_article("int"), "an int");
+        assert_eq!(with_article("object"), "an object");
+        assert_eq!(with_article("Ellipsis"), "an Ellipsis");
+        assert_eq!(with_article("list"), "a list");
+        assert_eq!(with_article("NoneType"), "a NoneType");
     }
 }

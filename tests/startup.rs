@@ -72,7 +72,7 @@ fn missing_attribute_exits_with_2() {
 fn non_callable_app_exits_with_2() {
     assert_refuses_to_start(
         &[&path("tests/apps/not_callable.py")],
-        &["str", "not callable"],
+        &["is a str, which is not callable"],
     );
 }
 
