@@ -506,12 +506,10 @@ fn serve(mut server: WSGIServer, inspector: Option<Inspector>) -> Result<(), Str
     let served = server.serve_forever();
     // The inspector is closed even when serving failed, so the terminal is itself again
     // before the error is printed on it.
-    if let Some(inspector) = inspector {
-        inspector
-            .finish()
-            .map_err(|e| format!("the inspector failed: {e}"))?;
-    }
+    let shown = inspector.map_or(Ok(()), Inspector::finish);
+    // Both may have failed: the server's error is the one that explains the other.
     served.map_err(|e| format!("the server stopped on an error: {e}"))?;
+    shown.map_err(|e| format!("the inspector failed: {e}"))?;
     let closed = server.closed_idle();
     if closed.total() > 0 {
         eprintln!("{closed}");
