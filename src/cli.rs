@@ -229,6 +229,9 @@ fn parse(args: &[OsString]) -> Result<Cli, u8> {
 /// Do what the command line asks: print the version, be the client, list or start a lesson,
 /// or serve the app. A word in the wrong place is refused before anything starts.
 fn dispatch(cli: Cli, args: &[OsString], host: &Host) -> Result<(), String> {
+    // The arms are tried in order, and the order is part of the rules: `telnet` comes before
+    // the refusal of its options (--lf, --show-bytes) elsewhere, and `lessons`/`lesson`
+    // before the refusal of extra words (they take their own, as `lesson N` does).
     match cli.app.as_deref() {
         _ if cli.version => version(host),
         Some("telnet") => telnet_options(&cli).and_then(|o| crate::telnet::run(&o)),
