@@ -230,8 +230,8 @@ fn parse(args: &[OsString]) -> Result<Cli, u8> {
 /// or serve the app. A word in the wrong place is refused before anything starts.
 fn dispatch(cli: Cli, args: &[OsString], host: &Host) -> Result<(), String> {
     // The arms are tried in order, and the order is part of the rules: `telnet` comes before
-    // the refusal of its options (--lf, --show-bytes) elsewhere, and `lessons`/`lesson`
-    // before the refusal of extra words (they take their own, as `lesson N` does).
+    // the refusal of its options (--lf, --show-bytes) anywhere else, and `lesson` before the
+    // refusal of a second word, which `lesson N` takes as its number.
     match cli.app.as_deref() {
         _ if cli.version => version(host),
         Some("telnet") => telnet_options(&cli).and_then(|o| crate::telnet::run(&o)),
@@ -242,7 +242,7 @@ fn dispatch(cli: Cli, args: &[OsString], host: &Host) -> Result<(), String> {
             "one app only, please: {:?} is one word too many",
             cli.third.unwrap_or_default()
         )),
-        Some("lessons") => course::list(host),
+        Some("lessons") if cli.lesson.is_none() => course::list(host),
         Some("lesson") => {
             course::start(&cli, args, host).and_then(|(cli, lesson)| run(cli, Some(lesson)))
         }

@@ -111,6 +111,17 @@ fn bad_option_exits_with_2() {
     assert!(!stderr.contains("backtrace"), "{stderr}");
 }
 
+/// A word too many is refused, not ignored: after an app, after `lessons` (which takes none),
+/// after `lesson N`; and the client's options without `telnet`.
+#[test]
+fn words_in_the_wrong_place_exit_with_2() {
+    let hello = path("apps/hello.py");
+    assert_refuses_to_start(&[&hello, "extra"], &["\"extra\" is one word too many"]);
+    assert_refuses_to_start(&["lessons", "x"], &["\"x\" is one word too many"]);
+    assert_refuses_to_start(&["lesson", "1", "y"], &["\"y\" is one word too many"]);
+    assert_refuses_to_start(&["--lf", &hello], &["--lf", "wsgiscope telnet"]);
+}
+
 /// A `--timeout` of 0 (which would drop every client at once) or beyond a day (which once
 /// overflowed the clock on the first connection) is refused with clap's message naming the
 /// range, exit code 2, no panic.
