@@ -360,6 +360,12 @@ impl State {
             .filter(|e| self.filter.matches(&e.exchange))
     }
 
+    /// The newest exchange is still under way: its clock (how long the server has waited)
+    /// moves even when no news comes.
+    pub fn under_way(&self) -> bool {
+        self.entries.back().is_some_and(|e| !e.finished)
+    }
+
     /// The selected entry, if it is still there.
     pub fn selected_entry(&self) -> Option<&Entry> {
         let id = self.selected?;
