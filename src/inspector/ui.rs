@@ -33,7 +33,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::checks::{About, Spot};
-use crate::exchange::{CappedBytes, Exchange, Phase, Waiting};
+use crate::exchange::{CappedBytes, Exchange, Phase, StartResponseCall, Waiting};
 
 use super::keys::HELP;
 use super::source::{Source, source_of};
@@ -967,33 +967,17 @@ fn py_str(s: &str) -> String {
     out
 }
 
+/// View 3: what the app did with the server's two callables, written as the Python it ran.
+///
+/// From top to bottom: why there is nothing to show (when there is not), each
+/// `start_response(status, headers, exc_info)` call as a literal, the `write()` calls, and how
+/// the app ended (what it returned, the server's errors, a traceback). A line a finding points
+/// at is lit, so the Checks view's "see: 3 start_response, …" can be found at a glance.
 fn start_response_text(entry: &Entry) -> Text<'static> {
     let ex = &entry.exchange;
-    let mut lines = Vec::new();
     let app_called = !entry.finished || ex.timings.reached(Phase::Application);
-    if !app_called {
-        // A refused request: say why, and nothing of write() or a body the app never made.
-        lines.push(Line::styled(
-            "The app was not called: the request never got past parse_request (the error \
-             below, and view 1, say why).",
-            DIM,
-        ));
-    } else if ex.start_response.is_empty() {
-        lines.push(Line::styled(
-            if entry.finished {
-                "The app never called start_response."
-            } else {
-                "Not called yet: the app calls start_response(status, headers) when it runs."
-            },
-            DIM,
-        ));
-    }
+    let mut lines: Vec<Line<'static>> = no_call_note(entry, app_called).into_iter().collect();
     let several = ex.start_response.len() > 1;
-    // What the findings point at is lit.
-    let points_at = |wanted: &dyn Fn(&Spot) -> bool| {
-        ex.checks.iter().any(|c| c.at.as_ref().is_some_and(wanted))
-    };
-    let lit = |line: Line<'static>, on: bool| if on { line.style(HIGHLIGHT) } else { line };
     for (i, call) in ex.start_response.iter().enumerate() {
         if several {
             lines.push(Line::styled(
@@ -1001,71 +985,121 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
                 DIM,
             ));
         }
-        let status_lit = points_at(&|s| matches!(s, Spot::Status { call } if *call == i));
+        lines.extend(call_lines(ex, i, call));
+    }
+    if app_called {
+        let writes_lit = points_at(ex, |s| matches!(s, Spot::Write { .. }));
+        lines.push(lit(writes_line(entry), writes_lit));
+    }
+    lines.extend(how_the_app_ended(entry));
+    Text::from(lines)
+}
+
+/// Why view 3 shows no call, if it shows none: the app was never called (a refused request:
+/// then nothing of write() or a body it never made follows either), or it has not called
+/// start_response (yet).
+fn no_call_note(entry: &Entry, app_called: bool) -> Option<Line<'static>> {
+    let note = if !app_called {
+        "The app was not called: the request never got past parse_request (the error below, \
+         and view 1, say why)."
+    } else if !entry.exchange.start_response.is_empty() {
+        return None;
+    } else if entry.finished {
+        "The app never called start_response."
+    } else {
+        "Not called yet: the app calls start_response(status, headers) when it runs."
+    };
+    Some(Line::styled(note, DIM))
+}
+
+/// Whether any finding of `ex` points at a spot `wanted` picks.
+fn points_at(ex: &Exchange, wanted: impl Fn(&Spot) -> bool) -> bool {
+    ex.checks.iter().any(|c| c.at.as_ref().is_some_and(&wanted))
+}
+
+/// `line`, lit when a finding points at it (`on`).
+fn lit(line: Line<'static>, on: bool) -> Line<'static> {
+    if on { line.style(HIGHLIGHT) } else { line }
+}
+
+/// Call number `i` (from 0) to start_response, as the Python literal the app passed: the
+/// status, one header pair a line, exc_info, and the exception it raised if it broke a rule.
+fn call_lines(ex: &Exchange, i: usize, call: &StartResponseCall) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let status_lit = points_at(ex, |s| matches!(s, Spot::Status { call } if *call == i));
+    lines.push(lit(
+        Line::from(vec![
+            Span::styled("start_response", TITLE),
+            Span::raw("("),
+            Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
+            Span::raw(", ["),
+        ]),
+        status_lit,
+    ));
+    for (j, (name, value)) in call.headers.iter().enumerate() {
+        let header_lit = points_at(
+            ex,
+            |s| matches!(s, Spot::Header { call, index, .. } if *call == i && *index == j),
+        );
         lines.push(lit(
             Line::from(vec![
-                Span::styled("start_response", TITLE),
-                Span::raw("("),
-                Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
-                Span::raw(", ["),
+                Span::raw("    ("),
+                Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
+                Span::raw(", "),
+                Span::raw(py_str(value)),
+                Span::raw("),"),
             ]),
-            status_lit,
+            header_lit,
         ));
-        for (j, (name, value)) in call.headers.iter().enumerate() {
-            let header_lit = points_at(
-                &|s| matches!(s, Spot::Header { call, index, .. } if *call == i && *index == j),
-            );
-            lines.push(lit(
-                Line::from(vec![
-                    Span::raw("    ("),
-                    Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
-                    Span::raw(", "),
-                    Span::raw(py_str(value)),
-                    Span::raw("),"),
-                ]),
-                header_lit,
-            ));
-        }
-        let exc_info_lit = points_at(&|s| matches!(s, Spot::ExcInfo { call } if *call == i));
-        lines.push(lit(
-            Line::raw(format!(
-                "], exc_info={})",
-                call.exc_info.as_deref().unwrap_or("None")
-            )),
-            exc_info_lit,
-        ));
-        if let Some(error) = &call.error {
-            lines.push(Line::styled(
-                format!("  ↳ raised {error}"),
-                Style::new().fg(Color::Red),
-            ));
-        }
     }
-    let writes_lit = points_at(&|s| matches!(s, Spot::Write { .. }));
+    let exc_info_lit = points_at(ex, |s| matches!(s, Spot::ExcInfo { call } if *call == i));
+    lines.push(lit(
+        Line::raw(format!(
+            "], exc_info={})",
+            call.exc_info.as_deref().unwrap_or("None")
+        )),
+        exc_info_lit,
+    ));
+    if let Some(error) = &call.error {
+        lines.push(Line::styled(
+            format!("  ↳ raised {error}"),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    lines
+}
+
+/// The `write()` calls of an app that was called: how many, and the size of each (the first
+/// few); none says where the body came from instead.
+fn writes_line(entry: &Entry) -> Line<'static> {
+    let ex = &entry.exchange;
     let raised = ex.traceback.is_some();
-    let writes = app_called.then(|| {
-        Line::raw(match ex.write_calls {
-            0 if raised => "write() calls: none; the app raised (the traceback is below), so \
-                            what body went out, if any, is in view 4"
-                .to_string(),
-            0 if !entry.finished => "write() calls: none so far".to_string(),
-            0 => "write() calls: none (the body came from the returned iterable)".to_string(),
-            n => format!(
-                "write() calls: {n}, of {} bytes{}",
-                ex.writes
-                    .iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if n > ex.writes.len() as u64 {
-                    " (the first sizes shown)"
-                } else {
-                    ""
-                }
-            ),
-        })
-    });
-    lines.extend(writes.map(|line| lit(line, writes_lit)));
+    Line::raw(match ex.write_calls {
+        0 if raised => "write() calls: none; the app raised (the traceback is below), so what \
+                        body went out, if any, is in view 4"
+            .to_string(),
+        0 if !entry.finished => "write() calls: none so far".to_string(),
+        0 => "write() calls: none (the body came from the returned iterable)".to_string(),
+        n => format!(
+            "write() calls: {n}, of {} bytes{}",
+            ex.writes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if n > ex.writes.len() as u64 {
+                " (the first sizes shown)"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+/// How the app ended: what it returned, the errors the server found, and its traceback.
+fn how_the_app_ended(entry: &Entry) -> Vec<Line<'static>> {
+    let ex = &entry.exchange;
+    let mut lines = Vec::new();
     if let Some(result) = &entry.app_result {
         lines.push(Line::raw(format!("the app returned: {result}")));
     }
@@ -1079,7 +1113,7 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
         lines.push(Line::styled("traceback:", Style::new().fg(Color::Red)));
         lines.extend(tb.lines().map(|l| Line::raw(format!("  {l}"))));
     }
-    Text::from(lines)
+    lines
 }
 
 fn render_timeline(state: &State, frame: &mut Frame, area: Rect) {
