@@ -42,6 +42,7 @@ pub mod terminal;
 pub mod ui;
 
 use std::io;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError, TrySendError};
@@ -456,8 +457,236 @@ impl Drop for Inspector {
     }
 }
 
-/// The loop: drain the channel, update, draw (at most 30 times a second, 10 under load), read
-/// keys.
+/// How long the busy rate is measured over: [`BUSY_RATE`] is a count of exchanges a second.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// When to draw: only when something changed, and at most once a frame.
+///
+/// Drawing costs the inspector's thread a few milliseconds, and when the server shares its
+/// core, each of them is taken from the server. So news does not draw: it only marks the
+/// screen *dirty*, and the loop draws a dirty screen once a frame's time has passed since the
+/// last draw. News that comes faster than [`FRAMES_PER_SECOND`] is drawn together, in one
+/// frame.
+///
+/// - **A busy second draws less often.** Above [`BUSY_RATE`] exchanges a second the list
+///   changes every frame and nobody can read it at that speed: drawing it 30 times a second
+///   would only take CPU from the server under test. So the exchanges of each second are
+///   counted, and after a busy second a frame lasts [`BUSY_FRAME`] instead of [`FRAME`].
+/// - **A key draws at once.** Whoever presses a key watches for the screen to answer, and a
+///   tenth of a second already feels like lag: the frame after a key is an ordinary one,
+///   however busy the server.
+/// - **A live exchange draws without news**, every [`LIVE_TICK`], so that the time a stalled
+///   client keeps the server waiting counts up on screen.
+struct Pacing {
+    /// Something changed since the last draw.
+    dirty: bool,
+    /// A key was pressed since the last draw: draw at the next ordinary frame.
+    answer_key: bool,
+    last_draw: Instant,
+    /// When the current [`RATE_WINDOW`] began.
+    window: Instant,
+    /// Exchanges finished in the current window.
+    arrived: u32,
+    /// The last whole window saw more than [`BUSY_RATE`] exchanges.
+    busy: bool,
+}
+
+impl Pacing {
+    /// A dirty screen, due at once: the first turn draws.
+    fn new(now: Instant) -> Self {
+        Pacing {
+            dirty: true,
+            answer_key: false,
+            last_draw: now - FRAME,
+            window: now,
+            arrived: 0,
+            busy: false,
+        }
+    }
+
+    /// The state changed: draw it at the next frame.
+    fn changed(&mut self) {
+        self.dirty = true;
+    }
+
+    /// A key (or a click) was acted on: draw it at the next ordinary frame, even when busy.
+    fn key_pressed(&mut self) {
+        self.dirty = true;
+        self.answer_key = true;
+    }
+
+    /// A turn's messages were taken in: news to draw, and exchanges to count.
+    fn took_in(&mut self, batch: &Batch) {
+        if batch.messages > 0 {
+            self.dirty = true;
+        }
+        self.arrived += batch.records;
+    }
+
+    /// An exchange is under way: its clock moves even when no news comes.
+    fn exchange_under_way(&mut self, now: Instant) {
+        if now.duration_since(self.last_draw) >= LIVE_TICK {
+            self.dirty = true;
+        }
+    }
+
+    /// Once a [`RATE_WINDOW`] is over, judge whether it was busy, and start the next.
+    fn measure_rate(&mut self, now: Instant) {
+        if now.duration_since(self.window) >= RATE_WINDOW {
+            self.busy = self.arrived > BUSY_RATE;
+            self.window = now;
+            self.arrived = 0;
+        }
+    }
+
+    /// How long a frame lasts now: longer after a busy second, unless a key waits.
+    fn frame(&self) -> Duration {
+        if self.busy && !self.answer_key {
+            BUSY_FRAME
+        } else {
+            FRAME
+        }
+    }
+
+    /// Whether to draw at `now`: something changed, and a frame has passed since the last draw.
+    fn due(&self, now: Instant) -> bool {
+        self.dirty && now.duration_since(self.last_draw) >= self.frame()
+    }
+
+    /// The screen was drawn, and finished drawing at `now`: all news (and the key) is shown.
+    fn drawn(&mut self, now: Instant) {
+        self.last_draw = now;
+        self.dirty = false;
+        self.answer_key = false;
+    }
+}
+
+/// What one turn took from the channel.
+struct Batch {
+    /// How many messages.
+    messages: usize,
+    /// How many of them were finished records: the exchanges [`Pacing`] counts.
+    records: u32,
+}
+
+impl Batch {
+    /// How long to wait for a key before the next turn. While messages keep coming, come back
+    /// to the channel soon, before it fills; when none came, a whole frame.
+    fn wait(&self) -> Duration {
+        if self.messages > 0 {
+            DRAIN_INTERVAL
+        } else {
+            FRAME
+        }
+    }
+}
+
+impl InspectorLink {
+    /// Move what the server sent into `state`, up to [`MAX_MESSAGES_PER_TURN`] messages, so
+    /// that a flood of requests cannot keep the loop from the keyboard. None when the server
+    /// is gone: nothing more will come.
+    fn drain_into(&self, state: &mut State) -> Option<Batch> {
+        let mut batch = Batch {
+            messages: 0,
+            records: 0,
+        };
+        for _ in 0..MAX_MESSAGES_PER_TURN {
+            match self.from_server.try_recv() {
+                Ok(message) => {
+                    if let Message::Server(Event::Finished(_)) = message {
+                        batch.records += 1;
+                    }
+                    state.on_message(message);
+                    batch.messages += 1;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return None,
+            }
+        }
+        Some(batch)
+    }
+
+    /// Copy into `state` what the server shares outside the channel (see [`SharedCounts`],
+    /// [`LostIds`] and `not_shown`): true when any of it changed.
+    fn sync_counters(&self, state: &mut State) -> bool {
+        let mut changed = false;
+        let lost = self.lost.take();
+        if !lost.is_empty() {
+            state.lost(&lost);
+            changed = true;
+        }
+        let connections = self.connections.load();
+        if connections != state.connections {
+            state.connections = connections;
+            changed = true;
+        }
+        let not_shown = self.not_shown.load(Ordering::Relaxed);
+        if not_shown != state.not_shown {
+            state.fell_behind(not_shown);
+            changed = true;
+        }
+        changed
+    }
+
+    /// Send the records `state` no longer shows back to the server, whose thread made them and
+    /// frees them. A send fails only when the server is gone, and then nobody needs them.
+    fn give_back_spent(&self, state: &mut State) {
+        if !state.spent.is_empty() {
+            let _ = self.spent.send(std::mem::take(&mut state.spent));
+        }
+    }
+}
+
+/// The server was asked to stop (SIGTERM, or Ctrl-C from another terminal). If it sleeps at
+/// the step gate, only opening the gate lets it see the stop and leave; the log says why.
+fn let_the_server_stop(gate: &StepGate, state: &mut State) {
+    gate.release();
+    state.note(None, "server", "stopping: asked to by a signal".into());
+}
+
+/// What the terminal reported while the loop waited.
+enum Input {
+    /// Nothing within the wait, or nothing that means anything here.
+    Nothing,
+    /// The terminal changed size: draw again, for the new size.
+    Resized,
+    /// A key or a click that means a command.
+    Command(keys::Command),
+}
+
+/// Wait up to `wait` for the terminal to report something, and say what it means. `typing`:
+/// the filter line is open, where letters are text rather than commands.
+fn wait_for_input(wait: Duration, typing: bool) -> io::Result<Input> {
+    if !event::poll(wait)? {
+        return Ok(Input::Nothing);
+    }
+    let command = match event::read()? {
+        event::Event::Key(key) => keys::command(key, typing),
+        event::Event::Mouse(mouse) => keys::mouse_command(mouse),
+        event::Event::Resize(..) => return Ok(Input::Resized),
+        _ => None,
+    };
+    Ok(command.map_or(Input::Nothing, Input::Command))
+}
+
+/// Act on a command: `state` takes it in, and says what else it asks for (the step gate, an
+/// export). Break: the class quit.
+fn obey(state: &mut State, gate: &StepGate, command: keys::Command) -> ControlFlow<()> {
+    match state.on_command(command) {
+        state::Action::None => {}
+        state::Action::Quit => return ControlFlow::Break(()),
+        state::Action::Advance => gate.advance(),
+        state::Action::RunRest(id) => gate.run_through(id),
+        state::Action::SetStepping(on) => gate.set_stepping(on),
+        state::Action::Export(id) => export_selected(state, id),
+    }
+    ControlFlow::Continue(())
+}
+
+/// The inspector's loop. Each turn: notice a stop signal, drain the server's messages into
+/// the state, sync the counters the server shares, draw when due (see [`Pacing`]), then wait
+/// a little for a key and act on it. It ends when the class quits, when the server is gone,
+/// or when `quit` is raised (the server stopped).
 fn run(
     mut guard: terminal::TerminalGuard,
     mut state: State,
@@ -465,107 +694,47 @@ fn run(
     quit: &AtomicBool,
     stop: &StopHandle,
 ) -> io::Result<()> {
-    let mut dirty = true;
-    // A key pressed: draw at the next frame whatever the load, so typing feels immediate.
-    let mut answer_key = false;
-    let mut last_draw = Instant::now() - FRAME;
+    let mut pacing = Pacing::new(Instant::now());
     let mut stopping = false;
-    // Exchanges taken in during the current second, and whether the last second was busy.
-    let mut rate_window = Instant::now();
-    let mut arrived: u32 = 0;
-    let mut busy = false;
     loop {
         if quit.load(Ordering::SeqCst) {
             return Ok(());
         }
-        // SIGTERM (or Ctrl-C from another terminal) while the server sleeps at the step gate:
-        // only opening the gate lets it see the stop and leave.
         if !stopping && stop.is_raised() {
             stopping = true;
-            link.gate.release();
-            state.note(None, "server", "stopping: asked to by a signal".into());
-            dirty = true;
+            let_the_server_stop(&link.gate, &mut state);
+            pacing.changed();
         }
+
         state.now = Instant::now();
-        let mut took_in = 0;
-        for _ in 0..MAX_MESSAGES_PER_TURN {
-            match link.from_server.try_recv() {
-                Ok(message) => {
-                    if let Message::Server(Event::Finished(_)) = message {
-                        arrived += 1;
-                    }
-                    state.on_message(message);
-                    took_in += 1;
-                    dirty = true;
-                }
-                Err(TryRecvError::Empty) => break,
-                // The server is gone: nothing more will come.
-                Err(TryRecvError::Disconnected) => return Ok(()),
-            }
-        }
-        let lost = link.lost.take();
-        if !lost.is_empty() {
-            state.lost(&lost);
-            dirty = true;
-        }
-        let connections = link.connections.load();
-        if connections != state.connections {
-            state.connections = connections;
-            dirty = true;
-        }
-        let not_shown = link.not_shown.load(Ordering::Relaxed);
-        if not_shown != state.not_shown {
-            state.fell_behind(not_shown);
-            dirty = true;
-        }
-        if !state.spent.is_empty() {
-            let _ = link.spent.send(std::mem::take(&mut state.spent));
-        }
-        let live = state.entries.back().is_some_and(|e| !e.finished);
-        if live && last_draw.elapsed() >= LIVE_TICK {
-            dirty = true;
-        }
-        if state.now.duration_since(rate_window) >= Duration::from_secs(1) {
-            busy = arrived > BUSY_RATE;
-            rate_window = state.now;
-            arrived = 0;
-        }
-        let frame = if busy && !answer_key {
-            BUSY_FRAME
-        } else {
-            FRAME
+        let Some(batch) = link.drain_into(&mut state) else {
+            return Ok(());
         };
-        if dirty && last_draw.elapsed() >= frame {
+        pacing.took_in(&batch);
+        if link.sync_counters(&mut state) {
+            pacing.changed();
+        }
+        link.give_back_spent(&mut state);
+
+        if state.under_way() {
+            pacing.exchange_under_way(Instant::now());
+        }
+        pacing.measure_rate(state.now);
+        if pacing.due(Instant::now()) {
             let drawn = guard.terminal.draw(|frame| ui::render(&state, frame))?;
             state.screen = drawn.area;
-            last_draw = Instant::now();
-            dirty = false;
-            answer_key = false;
+            pacing.drawn(Instant::now());
         }
-        // Messages keep coming: come back to the channel soon, before it fills.
-        let wait = if took_in > 0 { DRAIN_INTERVAL } else { FRAME };
-        if !event::poll(wait)? {
-            continue;
-        }
-        let command = match event::read()? {
-            event::Event::Key(key) => keys::command(key, state.typing.is_some()),
-            event::Event::Mouse(mouse) => keys::mouse_command(mouse),
-            event::Event::Resize(..) => {
-                dirty = true;
-                None
+
+        match wait_for_input(batch.wait(), state.typing.is_some())? {
+            Input::Nothing => {}
+            Input::Resized => pacing.changed(),
+            Input::Command(command) => {
+                pacing.key_pressed();
+                if obey(&mut state, &link.gate, command).is_break() {
+                    return Ok(());
+                }
             }
-            _ => None,
-        };
-        let Some(command) = command else { continue };
-        dirty = true;
-        answer_key = true;
-        match state.on_command(command) {
-            state::Action::None => {}
-            state::Action::Quit => return Ok(()),
-            state::Action::Advance => link.gate.advance(),
-            state::Action::RunRest(id) => link.gate.run_through(id),
-            state::Action::SetStepping(on) => link.gate.set_stepping(on),
-            state::Action::Export(id) => export_selected(&mut state, id),
         }
     }
 }
@@ -692,6 +861,76 @@ mod tests {
         }
         link.gate.advance();
         server.join().expect("the server's thread panicked");
+    }
+
+    /// A batch of `records` finished exchanges (and nothing else).
+    fn records(records: u32) -> Batch {
+        Batch {
+            messages: records as usize,
+            records,
+        }
+    }
+
+    /// Longer than an ordinary frame, shorter than a busy one.
+    const BETWEEN_FRAMES: Duration = Duration::from_millis(50);
+
+    #[test]
+    fn news_draws_once_a_frame_and_no_news_draws_nothing() {
+        let start = Instant::now();
+        let mut pacing = Pacing::new(start);
+        assert!(pacing.due(start), "the first turn draws");
+        pacing.drawn(start);
+        pacing.took_in(&records(0));
+        assert!(!pacing.due(start + FRAME), "nothing changed");
+        pacing.took_in(&records(1));
+        assert!(
+            !pacing.due(start + FRAME / 2),
+            "not before a frame has passed"
+        );
+        assert!(pacing.due(start + FRAME));
+    }
+
+    #[test]
+    fn a_busy_second_draws_less_often_but_a_key_is_answered_at_once() {
+        let start = Instant::now();
+        let mut pacing = Pacing::new(start);
+        pacing.took_in(&records(BUSY_RATE + 1));
+        pacing.measure_rate(start + RATE_WINDOW);
+        let drawn = start + RATE_WINDOW;
+        pacing.drawn(drawn);
+        pacing.took_in(&records(1));
+        assert!(
+            !pacing.due(drawn + BETWEEN_FRAMES),
+            "busy: a frame is longer"
+        );
+        assert!(pacing.due(drawn + BUSY_FRAME));
+        pacing.key_pressed();
+        assert!(
+            pacing.due(drawn + BETWEEN_FRAMES),
+            "a key: an ordinary frame"
+        );
+        pacing.drawn(drawn + BETWEEN_FRAMES);
+        pacing.measure_rate(drawn + RATE_WINDOW);
+        pacing.took_in(&records(1));
+        let calm = drawn + BETWEEN_FRAMES + FRAME;
+        assert!(
+            pacing.due(calm),
+            "a calm second later, ordinary frames again"
+        );
+    }
+
+    #[test]
+    fn an_exchange_under_way_is_drawn_again_without_news() {
+        let start = Instant::now();
+        let mut pacing = Pacing::new(start);
+        pacing.drawn(start);
+        pacing.exchange_under_way(start + LIVE_TICK / 2);
+        assert!(
+            !pacing.due(start + LIVE_TICK / 2),
+            "its clock has hardly moved"
+        );
+        pacing.exchange_under_way(start + LIVE_TICK);
+        assert!(pacing.due(start + LIVE_TICK));
     }
 
     #[test]

@@ -360,6 +360,12 @@ impl State {
             .filter(|e| self.filter.matches(&e.exchange))
     }
 
+    /// The newest exchange is still under way: its clock (how long the server has waited)
+    /// moves even when no news comes.
+    pub fn under_way(&self) -> bool {
+        self.entries.back().is_some_and(|e| !e.finished)
+    }
+
     /// The selected entry, if it is still there.
     pub fn selected_entry(&self) -> Option<&Entry> {
         let id = self.selected?;
@@ -655,49 +661,68 @@ impl State {
     }
 
     /// Take in one command from the keyboard or mouse.
+    ///
+    /// The same key means different things in the inspector's three modes: while the filter
+    /// line is open (after `/`), keys edit it; while the help is open, any key closes it;
+    /// otherwise each key is a command of the main screen.
     pub fn on_command(&mut self, command: Command) -> Action {
-        if let Some(text) = &mut self.typing {
-            match command {
-                Command::Type(c) => text.push(c),
-                Command::Backspace => {
-                    text.pop();
-                }
-                Command::Accept => {
-                    self.filter = Filter(std::mem::take(text));
-                    self.typing = None;
-                    self.after_filter_change();
-                }
-                Command::Cancel => self.typing = None,
-                Command::ClearTyped => text.clear(),
-                Command::DeleteWord => {
-                    let kept = text.trim_end().len();
-                    let word = text[..kept].rfind(' ').map_or(0, |i| i + 1);
-                    text.truncate(word);
-                }
-                Command::Quit => return Action::Quit,
-                _ => {}
-            }
+        if self.typing.is_some() {
+            self.on_typing(command)
+        } else if self.help {
+            self.close_help(command)
+        } else {
+            self.on_browsing(command)
+        }
+    }
+
+    /// A key while the filter line is open: letters are text, Enter applies the filter, Esc
+    /// drops what was typed. Only Ctrl-C ([`Command::Quit`]) still quits.
+    fn on_typing(&mut self, command: Command) -> Action {
+        // on_command comes here only while the filter line is open.
+        let Some(text) = &mut self.typing else {
             return Action::None;
+        };
+        match command {
+            Command::Type(c) => text.push(c),
+            Command::Backspace => {
+                text.pop();
+            }
+            Command::Accept => {
+                self.filter = Filter(std::mem::take(text));
+                self.typing = None;
+                self.after_filter_change();
+            }
+            Command::Cancel => self.typing = None,
+            Command::ClearTyped => text.clear(),
+            Command::DeleteWord => {
+                let kept = text.trim_end().len();
+                let word = text[..kept].rfind(' ').map_or(0, |i| i + 1);
+                text.truncate(word);
+            }
+            Command::Quit => return Action::Quit,
+            _ => {}
         }
-        if self.help {
-            // Any key closes the help; q still quits.
-            self.help = false;
-            return if command == Command::Quit {
-                Action::Quit
-            } else {
-                Action::None
-            };
+        Action::None
+    }
+
+    /// A key while the help is open: any key closes it; q still quits.
+    fn close_help(&mut self, command: Command) -> Action {
+        self.help = false;
+        if command == Command::Quit {
+            Action::Quit
+        } else {
+            Action::None
         }
+    }
+
+    /// A command on the main screen: one arm each, most of them a line.
+    fn on_browsing(&mut self, command: Command) -> Action {
         match command {
             Command::Up if self.maximised => self.move_inside(-1),
             Command::Down if self.maximised => self.move_inside(1),
             Command::Up => self.move_selection(-1),
             Command::Down => self.move_selection(1),
-            Command::First => {
-                self.follow = false;
-                let first = self.visible().next().map(|e| e.exchange.id);
-                self.select(first);
-            }
+            Command::First => self.select_first(),
             Command::Last => {
                 self.follow = true;
                 self.follow_newest();
@@ -715,29 +740,12 @@ impl State {
             Command::ScrollDown => self.scroll = self.scroll.saturating_add(WHEEL),
             Command::ToggleHex => self.hex = !self.hex,
             Command::StartFilter => self.typing = Some(self.filter.0.clone()),
-            Command::Export => {
-                return match self.selected_entry() {
-                    Some(e) => Action::Export(e.exchange.id),
-                    None => {
-                        self.note(None, "inspector", "nothing selected to export".into());
-                        Action::None
-                    }
-                };
-            }
-            Command::Clear => {
-                self.spent
-                    .extend(self.entries.drain(..).map(|e| e.exchange));
-                self.select(None);
-            }
+            Command::Export => return self.export(),
+            Command::Clear => self.clear(),
             Command::Help => self.help = true,
             Command::Close => self.maximised = false,
-            Command::ToggleStep => {
-                self.stepping = !self.stepping;
-                if !self.stepping {
-                    self.paused = None;
-                }
-                return Action::SetStepping(self.stepping);
-            }
+            Command::ToggleStep => return self.toggle_step(),
+            // Space and r act only while the server is paused at the gate.
             Command::Advance => {
                 if self.paused.take().is_some() {
                     return Action::Advance;
@@ -755,13 +763,10 @@ impl State {
             }
             Command::LessonPrevious => self.lesson.iter_mut().for_each(LessonPanel::previous),
             Command::LessonNext => self.lesson.iter_mut().for_each(LessonPanel::next),
-            Command::LessonScrollUp | Command::LessonScrollDown => {
-                let body = super::ui::body_area(self.screen);
-                if let Some(lesson) = self.lesson.as_mut().filter(|l| l.shown) {
-                    lesson.scroll_by_a_panel(command == Command::LessonScrollDown, body);
-                }
-            }
+            Command::LessonScrollUp => self.scroll_lesson(false),
+            Command::LessonScrollDown => self.scroll_lesson(true),
             Command::Quit => return Action::Quit,
+            // The filter line's keys mean nothing here (see on_typing).
             Command::Type(_)
             | Command::Backspace
             | Command::Accept
@@ -770,6 +775,51 @@ impl State {
             | Command::DeleteWord => {}
         }
         Action::None
+    }
+
+    /// `g`: select the first exchange the list shows, the oldest; that leaves follow mode.
+    fn select_first(&mut self) {
+        self.follow = false;
+        let first = self.visible().next().map(|e| e.exchange.id);
+        self.select(first);
+    }
+
+    /// `x`: ask the loop to export the selected exchange (writing files is not the state's
+    /// business); with nothing selected, say so in the log instead.
+    fn export(&mut self) -> Action {
+        match self.selected_entry() {
+            Some(e) => Action::Export(e.exchange.id),
+            None => {
+                self.note(None, "inspector", "nothing selected to export".into());
+                Action::None
+            }
+        }
+    }
+
+    /// `c`: empty the list. The records go to [`State::spent`], for the server's thread, which
+    /// made them, to free; the counts in the header stay.
+    fn clear(&mut self) {
+        self.spent
+            .extend(self.entries.drain(..).map(|e| e.exchange));
+        self.select(None);
+    }
+
+    /// `s`: step mode on or off. Turned off, nothing is paused any more (the gate lets the
+    /// server go on), so Space no longer means anything.
+    fn toggle_step(&mut self) -> Action {
+        self.stepping = !self.stepping;
+        if !self.stepping {
+            self.paused = None;
+        }
+        Action::SetStepping(self.stepping)
+    }
+
+    /// Scroll the lesson panel by a panel's height (`down` or up), if it is shown.
+    fn scroll_lesson(&mut self, down: bool) {
+        let body = super::ui::body_area(self.screen);
+        if let Some(lesson) = self.lesson.as_mut().filter(|l| l.shown) {
+            lesson.scroll_by_a_panel(down, body);
+        }
     }
 
     fn set_view(&mut self, view: View) {

@@ -33,7 +33,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::checks::{About, Spot};
-use crate::exchange::{CappedBytes, Exchange, Phase, Waiting};
+use crate::exchange::{CappedBytes, Exchange, Phase, StartResponseCall, Waiting};
 
 use super::keys::HELP;
 use super::source::{Source, source_of};
@@ -495,7 +495,36 @@ fn list_row<'a>(state: &State, e: &'a Entry, columns: &Columns, path_width: usiz
     Row::new(cells)
 }
 
+/// The detail panel: the selected exchange in the view chosen with 1-5 (see [`View`]).
+///
+/// Before any exchange it says how to send one; for an exchange whose record never came (the
+/// inspector fell behind) only the raw request is true, and every other view says so.
 fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
+    let block = panel(detail_title(state));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(entry) = state.selected_entry() else {
+        frame.render_widget(no_exchange_hint(state), inner);
+        return;
+    };
+    if entry.not_shown && state.view != View::Request {
+        // Whatever the other views would say of a finished exchange would not be true.
+        let note = Paragraph::new(NOT_SHOWN).wrap(Wrap { trim: false });
+        frame.render_widget(note.style(Style::new().fg(Color::Yellow)), inner);
+        return;
+    }
+    match state.view {
+        View::Request => scrolled(frame, inner, request_text(state, entry), state.scroll),
+        View::Environ => render_environ(state, entry, frame, inner),
+        View::StartResponse => scrolled(frame, inner, start_response_text(entry), state.scroll),
+        View::Response => scrolled(frame, inner, response_text(state, entry), state.scroll),
+        View::Checks => scrolled(frame, inner, checks_text(entry), state.scroll),
+    }
+}
+
+/// The detail panel's title: the five views as tabs (the current one reversed), the selected
+/// exchange's number, and `hex` when the bytes show as a hex dump.
+fn detail_title(state: &State) -> Line<'static> {
     let mut title = vec![];
     for (i, view) in View::ALL.into_iter().enumerate() {
         let label = format!(" {} {} ", i + 1, view.title());
@@ -514,82 +543,69 @@ fn render_detail(state: &State, frame: &mut Frame, area: Rect) {
     if state.hex && matches!(state.view, View::Request | View::Response) {
         title.push(Span::styled(" hex", HIGHLIGHT));
     }
-    let block = panel(Line::from(title));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let Some(entry) = state.selected_entry() else {
-        let hint = format!(
-            "No exchange yet. Send one:  curl -i http://{}/   or   telnet {} {}",
-            state.info.address,
-            state.info.address.ip(),
-            state.info.address.port()
-        );
-        frame.render_widget(
-            Paragraph::new(hint).style(DIM).wrap(Wrap { trim: false }),
-            inner,
-        );
-        return;
-    };
-    if entry.not_shown && state.view != View::Request {
-        // Whatever the other views would say of a finished exchange would not be true.
-        let note = Paragraph::new(NOT_SHOWN).wrap(Wrap { trim: false });
-        frame.render_widget(note.style(Style::new().fg(Color::Yellow)), inner);
-        return;
+    Line::from(title)
+}
+
+/// Before the first exchange: how to send one, with curl or by hand with telnet.
+fn no_exchange_hint(state: &State) -> Paragraph<'static> {
+    let hint = format!(
+        "No exchange yet. Send one:  curl -i http://{}/   or   telnet {} {}",
+        state.info.address,
+        state.info.address.ip(),
+        state.info.address.port()
+    );
+    Paragraph::new(hint).style(DIM).wrap(Wrap { trim: false })
+}
+
+/// View 1: the request's bytes as the client sent them, then what the server waits for (while
+/// it reads them), or how long the client took to send them and the server to answer.
+fn request_text(state: &State, entry: &Entry) -> Text<'static> {
+    let mut text = wire_text(&entry.exchange.request_raw, &[], state.hex);
+    if entry.not_shown {
+        text.push_line(Line::styled(NOT_SHOWN, Style::new().fg(Color::Yellow)));
     }
-    match state.view {
-        View::Request => {
-            let mut text = wire_text(&entry.exchange.request_raw, &[], state.hex);
-            if entry.not_shown {
-                text.push_line(Line::styled(NOT_SHOWN, Style::new().fg(Color::Yellow)));
-            }
-            if let Some(awaited) = awaited(state, entry) {
-                text.push_line(Line::styled(awaited, Style::new().fg(Color::Yellow)));
-            } else if entry.finished && !entry.not_shown {
-                let timings = &entry.exchange.timings;
-                text.push_line(Line::styled(
-                    format!(
-                        "(the client sent these bytes in {}, from the first to the last; the \
-                         server's phases then took {})",
-                        human(timings.receiving),
-                        human(timings.total())
-                    ),
-                    DIM,
-                ));
-            }
-            scrolled(frame, inner, text, state.scroll);
-        }
-        View::Environ => render_environ(state, entry, frame, inner),
-        View::StartResponse => scrolled(frame, inner, start_response_text(entry), state.scroll),
-        View::Response => {
-            let ex = &entry.exchange;
-            let text = if ex.response_raw.total == 0 {
-                Text::styled(
-                    if entry.finished {
-                        "Nothing was sent: the connection closed without a response."
-                    } else {
-                        "Nothing sent yet."
-                    },
-                    DIM,
-                )
+    if let Some(awaited) = awaited(state, entry) {
+        text.push_line(Line::styled(awaited, Style::new().fg(Color::Yellow)));
+    } else if entry.finished && !entry.not_shown {
+        let timings = &entry.exchange.timings;
+        text.push_line(Line::styled(
+            format!(
+                "(the client sent these bytes in {}, from the first to the last; the server's \
+                 phases then took {})",
+                human(timings.receiving),
+                human(timings.total())
+            ),
+            DIM,
+        ));
+    }
+    text
+}
+
+/// View 4: the response's bytes as sent, what findings point at lit, under a line that says
+/// how the client knows where the body ends and what became of the connection.
+fn response_text(state: &State, entry: &Entry) -> Text<'static> {
+    let ex = &entry.exchange;
+    if ex.response_raw.total == 0 {
+        return Text::styled(
+            if entry.finished {
+                "Nothing was sent: the connection closed without a response."
             } else {
-                let mut text = wire_text(&ex.response_raw, &response_highlights(ex), state.hex);
-                if let Some(framing) = ex.framing {
-                    // How the client knows where the body ends, and what became of the
-                    // connection: the framing the bytes below carry.
-                    let connection = if ex.connection.kept_open {
-                        "the connection stays open for the next request"
-                    } else {
-                        "then the connection closes"
-                    };
-                    let line = format!("body: {}; {connection}", framing.explain());
-                    text.lines.insert(0, Line::styled(line, DIM));
-                }
-                text
-            };
-            scrolled(frame, inner, text, state.scroll);
-        }
-        View::Checks => scrolled(frame, inner, checks_text(entry), state.scroll),
+                "Nothing sent yet."
+            },
+            DIM,
+        );
     }
+    let mut text = wire_text(&ex.response_raw, &response_highlights(ex), state.hex);
+    if let Some(framing) = ex.framing {
+        let connection = if ex.connection.kept_open {
+            "the connection stays open for the next request"
+        } else {
+            "then the connection closes"
+        };
+        let line = format!("body: {}; {connection}", framing.explain());
+        text.lines.insert(0, Line::styled(line, DIM));
+    }
+    text
 }
 
 /// What the server waits for now, said for the state the request is in: step mode's pause
@@ -850,6 +866,11 @@ fn wire_text(bytes: &CappedBytes, highlight: &[Range<usize>], hex: bool) -> Text
     Text::from(lines)
 }
 
+/// View 2: the environ the app was called with, and where the key under the cursor came from.
+///
+/// The keys are listed grouped (CGI, HTTP_*, wsgi.*), the cursor's line reversed; beside them
+/// on a wide screen, or under them on a narrow one, the request's bytes that key was made of
+/// are lit (or a line says where else it came from: the server's options, the TCP connection).
 fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
     let ex = &entry.exchange;
     let environ = grouped_environ(ex);
@@ -864,7 +885,6 @@ fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
     }
     let cursor = state.environ_cursor.min(environ.len() - 1);
     let key = environ[cursor].1;
-    let source = source_of(key, &ex.request_raw.stored, ex.spans.as_ref());
     let side_by_side = area.width >= SIDE_BY_SIDE_WIDTH;
     let (list_area, source_area) = if side_by_side {
         let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
@@ -875,7 +895,25 @@ fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
         (l, r)
     };
 
-    // The environ, one key per line, grouped; the cursor line reversed.
+    let (lines, cursor_line) = environ_lines(&environ, cursor);
+    // Scroll only when the cursor's line would fall below the list, and then just enough to
+    // show it on the last row.
+    let height = list_area.height as usize;
+    let scroll = cursor_line.saturating_sub(height.saturating_sub(1));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list_area);
+
+    let source = source_of(key, &ex.request_raw.stored, ex.spans.as_ref());
+    let from = came_from_lines(state, key, &source, &ex.request_raw.stored, side_by_side);
+    let mut paragraph = Paragraph::new(from).wrap(Wrap { trim: false });
+    if side_by_side {
+        paragraph = paragraph.block(Block::new().borders(Borders::LEFT).border_style(DIM));
+    }
+    frame.render_widget(paragraph, source_area);
+}
+
+/// The environ, one `key = value` a line under its group's title, each group's keys in their
+/// own colour, the line of key number `cursor` reversed; and which line that is.
+fn environ_lines(environ: &[(Group, &str, &str)], cursor: usize) -> (Vec<Line<'static>>, usize) {
     let mut lines = Vec::new();
     let mut cursor_line = 0;
     let mut group = None;
@@ -906,11 +944,19 @@ fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
             .style(style),
         );
     }
-    let height = list_area.height as usize;
-    let scroll = cursor_line.saturating_sub(height.saturating_sub(1));
-    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), list_area);
+    (lines, cursor_line)
+}
 
-    // Where the key under the cursor came from.
+/// Where `key` came from: a title, then the request's bytes (`raw`) with the ones it was made
+/// of lit, or why it came from elsewhere. Side by side there is room for the whole request;
+/// under the list, only the lines that hold lit bytes.
+fn came_from_lines(
+    state: &State,
+    key: &str,
+    source: &Source,
+    raw: &[u8],
+    side_by_side: bool,
+) -> Vec<Line<'static>> {
     let mut from = vec![Line::from(vec![
         Span::styled(format!("{key} "), TITLE),
         Span::styled("came from", DIM),
@@ -923,14 +969,10 @@ fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
             DIM,
         ),
     ])];
-    match &source {
+    match source {
         Source::Elsewhere(why) => from.push(Line::styled(why.to_string(), DIM)),
-        Source::Bytes(ranges) if side_by_side => {
-            from.extend(wire_lines(&ex.request_raw.stored, 0, ranges));
-        }
+        Source::Bytes(ranges) if side_by_side => from.extend(wire_lines(raw, 0, ranges)),
         Source::Bytes(ranges) => {
-            // Only the lines that hold highlighted bytes.
-            let raw = &ex.request_raw.stored;
             let mut start = 0;
             for line in raw.split_inclusive(|&b| b == b'\n') {
                 let end = start + line.len();
@@ -941,11 +983,7 @@ fn render_environ(state: &State, entry: &Entry, frame: &mut Frame, area: Rect) {
             }
         }
     }
-    let mut paragraph = Paragraph::new(from).wrap(Wrap { trim: false });
-    if side_by_side {
-        paragraph = paragraph.block(Block::new().borders(Borders::LEFT).border_style(DIM));
-    }
-    frame.render_widget(paragraph, source_area);
+    from
 }
 
 /// A Python str literal for a header name or value (they are latin-1 `str`s).
@@ -967,33 +1005,17 @@ fn py_str(s: &str) -> String {
     out
 }
 
+/// View 3: what the app did with the server's two callables, written as the Python it ran.
+///
+/// From top to bottom: why there is nothing to show (when there is not), each
+/// `start_response(status, headers, exc_info)` call as a literal, the `write()` calls, and how
+/// the app ended (what it returned, the server's errors, a traceback). A line a finding points
+/// at is lit, so the Checks view's "see: 3 start_response, …" can be found at a glance.
 fn start_response_text(entry: &Entry) -> Text<'static> {
     let ex = &entry.exchange;
-    let mut lines = Vec::new();
     let app_called = !entry.finished || ex.timings.reached(Phase::Application);
-    if !app_called {
-        // A refused request: say why, and nothing of write() or a body the app never made.
-        lines.push(Line::styled(
-            "The app was not called: the request never got past parse_request (the error \
-             below, and view 1, say why).",
-            DIM,
-        ));
-    } else if ex.start_response.is_empty() {
-        lines.push(Line::styled(
-            if entry.finished {
-                "The app never called start_response."
-            } else {
-                "Not called yet: the app calls start_response(status, headers) when it runs."
-            },
-            DIM,
-        ));
-    }
+    let mut lines: Vec<Line<'static>> = no_call_note(entry, app_called).into_iter().collect();
     let several = ex.start_response.len() > 1;
-    // What the findings point at is lit.
-    let points_at = |wanted: &dyn Fn(&Spot) -> bool| {
-        ex.checks.iter().any(|c| c.at.as_ref().is_some_and(wanted))
-    };
-    let lit = |line: Line<'static>, on: bool| if on { line.style(HIGHLIGHT) } else { line };
     for (i, call) in ex.start_response.iter().enumerate() {
         if several {
             lines.push(Line::styled(
@@ -1001,71 +1023,121 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
                 DIM,
             ));
         }
-        let status_lit = points_at(&|s| matches!(s, Spot::Status { call } if *call == i));
+        lines.extend(call_lines(ex, i, call));
+    }
+    if app_called {
+        let writes_lit = points_at(ex, |s| matches!(s, Spot::Write { .. }));
+        lines.push(lit(writes_line(entry), writes_lit));
+    }
+    lines.extend(how_the_app_ended(entry));
+    Text::from(lines)
+}
+
+/// Why view 3 shows no call, if it shows none: the app was never called (a refused request:
+/// then nothing of write() or a body it never made follows either), or it has not called
+/// start_response (yet).
+fn no_call_note(entry: &Entry, app_called: bool) -> Option<Line<'static>> {
+    let note = if !app_called {
+        "The app was not called: the request never got past parse_request (the error below, \
+         and view 1, say why)."
+    } else if !entry.exchange.start_response.is_empty() {
+        return None;
+    } else if entry.finished {
+        "The app never called start_response."
+    } else {
+        "Not called yet: the app calls start_response(status, headers) when it runs."
+    };
+    Some(Line::styled(note, DIM))
+}
+
+/// Whether any finding of `ex` points at a spot `wanted` picks.
+fn points_at(ex: &Exchange, wanted: impl Fn(&Spot) -> bool) -> bool {
+    ex.checks.iter().any(|c| c.at.as_ref().is_some_and(&wanted))
+}
+
+/// `line`, lit when a finding points at it (`on`).
+fn lit(line: Line<'static>, on: bool) -> Line<'static> {
+    if on { line.style(HIGHLIGHT) } else { line }
+}
+
+/// Call number `i` (from 0) to start_response, as the Python literal the app passed: the
+/// status, one header pair a line, exc_info, and the exception it raised if it broke a rule.
+fn call_lines(ex: &Exchange, i: usize, call: &StartResponseCall) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let status_lit = points_at(ex, |s| matches!(s, Spot::Status { call } if *call == i));
+    lines.push(lit(
+        Line::from(vec![
+            Span::styled("start_response", TITLE),
+            Span::raw("("),
+            Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
+            Span::raw(", ["),
+        ]),
+        status_lit,
+    ));
+    for (j, (name, value)) in call.headers.iter().enumerate() {
+        let header_lit = points_at(
+            ex,
+            |s| matches!(s, Spot::Header { call, index, .. } if *call == i && *index == j),
+        );
         lines.push(lit(
             Line::from(vec![
-                Span::styled("start_response", TITLE),
-                Span::raw("("),
-                Span::styled(py_str(&call.status), Style::new().fg(Color::Green)),
-                Span::raw(", ["),
+                Span::raw("    ("),
+                Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
+                Span::raw(", "),
+                Span::raw(py_str(value)),
+                Span::raw("),"),
             ]),
-            status_lit,
+            header_lit,
         ));
-        for (j, (name, value)) in call.headers.iter().enumerate() {
-            let header_lit = points_at(
-                &|s| matches!(s, Spot::Header { call, index, .. } if *call == i && *index == j),
-            );
-            lines.push(lit(
-                Line::from(vec![
-                    Span::raw("    ("),
-                    Span::styled(py_str(name), Style::new().fg(Color::Cyan)),
-                    Span::raw(", "),
-                    Span::raw(py_str(value)),
-                    Span::raw("),"),
-                ]),
-                header_lit,
-            ));
-        }
-        let exc_info_lit = points_at(&|s| matches!(s, Spot::ExcInfo { call } if *call == i));
-        lines.push(lit(
-            Line::raw(format!(
-                "], exc_info={})",
-                call.exc_info.as_deref().unwrap_or("None")
-            )),
-            exc_info_lit,
-        ));
-        if let Some(error) = &call.error {
-            lines.push(Line::styled(
-                format!("  ↳ raised {error}"),
-                Style::new().fg(Color::Red),
-            ));
-        }
     }
-    let writes_lit = points_at(&|s| matches!(s, Spot::Write { .. }));
+    let exc_info_lit = points_at(ex, |s| matches!(s, Spot::ExcInfo { call } if *call == i));
+    lines.push(lit(
+        Line::raw(format!(
+            "], exc_info={})",
+            call.exc_info.as_deref().unwrap_or("None")
+        )),
+        exc_info_lit,
+    ));
+    if let Some(error) = &call.error {
+        lines.push(Line::styled(
+            format!("  ↳ raised {error}"),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    lines
+}
+
+/// The `write()` calls of an app that was called: how many, and the size of each (the first
+/// few); none says where the body came from instead.
+fn writes_line(entry: &Entry) -> Line<'static> {
+    let ex = &entry.exchange;
     let raised = ex.traceback.is_some();
-    let writes = app_called.then(|| {
-        Line::raw(match ex.write_calls {
-            0 if raised => "write() calls: none; the app raised (the traceback is below), so \
-                            what body went out, if any, is in view 4"
-                .to_string(),
-            0 if !entry.finished => "write() calls: none so far".to_string(),
-            0 => "write() calls: none (the body came from the returned iterable)".to_string(),
-            n => format!(
-                "write() calls: {n}, of {} bytes{}",
-                ex.writes
-                    .iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if n > ex.writes.len() as u64 {
-                    " (the first sizes shown)"
-                } else {
-                    ""
-                }
-            ),
-        })
-    });
-    lines.extend(writes.map(|line| lit(line, writes_lit)));
+    Line::raw(match ex.write_calls {
+        0 if raised => "write() calls: none; the app raised (the traceback is below), so what \
+                        body went out, if any, is in view 4"
+            .to_string(),
+        0 if !entry.finished => "write() calls: none so far".to_string(),
+        0 => "write() calls: none (the body came from the returned iterable)".to_string(),
+        n => format!(
+            "write() calls: {n}, of {} bytes{}",
+            ex.writes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if n > ex.writes.len() as u64 {
+                " (the first sizes shown)"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+/// How the app ended: what it returned, the errors the server found, and its traceback.
+fn how_the_app_ended(entry: &Entry) -> Vec<Line<'static>> {
+    let ex = &entry.exchange;
+    let mut lines = Vec::new();
     if let Some(result) = &entry.app_result {
         lines.push(Line::raw(format!("the app returned: {result}")));
     }
@@ -1079,7 +1151,7 @@ fn start_response_text(entry: &Entry) -> Text<'static> {
         lines.push(Line::styled("traceback:", Style::new().fg(Color::Red)));
         lines.extend(tb.lines().map(|l| Line::raw(format!("  {l}"))));
     }
-    Text::from(lines)
+    lines
 }
 
 fn render_timeline(state: &State, frame: &mut Frame, area: Rect) {
