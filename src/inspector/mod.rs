@@ -497,7 +497,9 @@ impl Pacing {
         Pacing {
             dirty: true,
             answer_key: false,
-            last_draw: now - FRAME,
+            // A frame ago (or now, on a clock that began less than a frame ago: `-` would
+            // panic there, and drawing a frame late is harmless).
+            last_draw: now.checked_sub(FRAME).unwrap_or(now),
             window: now,
             arrived: 0,
             busy: false,
