@@ -44,9 +44,9 @@
 //!
 //! # How it works
 //!
-//! [`parse_request`] is a pure function of the bytes received so far, which the server asks
-//! again each time more arrive (through [`parse_request_resuming`], below); until the empty
-//! line is there it answers `Ok(None)`. It works in two passes:
+//! [`parse_request`] is a pure function of the bytes received so far, and the server calls it
+//! again each time more arrive (in its resuming form, [`parse_request_resuming`], below); until
+//! the empty line is there it answers `Ok(None)`. It works in two passes:
 //!
 //! 1. A line scanner checks each *complete* line as soon as it arrives, so that a person typing
 //!    into telnet gets the 400 the moment they press Enter on a bad line, and so that the
@@ -386,7 +386,8 @@ pub fn parse_request(buf: &[u8], max_body: u64) -> Result<Option<Request>, Reque
 /// [`parse_request`] for a buffer that grows between calls: `scan` holds what the calls before
 /// found, so only the bytes added since are scanned. The buffer must be the same bytes as
 /// before with more after them, and `scan` new (`HeadScan::default()`) for each request.
-/// The answer is the one [`parse_request`] gives for the whole buffer.
+/// The answer is the one [`parse_request`] gives for the whole buffer, and once the head is
+/// complete a later call (with more bytes of body after it) gives the same request again.
 pub fn parse_request_resuming(
     buf: &[u8],
     max_body: u64,
@@ -558,6 +559,9 @@ pub struct HeadScan {
     field_lines: usize,
     /// The style of the first line end and the line it ended; every other must match it.
     style: Option<(LineEnd, usize)>,
+    /// The head's length, once its empty line was found: what follows is the body, which a
+    /// later call must not take for more header lines.
+    end: Option<usize>,
 }
 
 impl HeadScan {
@@ -567,6 +571,9 @@ impl HeadScan {
     /// (leading empty lines included) make up the head. `Ok(None)`: no error so far, but the
     /// head goes on. Line numbers in messages count every line the client sent, from 1.
     fn scan(&mut self, window: &[u8]) -> Result<Option<usize>, RequestError> {
+        if self.end.is_some() {
+            return Ok(self.end);
+        }
         loop {
             let line_no = self.lines + 1;
             let Some(lf) = window[self.searched..]
@@ -612,7 +619,8 @@ impl HeadScan {
                 continue;
             }
             if line.is_empty() {
-                return Ok(Some(self.pos));
+                self.end = Some(self.pos);
+                return Ok(self.end);
             }
             self.field_lines += 1;
             if self.field_lines > MAX_HEADERS {
@@ -2245,8 +2253,11 @@ mod tests {
                 quote(raw)
             );
             if at < raw.len() && answer.is_ok() {
-                // A request, complete at `at`: the bytes after it do not change it.
+                // A request, complete at `at`: the bytes after it do not change it, for a
+                // fresh parse or for the same scan asked again.
                 assert_eq!(answer, parse_request(raw, LIMIT), "{:?}", quote(raw));
+                let again = parse_request_resuming(raw, LIMIT, &mut scan);
+                assert_eq!(answer, again, "{:?}", quote(raw));
             }
         }
     }
