@@ -462,19 +462,12 @@ fn header_text(
     place: HeaderPlace,
     findings: &mut Vec<Check>,
 ) -> PyResult<(String, String)> {
-    if let (Ok(name), Ok(value)) = (name.cast::<PyString>(), value.cast::<PyString>()) {
-        return Ok((name.to_string(), value.to_string()));
-    }
-    let (what, obj) = if name.cast::<PyString>().is_err() {
-        ("name", name)
-    } else {
-        ("value", value)
+    // `label`: a name that is a str labels the spot even when its value is the mistake.
+    let (what, obj, label) = match (name.cast::<PyString>(), value.cast::<PyString>()) {
+        (Ok(name), Ok(value)) => return Ok((name.to_string(), value.to_string())),
+        (Ok(name), Err(_)) => ("value", value, name.to_string()),
+        (Err(_), _) => ("name", name, String::new()),
     };
-    // A name that is a str labels the spot even when its value is the mistake.
-    let label = name
-        .cast::<PyString>()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
     Err(refuse(
         type_error,
         Check::new(

@@ -157,6 +157,7 @@ fn findings_name_the_offending_part() {
         ("chunk_str.py", "'line 0\\n'"),
         ("content_length_wrong.py", "said 4 bytes"),
         ("hop_by_hop.py", "Connection: keep-alive"),
+        ("header_int_value.py", "its value 13 is an int, not a str"),
     ];
     for (file, says) in cases {
         let server = start_server(&[&path(&format!("apps/mistakes/{file}"))]);
@@ -180,6 +181,20 @@ fn findings_point_at_the_header_or_chunk() {
             call: 0,
             index: 1,
             name: "X-User".into()
+        }),
+        "{record:?}"
+    );
+
+    // A value that is not a str: the header is still named by its (str) name.
+    let server = start_server(&[&path("apps/mistakes/header_int_value.py")]);
+    server.get("/");
+    let record = server.next_typed();
+    assert_eq!(
+        first_at(&record),
+        Some(&Spot::Header {
+            call: 0,
+            index: 1,
+            name: "Content-Length".into()
         }),
         "{record:?}"
     );
