@@ -172,44 +172,29 @@ fn findings_name_the_offending_part() {
 /// index and offset.
 #[test]
 fn findings_point_at_the_header_or_chunk() {
-    let server = start_server(&[&path("apps/mistakes/header_newline.py")]);
-    server.get("/");
-    let record = server.next_typed();
-    assert_eq!(
-        first_at(&record),
-        Some(&Spot::Header {
-            call: 0,
-            index: 1,
-            name: "X-User".into()
-        }),
-        "{record:?}"
-    );
-
-    // A value that is not a str: the header is still named by its (str) name.
-    let server = start_server(&[&path("apps/mistakes/header_int_value.py")]);
-    server.get("/");
-    let record = server.next_typed();
-    assert_eq!(
-        first_at(&record),
-        Some(&Spot::Header {
-            call: 0,
-            index: 1,
-            name: "Content-Length".into()
-        }),
-        "{record:?}"
-    );
-
-    let server = start_server(&[&path("apps/mistakes/chunk_str.py")]);
-    server.get("/");
-    let record = server.next_typed();
-    assert_eq!(
-        first_at(&record),
-        Some(&Spot::Chunk {
-            index: 0,
-            offset: 0
-        }),
-        "{record:?}"
-    );
+    let header = |name: &str| Spot::Header {
+        call: 0,
+        index: 1,
+        name: name.into(),
+    };
+    let cases = [
+        ("header_newline.py", header("X-User")),
+        // A value that is not a str: the header is still named by its (str) name.
+        ("header_int_value.py", header("Content-Length")),
+        (
+            "chunk_str.py",
+            Spot::Chunk {
+                index: 0,
+                offset: 0,
+            },
+        ),
+    ];
+    for (file, spot) in cases {
+        let server = start_server(&[&path(&format!("apps/mistakes/{file}"))]);
+        server.get("/");
+        let record = server.next_typed();
+        assert_eq!(first_at(&record), Some(&spot), "{file}: {record:?}");
+    }
 }
 
 /// A mistake that can be served is served as the app asked: a status without reason goes out
