@@ -301,16 +301,17 @@ fn telnet_options(cli: &Cli) -> Result<crate::telnet::Options, String> {
 /// imported (its own errors come first), the socket is bound, the banner says what runs where,
 /// and only then does the server wait for clients.
 fn run(cli: Cli, lesson: Option<Lesson>) -> Result<(), String> {
+    let tui = wants_inspector(&cli);
+    // A command line that cannot work is refused before Python starts or the app is imported.
+    refuse_step_without_inspector(&cli, tui)?;
     change_folder(cli.chdir.as_deref())?;
     let spec = cli.app.as_deref().map(AppSpec::parse);
     let python_info = start_python(spec.as_ref(), cli.venv.as_deref())?;
-    let tui = wants_inspector(&cli);
     if tui {
         restore_terminal_on_exit()?;
     }
     let app = load_app(spec.as_ref())?;
     let (config, lowered) = server_config(&cli);
-    refuse_step_without_inspector(&cli, tui)?;
     let (observer, link) = choose_observer(&cli, tui);
     let mut server = start_server(config, app, observer)?;
     if let Some(lesson) = lesson.as_ref().filter(|_| !tui) {

@@ -122,6 +122,20 @@ fn words_in_the_wrong_place_exit_with_2() {
     assert_refuses_to_start(&["--lf", &hello], &["--lf", "wsgiscope telnet"]);
 }
 
+/// `--step` waits for Space in the inspector, so without one it is refused, and before the
+/// app is imported: the command line's mistake is named, not the app's.
+#[test]
+fn step_without_the_inspector_exits_with_2() {
+    assert_refuses_to_start(
+        &["--step", &path("apps/hello.py")],
+        &["--step needs the inspector", "--no-tui"],
+    );
+    assert_refuses_to_start(
+        &["--step", &path("apps/no_such_app.py")],
+        &["--step needs the inspector"],
+    );
+}
+
 /// A `--timeout` of 0 (which would drop every client at once) or beyond a day (which once
 /// overflowed the clock on the first connection) is refused with clap's message naming the
 /// range, exit code 2, no panic.
